@@ -1,0 +1,77 @@
+#include "binlog/file_reader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "binlog/event_header.h"
+#include "binlog/event_type.h"
+
+namespace tidewatch::binlog {
+
+BinlogFileReader::~BinlogFileReader() {
+  if (map_ != nullptr) munmap(map_, data_.size());
+}
+
+Status BinlogFileReader::Open(const std::string& path) {
+  path_ = path;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Status::IOError(path + ": cannot stat: " + std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::InvalidArgument(path + ": not a regular file" +
+                                   (S_ISDIR(st.st_mode) ? std::string(" (a directory)") : ""));
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  if (size < kBinlogMagicSize) {
+    ::close(fd);
+    return Status::Corruption(path + ": at byte offset 0: file of " + std::to_string(size) +
+                              " bytes is too short to be a binlog");
+  }
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  int e = errno;
+  ::close(fd);
+  if (m == MAP_FAILED) return Status::IOError(path + ": cannot map: " + std::strerror(e));
+  ::madvise(m, size, MADV_SEQUENTIAL);
+  map_ = m;
+  data_ = std::span<const uint8_t>(static_cast<const uint8_t*>(m), size);
+  if (std::memcmp(data_.data(), kBinlogMagic, kBinlogMagicSize) != 0) {
+    return Status::Corruption(path + ": at byte offset 0: no binlog magic (fe 62 69 6e)");
+  }
+  pos_ = kBinlogMagicSize;
+  return Status::OK();
+}
+
+Status BinlogFileReader::Next(RawEvent* event) {
+  if (map_ == nullptr) return Status::InvalidArgument("reader is not open");
+  if (pos_ >= data_.size()) return Status::EndOfFile();
+  if (encrypted_) {
+    return Status::NotSupported(path_ + ": at byte offset " + std::to_string(pos_) +
+                                ": the binlog is encrypted from here on (START_ENCRYPTION_EVENT)");
+  }
+  Status s = LocateEvent(data_, pos_, 0, fd_, verify_checksums_, event);
+  if (!s.ok()) return s.WithContext(path_);
+  if (event->header.type == kFormatDescriptionEvent) {
+    FormatDescription fd;
+    s = ParseFormatDescription(event->bytes.subspan(kEventHeaderSize), &fd);
+    if (!s.ok()) return s.WithContext(path_ + ": at byte offset " + std::to_string(pos_));
+    fd_ = fd;
+    seen_fd_ = true;
+  } else if (event->header.type == kStartEncryptionEvent) {
+    encrypted_ = true;
+  }
+  pos_ += event->header.event_size;
+  return Status::OK();
+}
+
+}  // namespace tidewatch::binlog

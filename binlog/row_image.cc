@@ -1,0 +1,185 @@
+#include "binlog/row_image.h"
+
+#include <bit>
+#include <string>
+
+namespace tidewatch::binlog {
+namespace {
+
+// Bytes of metadata a TABLE_MAP_EVENT stores for a column type.
+int MetadataBytes(uint8_t type) {
+  switch (type) {
+    case kTypeFloat: case kTypeDouble: case kTypeBlob: case kTypeTinyBlob:
+    case kTypeMediumBlob: case kTypeLongBlob: case kTypeGeometry: case kTypeJson:
+    case kTypeTimestamp2: case kTypeDatetime2: case kTypeTime2: case kTypeVector:
+      return 1;
+    case kTypeVarchar: case kTypeVarString: case kTypeBit: case kTypeNewDecimal:
+    case kTypeString: case kTypeEnum: case kTypeSet:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+// Packed decimal size: 9 digits per 4 bytes, the rest by dig2bytes
+// (strings/decimal.c decimal_bin_size).
+uint32_t DecimalBinSize(uint32_t precision, uint32_t scale) {
+  static constexpr uint8_t kDig2Bytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
+  uint32_t intg = precision - scale;
+  return (intg / 9) * 4 + kDig2Bytes[intg % 9] + (scale / 9) * 4 + kDig2Bytes[scale % 9];
+}
+
+bool SkipPrefixed(ByteReader& r, size_t prefix_bytes) {
+  uint64_t len = r.Uint(prefix_bytes);
+  return r.ok() && r.Skip(len);
+}
+
+}  // namespace
+
+Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
+                                   std::span<const uint8_t> block) {
+  types.assign(types_in.begin(), types_in.end());
+  metadata.assign(types.size(), 0);
+  ByteReader r(block);
+  for (size_t i = 0; i < types.size(); ++i) {
+    switch (MetadataBytes(types[i])) {
+      case 1: metadata[i] = r.U8(); break;
+      case 2:
+        // STRING/ENUM/SET: real type in the first byte, length in the second;
+        // the others are little-endian 16-bit values (or two bytes read as such).
+        if (types[i] == kTypeString || types[i] == kTypeEnum || types[i] == kTypeSet) {
+          metadata[i] = static_cast<uint16_t>(r.UintBE(2));
+        } else {
+          metadata[i] = r.U16();
+        }
+        break;
+      default: break;
+    }
+    if (!r.ok()) {
+      return Status::Corruption("table map metadata ends before column " + std::to_string(i));
+    }
+  }
+  return Status::OK();
+}
+
+bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {
+  switch (type) {
+    case kTypeTiny: case kTypeYear: return r.Skip(1);
+    case kTypeShort: return r.Skip(2);
+    case kTypeInt24: case kTypeDate: case kTypeNewDate: case kTypeTime: return r.Skip(3);
+    case kTypeLong: case kTypeTimestamp: return r.Skip(4);
+    case kTypeFloat: return r.Skip(meta == 8 ? 8 : 4);
+    case kTypeDouble: case kTypeLongLong: case kTypeDatetime: return r.Skip(8);
+    case kTypeNull: return true;
+    case kTypeTimestamp2: return r.Skip(4 + (meta + 1) / 2);
+    case kTypeDatetime2: return r.Skip(5 + (meta + 1) / 2);
+    case kTypeTime2: return r.Skip(3 + (meta + 1) / 2);
+    case kTypeVarchar: case kTypeVarString: return SkipPrefixed(r, meta > 255 ? 2 : 1);
+    case kTypeBit: {
+      uint32_t bits = meta & 0xff, bytes = meta >> 8;
+      return r.Skip(bytes + (bits ? 1 : 0));
+    }
+    case kTypeNewDecimal: {
+      uint32_t precision = meta & 0xff, scale = meta >> 8;
+      if (scale > precision || precision > 65) { r.Fail(); return false; }
+      return r.Skip(DecimalBinSize(precision, scale));
+    }
+    case kTypeBlob: case kTypeTinyBlob: case kTypeMediumBlob: case kTypeLongBlob:
+    case kTypeGeometry: case kTypeJson: case kTypeVector:
+      if (meta < 1 || meta > 4) { r.Fail(); return false; }
+      return SkipPrefixed(r, meta);
+    case kTypeEnum: case kTypeSet: return r.Skip(meta & 0xff);
+    case kTypeString: {
+      // The real type's top bits carry bits 8–9 of the maximum length
+      // (Field_string::save_field_metadata, for CHAR(n) with n*mbmaxlen > 255).
+      uint32_t real = meta >> 8, len = meta & 0xff;
+      if ((real & 0x30) != 0x30) {
+        len |= ((real & 0x30) ^ 0x30) << 4;
+        real |= 0x30;
+      }
+      if (real == kTypeEnum || real == kTypeSet) return r.Skip(len);
+      return SkipPrefixed(r, len > 255 ? 2 : 1);
+    }
+    default:
+      r.Fail();
+      return false;
+  }
+}
+
+uint64_t CountBits(std::span<const uint8_t> bitmap, uint64_t bits) {
+  uint64_t n = 0;
+  for (uint64_t i = 0; i < bits / 8 && i < bitmap.size(); ++i) n += std::popcount(bitmap[i]);
+  if (bits % 8 && bits / 8 < bitmap.size()) {
+    n += std::popcount(static_cast<uint8_t>(bitmap[bits / 8] & ((1u << (bits % 8)) - 1)));
+  }
+  return n;
+}
+
+namespace {
+
+bool BitSet(std::span<const uint8_t> bitmap, uint64_t i) {
+  return (bitmap[i / 8] >> (i % 8)) & 1;
+}
+
+Status WalkImage(ByteReader& r, const TableColumns& t, uint64_t column_count,
+                 std::span<const uint8_t> present, bool partial_after, uint64_t image) {
+  const size_t start = r.offset();
+  auto fail = [&](const std::string& what) {
+    return Status::Corruption("row image " + std::to_string(image) + " (at byte " +
+                              std::to_string(start) + " of the rows): " + what);
+  };
+  if (partial_after) {
+    // binlog_row_value_options; bit 0 = PARTIAL_JSON_UPDATES, followed by one
+    // bit per JSON column in the image (sql/log_event.cc, Rows_log_event).
+    uint64_t options = r.PackedInt();
+    if (options & 1) {
+      uint64_t json_columns = 0;
+      for (uint64_t i = 0; i < column_count; ++i) {
+        if (BitSet(present, i) && t.types[i] == kTypeJson) ++json_columns;
+      }
+      r.Skip((json_columns + 7) / 8);
+    }
+    if (!r.ok()) return fail("value options run past the event");
+  }
+  const uint64_t n_present = CountBits(present, column_count);
+  auto nulls = r.Bytes((n_present + 7) / 8);
+  if (!r.ok()) return fail("NULL bitmap runs past the event");
+  uint64_t k = 0;
+  for (uint64_t i = 0; i < column_count; ++i) {
+    if (!BitSet(present, i)) continue;
+    bool is_null = BitSet(nulls, k++);
+    if (is_null) continue;
+    if (!SkipColumnValue(r, t.types[i], t.metadata[i])) {
+      return fail("column " + std::to_string(i) + " (type " + std::to_string(t.types[i]) +
+                  ", metadata " + std::to_string(t.metadata[i]) +
+                  ") does not fit or has an unknown type");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status WalkRowImages(ByteReader& r, const TableColumns& table, uint64_t column_count,
+                     std::span<const uint8_t> present, std::span<const uint8_t> present_after,
+                     bool is_update, bool partial, uint64_t* images) {
+  if (table.types.size() < column_count) {
+    return Status::Corruption("row event has " + std::to_string(column_count) +
+                              " columns, its table map " + std::to_string(table.types.size()));
+  }
+  uint64_t n = 0;
+  while (r.remaining() > 0) {
+    Status s = WalkImage(r, table, column_count, present, false, n);
+    if (!s.ok()) return s;
+    ++n;
+    if (is_update) {
+      s = WalkImage(r, table, column_count, present_after, partial, n);
+      if (!s.ok()) return s;
+      ++n;
+    }
+  }
+  *images = n;
+  return Status::OK();
+}
+
+}  // namespace tidewatch::binlog

@@ -1,0 +1,57 @@
+// Row images of row events, walked by column type.
+//
+// A TABLE_MAP_EVENT gives each column's type and type-specific metadata; a
+// row image is a NULL bitmap over the columns present in the image followed
+// by the non-NULL values, whose sizes follow from type and metadata
+// (libbinlogevents/src/binary_log_funcs.cpp calc_field_size; sql/log_event.cc
+// Table_map_log_event::save_field_metadata).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "binlog/byte_reader.h"
+#include "binlog/status.h"
+
+namespace tidewatch::binlog {
+
+// Column type codes (include/mysql_com.h enum_field_types).
+enum ColumnType : uint8_t {
+  kTypeDecimal = 0, kTypeTiny = 1, kTypeShort = 2, kTypeLong = 3, kTypeFloat = 4,
+  kTypeDouble = 5, kTypeNull = 6, kTypeTimestamp = 7, kTypeLongLong = 8, kTypeInt24 = 9,
+  kTypeDate = 10, kTypeTime = 11, kTypeDatetime = 12, kTypeYear = 13, kTypeNewDate = 14,
+  kTypeVarchar = 15, kTypeBit = 16, kTypeTimestamp2 = 17, kTypeDatetime2 = 18, kTypeTime2 = 19,
+  kTypeTypedArray = 20, kTypeVector = 242, kTypeInvalid = 243, kTypeBool = 244, kTypeJson = 245,
+  kTypeNewDecimal = 246, kTypeEnum = 247, kTypeSet = 248, kTypeTinyBlob = 249,
+  kTypeMediumBlob = 250, kTypeLongBlob = 251, kTypeBlob = 252, kTypeVarString = 253,
+  kTypeString = 254, kTypeGeometry = 255,
+};
+
+// The columns of one table as a TABLE_MAP_EVENT describes them.
+struct TableColumns {
+  std::string db, table;
+  std::vector<uint8_t> types;
+  std::vector<uint16_t> metadata;
+
+  // Reads the per-column metadata block of a TABLE_MAP_EVENT.
+  Status ParseMetadata(std::span<const uint8_t> types_in, std::span<const uint8_t> block);
+};
+
+// Advances `r` past one non-NULL value of the column; fails the reader (and
+// returns false) when the value does not fit or the type is unknown.
+bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t metadata);
+
+// Number of bits set in the first `bits` bits of `bitmap`.
+uint64_t CountBits(std::span<const uint8_t> bitmap, uint64_t bits);
+
+// Walks the row images of a row event's row part. `present` and
+// `present_after` are the columns-present bitmaps (the second only for
+// updates); `partial` marks PARTIAL_UPDATE_ROWS, whose after images start with
+// value options. Counts images; errors name the image and column.
+Status WalkRowImages(ByteReader& r, const TableColumns& table, uint64_t column_count,
+                     std::span<const uint8_t> present, std::span<const uint8_t> present_after,
+                     bool is_update, bool partial, uint64_t* images);
+
+}  // namespace tidewatch::binlog

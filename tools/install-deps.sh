@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs every Debian package Tidewatch needs to build, test and run its sandbox.
+# Idempotent: installs only what is missing.
+set -euo pipefail
+pkgs=(
+  build-essential cmake ninja-build pkg-config git python3
+  clang libclang-rt-14-dev
+  libboost-dev libmariadb-dev librdkafka-dev libprotobuf-dev protobuf-compiler
+  libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
+  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev
+  mariadb-server mariadb-client
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The packaged server starts a system instance on install; Tidewatch's sandbox runs its own.
+if command -v systemctl >/dev/null 2>&1; then systemctl disable --now mariadb >/dev/null 2>&1 || true; fi
