@@ -35,8 +35,8 @@ Status BinlogFileReader::Open(const std::string& path) {
   size_t size = static_cast<size_t>(st.st_size);
   if (size < kBinlogMagicSize) {
     ::close(fd);
-    return Status::Corruption(path + ": at byte offset 0: file of " + std::to_string(size) +
-                              " bytes is too short to be a binlog");
+    return Status::Corruption(path + ": at byte offset 0: " + std::to_string(size) +
+                              " bytes are too few to be a binlog");
   }
   void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   int e = errno;
@@ -44,16 +44,27 @@ Status BinlogFileReader::Open(const std::string& path) {
   if (m == MAP_FAILED) return Status::IOError(path + ": cannot map: " + std::strerror(e));
   ::madvise(m, size, MADV_SEQUENTIAL);
   map_ = m;
-  data_ = std::span<const uint8_t>(static_cast<const uint8_t*>(m), size);
+  return OpenBuffer(std::span<const uint8_t>(static_cast<const uint8_t*>(m), size), path);
+}
+
+Status BinlogFileReader::OpenBuffer(std::span<const uint8_t> data, std::string name) {
+  path_ = std::move(name);
+  data_ = data;
+  pos_ = 0;
+  if (data_.size() < kBinlogMagicSize) {
+    return Status::Corruption(path_ + ": at byte offset 0: " + std::to_string(data_.size()) +
+                              " bytes are too few to be a binlog");
+  }
   if (std::memcmp(data_.data(), kBinlogMagic, kBinlogMagicSize) != 0) {
-    return Status::Corruption(path + ": at byte offset 0: no binlog magic (fe 62 69 6e)");
+    return Status::Corruption(path_ + ": at byte offset 0: no binlog magic (fe 62 69 6e)");
   }
   pos_ = kBinlogMagicSize;
+  opened_ = true;
   return Status::OK();
 }
 
 Status BinlogFileReader::Next(RawEvent* event) {
-  if (map_ == nullptr) return Status::InvalidArgument("reader is not open");
+  if (!opened_) return Status::InvalidArgument("reader is not open");
   if (pos_ >= data_.size()) return Status::EndOfFile();
   if (encrypted_) {
     return Status::NotSupported(path_ + ": at byte offset " + std::to_string(pos_) +

@@ -26,6 +26,10 @@ class BinlogFileReader {
   // Opens and maps `path`, checks the binlog magic.
   Status Open(const std::string& path);
 
+  // Reads a binlog image already in memory (not copied; must outlive the
+  // reader). `name` stands for the file in messages.
+  Status OpenBuffer(std::span<const uint8_t> data, std::string name);
+
   // The next event, or Status::EndOfFile() after the last one. After an error
   // the reader stays at the failing event.
   Status Next(RawEvent* event);
@@ -44,6 +48,7 @@ class BinlogFileReader {
   std::string path_;
   std::span<const uint8_t> data_;
   void* map_ = nullptr;
+  bool opened_ = false;
   uint64_t pos_ = 0;
   FormatDescription fd_ = FormatDescription::DefaultV4();
   bool seen_fd_ = false;
