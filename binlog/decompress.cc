@@ -20,8 +20,11 @@ Status MariaDbUncompress(std::span<const uint8_t> in, std::vector<uint8_t>* out)
   }
   uint64_t len = 0;
   for (unsigned i = 0; i < lenlen; ++i) len = (len << 8) | in[1 + i];
-  if (len > kMaxDecompressedSize) {
-    return Status::Corruption("compressed block announces " + std::to_string(len) + " bytes");
+  // Deflate expands at most 1032:1 (zlib FAQ, "maximum compression ratio").
+  const uint64_t zlib_bound = (in.size() - 1 - lenlen) * 1032ull + 64;
+  if (len > kMaxDecompressedSize || len > zlib_bound) {
+    return Status::Corruption("compressed block of " + std::to_string(in.size()) +
+                              " bytes announces " + std::to_string(len) + " bytes");
   }
   out->resize(len);
   uLongf dest_len = static_cast<uLongf>(len);
@@ -37,8 +40,13 @@ Status MariaDbUncompress(std::span<const uint8_t> in, std::vector<uint8_t>* out)
 
 Status ZstdUncompress(std::span<const uint8_t> in, uint64_t expected_size,
                       std::vector<uint8_t>* out) {
-  if (expected_size > kMaxDecompressedSize) {
-    return Status::Corruption("payload announces " + std::to_string(expected_size) + " bytes");
+  // A zstd block of at most 128 KiB takes at least 4 bytes (an RLE block:
+  // 3-byte header and the byte), which bounds what a frame can expand to
+  // (RFC 8878, 3.1.1.2).
+  const uint64_t zstd_bound = (in.size() / 4 + 1) * (128ull << 10);
+  if (expected_size > kMaxDecompressedSize || expected_size > zstd_bound) {
+    return Status::Corruption("payload of " + std::to_string(in.size()) + " bytes announces " +
+                              std::to_string(expected_size) + " bytes");
   }
   out->resize(expected_size);
   size_t n = ZSTD_decompress(out->data(), out->size(), in.data(), in.size());

@@ -1,6 +1,5 @@
 #include "binlog/row_image.h"
 
-#include <bit>
 #include <string>
 
 namespace tidewatch::binlog {
@@ -106,23 +105,17 @@ bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {
   }
 }
 
-uint64_t CountBits(std::span<const uint8_t> bitmap, uint64_t bits) {
-  uint64_t n = 0;
-  for (uint64_t i = 0; i < bits / 8 && i < bitmap.size(); ++i) n += std::popcount(bitmap[i]);
-  if (bits % 8 && bits / 8 < bitmap.size()) {
-    n += std::popcount(static_cast<uint8_t>(bitmap[bits / 8] & ((1u << (bits % 8)) - 1)));
-  }
-  return n;
-}
-
 namespace {
 
 bool BitSet(std::span<const uint8_t> bitmap, uint64_t i) {
   return (bitmap[i / 8] >> (i % 8)) & 1;
 }
 
-Status WalkImage(ByteReader& r, const TableColumns& t, uint64_t column_count,
-                 std::span<const uint8_t> present, bool partial_after, uint64_t image) {
+// One image: [value options] · NULL bitmap over the present columns · values.
+// `present` lists the indexes of the columns in the image, so the walk costs
+// O(columns present) and each image consumes at least one byte per 8 of them.
+Status WalkImage(ByteReader& r, const TableColumns& t, const std::vector<uint32_t>& present,
+                 bool partial_after, uint64_t image) {
   const size_t start = r.offset();
   auto fail = [&](const std::string& what) {
     return Status::Corruption("row image " + std::to_string(image) + " (at byte " +
@@ -134,21 +127,16 @@ Status WalkImage(ByteReader& r, const TableColumns& t, uint64_t column_count,
     uint64_t options = r.PackedInt();
     if (options & 1) {
       uint64_t json_columns = 0;
-      for (uint64_t i = 0; i < column_count; ++i) {
-        if (BitSet(present, i) && t.types[i] == kTypeJson) ++json_columns;
-      }
+      for (uint32_t i : present) json_columns += t.types[i] == kTypeJson;
       r.Skip((json_columns + 7) / 8);
     }
     if (!r.ok()) return fail("value options run past the event");
   }
-  const uint64_t n_present = CountBits(present, column_count);
-  auto nulls = r.Bytes((n_present + 7) / 8);
+  auto nulls = r.Bytes((present.size() + 7) / 8);
   if (!r.ok()) return fail("NULL bitmap runs past the event");
-  uint64_t k = 0;
-  for (uint64_t i = 0; i < column_count; ++i) {
-    if (!BitSet(present, i)) continue;
-    bool is_null = BitSet(nulls, k++);
-    if (is_null) continue;
+  for (size_t k = 0; k < present.size(); ++k) {
+    if (BitSet(nulls, k)) continue;
+    const uint32_t i = present[k];
     if (!SkipColumnValue(r, t.types[i], t.metadata[i])) {
       return fail("column " + std::to_string(i) + " (type " + std::to_string(t.types[i]) +
                   ", metadata " + std::to_string(t.metadata[i]) +
@@ -156,6 +144,13 @@ Status WalkImage(ByteReader& r, const TableColumns& t, uint64_t column_count,
     }
   }
   return Status::OK();
+}
+
+void ListPresent(std::span<const uint8_t> bitmap, uint64_t column_count, std::vector<uint32_t>* out) {
+  out->clear();
+  for (uint64_t i = 0; i < column_count; ++i) {
+    if (BitSet(bitmap, i)) out->push_back(static_cast<uint32_t>(i));
+  }
 }
 
 }  // namespace
@@ -167,13 +162,24 @@ Status WalkRowImages(ByteReader& r, const TableColumns& table, uint64_t column_c
     return Status::Corruption("row event has " + std::to_string(column_count) +
                               " columns, its table map " + std::to_string(table.types.size()));
   }
+  thread_local std::vector<uint32_t> before_columns, after_columns;
+  ListPresent(present, column_count, &before_columns);
+  if (is_update) ListPresent(present_after, column_count, &after_columns);
+  if (before_columns.empty() || (is_update && after_columns.empty())) {
+    if (r.remaining() == 0) {
+      *images = 0;
+      return Status::OK();
+    }
+    return Status::Corruption("row images with no columns present cannot hold " +
+                              std::to_string(r.remaining()) + " bytes");
+  }
   uint64_t n = 0;
   while (r.remaining() > 0) {
-    Status s = WalkImage(r, table, column_count, present, false, n);
+    Status s = WalkImage(r, table, before_columns, false, n);
     if (!s.ok()) return s;
     ++n;
     if (is_update) {
-      s = WalkImage(r, table, column_count, present_after, partial, n);
+      s = WalkImage(r, table, after_columns, partial, n);
       if (!s.ok()) return s;
       ++n;
     }

@@ -43,9 +43,6 @@ struct TableColumns {
 // returns false) when the value does not fit or the type is unknown.
 bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t metadata);
 
-// Number of bits set in the first `bits` bits of `bitmap`.
-uint64_t CountBits(std::span<const uint8_t> bitmap, uint64_t bits);
-
 // Walks the row images of a row event's row part. `present` and
 // `present_after` are the columns-present bitmaps (the second only for
 // updates); `partial` marks PARTIAL_UPDATE_ROWS, whose after images start with
