@@ -63,6 +63,22 @@ Status BinlogFileReader::OpenBuffer(std::span<const uint8_t> data, std::string n
   return Status::OK();
 }
 
+Status BinlogFileReader::Seek(uint64_t pos) {
+  if (!opened_) return Status::InvalidArgument("reader is not open");
+  if (pos < kBinlogMagicSize || pos > data_.size()) {
+    return Status::InvalidArgument(path_ + ": cannot seek to byte offset " + std::to_string(pos) +
+                                   " of a file of " + std::to_string(data_.size()) + " bytes");
+  }
+  pos_ = kBinlogMagicSize;
+  if (pos > kBinlogMagicSize && !seen_fd_) {
+    RawEvent first;
+    Status s = Next(&first);
+    if (!s.ok() && !s.IsEndOfFile()) return s;
+  }
+  pos_ = pos;
+  return Status::OK();
+}
+
 Status BinlogFileReader::Next(RawEvent* event) {
   if (!opened_) return Status::InvalidArgument("reader is not open");
   if (pos_ >= data_.size()) return Status::EndOfFile();

@@ -30,6 +30,11 @@ class BinlogFileReader {
   // reader). `name` stands for the file in messages.
   Status OpenBuffer(std::span<const uint8_t> data, std::string name);
 
+  // Continues at `pos`, the start of an event (e.g. where an earlier reader of
+  // the same file stopped). The file's own FORMAT_DESCRIPTION at offset 4 is
+  // read first so that the events after `pos` are read with it.
+  Status Seek(uint64_t pos);
+
   // The next event, or Status::EndOfFile() after the last one. After an error
   // the reader stays at the failing event.
   Status Next(RawEvent* event);

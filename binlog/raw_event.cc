@@ -27,7 +27,7 @@ Status LocateEvent(std::span<const uint8_t> buffer, size_t offset, uint64_t base
   const uint64_t pos = base + offset;
   const size_t left = buffer.size() - offset;
   if (left < kEventHeaderSize) {
-    return Status::Corruption("truncated event header " + At(pos) + ": " + std::to_string(left) +
+    return Status::Truncated("truncated event header " + At(pos) + ": " + std::to_string(left) +
                               " of 19 bytes present");
   }
   EventHeader h = ParseEventHeader(buffer.data() + offset);
@@ -37,7 +37,7 @@ Status LocateEvent(std::span<const uint8_t> buffer, size_t offset, uint64_t base
                               std::to_string(h.event_size) + " bytes, shorter than its header");
   }
   if (h.event_size > left) {
-    return Status::Corruption("truncated event " + At(pos) + " (" +
+    return Status::Truncated("truncated event " + At(pos) + " (" +
                               std::string(EventTypeName(h.type)) + "): declares " +
                               std::to_string(h.event_size) + " bytes, " + std::to_string(left) +
                               " present");

@@ -11,7 +11,7 @@ namespace tidewatch::binlog {
 
 class Status {
  public:
-  enum class Code { kOk = 0, kCorruption, kIOError, kInvalidArgument, kNotSupported, kEndOfFile };
+  enum class Code { kOk = 0, kCorruption, kIOError, kInvalidArgument, kNotSupported, kEndOfFile, kTruncated };
 
   Status() = default;
 
@@ -21,10 +21,14 @@ class Status {
   static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
   static Status NotSupported(std::string msg) { return Status(Code::kNotSupported, std::move(msg)); }
   static Status EndOfFile() { return Status(Code::kEndOfFile, "end of file"); }
+  // The bytes end inside an event: corrupt in a closed file, not yet written
+  // in one a server is still appending to.
+  static Status Truncated(std::string msg) { return Status(Code::kTruncated, std::move(msg)); }
 
   bool ok() const { return code_ == Code::kOk; }
   bool IsEndOfFile() const { return code_ == Code::kEndOfFile; }
   bool IsCorruption() const { return code_ == Code::kCorruption; }
+  bool IsTruncated() const { return code_ == Code::kTruncated; }
   Code code() const { return code_; }
   const std::string& message() const { return msg_; }
 
@@ -40,7 +44,7 @@ class Status {
   std::string ToString() const {
     if (ok()) return "OK";
     static constexpr const char* kNames[] = {"OK", "corruption", "I/O error", "invalid argument",
-                                             "not supported", "end of file"};
+                                             "not supported", "end of file", "truncated"};
     return std::string(kNames[static_cast<int>(code_)]) + ": " + msg_;
   }
 

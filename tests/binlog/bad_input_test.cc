@@ -143,10 +143,14 @@ TEST_F(BadInput, EveryTruncationOfAValidFileFailsCleanly) {
     binlog::Status s = reader.OpenBuffer(cut, "cut");
     binlog::RawEvent raw;
     while (s.ok()) s = reader.Next(&raw);
+    if (n < 4) {
+      EXPECT_TRUE(s.IsCorruption()) << n << ": " << s.ToString();
+      continue;
+    }
     if (n == 4 || n == xid_pos_ || n == query_pos_) {
       EXPECT_TRUE(s.IsEndOfFile()) << n << ": " << s.ToString();
     } else {
-      EXPECT_TRUE(s.IsCorruption()) << n << ": " << s.ToString();
+      EXPECT_TRUE(s.IsTruncated()) << n << ": " << s.ToString();
     }
   }
 }

@@ -3,6 +3,8 @@
 // follow it, marked "inner": true).
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -12,6 +14,11 @@ namespace tidewatch::tools {
 struct BinlogDumpOptions {
   std::vector<std::string> files;
   bool verify_checksums = true;
+  // Follow the (single) file as a server appends to it, and on its ROTATE
+  // continue with the next file in the same directory, like `tail -F`.
+  bool follow = false;
+  std::chrono::milliseconds poll_interval{100};
+  const std::atomic<bool>* stop = nullptr;  // ends a follow when set
 };
 
 // Returns the process exit code: 0 when every file decoded to its end, 1 when

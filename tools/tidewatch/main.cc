@@ -22,6 +22,9 @@ int main(int argc, char** argv) {
       ->required();
   dump_cmd->add_flag("--no-verify-checksums", no_verify,
                      "do not verify CRC32 event checksums");
+  dump_cmd->add_flag("-f,--follow", dump.follow,
+                     "keep reading one file as the server appends to it, and the files it "
+                     "rotates to (like tail -F); stop with Ctrl-C");
 
   CLI11_PARSE(app, argc, argv);
 

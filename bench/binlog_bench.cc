@@ -1,0 +1,142 @@
+// Binlog walking and decoding throughput on a real binlog file.
+//
+//   TIDEWATCH_BENCH_BINLOG=/path/to/binlog build/bench/binlog_bench
+//
+// (a) walk headers + verify CRC32, (b) walk + decode every event, and for
+// comparison `mariadb-binlog FILE > /dev/null` on the same file, timed in the
+// same run; each benchmark reports MB/s, events/s and its speed-up over it.
+#include <zlib.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "binlog/checksum.h"
+#include "binlog/event_decoder.h"
+#include "binlog/event_type.h"
+#include "binlog/file_reader.h"
+
+namespace {
+
+using namespace tidewatch::binlog;
+
+std::string g_file;
+double g_mariadb_binlog_seconds = 0;
+
+void Fail(benchmark::State& state, const Status& s) { state.SkipWithError(s.ToString().c_str()); }
+
+void Report(benchmark::State& state, uint64_t bytes, uint64_t events, double seconds) {
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["events/s"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+  state.counters["avg_event_B"] = events ? static_cast<double>(bytes) / static_cast<double>(events) : 0;
+  if (g_mariadb_binlog_seconds > 0 && seconds > 0) {
+    state.counters["x_mariadb_binlog"] = g_mariadb_binlog_seconds / (seconds / state.iterations());
+  }
+}
+
+void WalkFile(benchmark::State& state, bool verify) {
+  uint64_t bytes = 0, events = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    BinlogFileReader reader;
+    Status s = reader.Open(g_file);
+    if (!s.ok()) return Fail(state, s);
+    reader.set_verify_checksums(verify);
+    RawEvent raw;
+    while ((s = reader.Next(&raw)).ok()) ++events;
+    if (!s.IsEndOfFile()) return Fail(state, s);
+    bytes += reader.size();
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  Report(state, bytes, events, seconds);
+}
+
+void BM_WalkHeadersVerifyCrc32(benchmark::State& state) { WalkFile(state, true); }
+void BM_WalkHeadersOnly(benchmark::State& state) { WalkFile(state, false); }
+
+void BM_DecodeEveryEvent(benchmark::State& state) {
+  uint64_t bytes = 0, events = 0;
+  double seconds = 0;
+  for (auto _ : state) {
+    auto t0 = std::chrono::steady_clock::now();
+    BinlogFileReader reader;
+    Status s = reader.Open(g_file);
+    if (!s.ok()) return Fail(state, s);
+    EventDecoder decoder;
+    RawEvent raw;
+    Event event;
+    while ((s = reader.Next(&raw)).ok()) {
+      s = decoder.Decode(raw, reader.format(), &event);
+      if (!s.ok()) return Fail(state, s);
+      ++events;
+    }
+    if (!s.IsEndOfFile()) return Fail(state, s);
+    bytes += reader.size();
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  Report(state, bytes, events, seconds);
+}
+
+// The CRC32 implementations side by side on 64-byte and 1 MiB buffers.
+void BM_Crc32IsaL(benchmark::State& state) {
+  std::vector<uint8_t> buf(static_cast<size_t>(state.range(0)), 0x5a);
+  for (auto _ : state) benchmark::DoNotOptimize(Crc32(buf.data(), buf.size()));
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+void BM_Crc32Zlib(benchmark::State& state) {
+  std::vector<uint8_t> buf(static_cast<size_t>(state.range(0)), 0x5a);
+  for (auto _ : state) benchmark::DoNotOptimize(crc32(0, buf.data(), static_cast<uInt>(buf.size())));
+  state.SetBytesProcessed(state.iterations() * state.range(0));
+}
+
+double TimeMariadbBinlog(const std::string& file) {
+  std::string cmd = "mariadb-binlog '" + file + "' > /dev/null 2>&1";
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = std::system(cmd.c_str());
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (rc != 0) {
+    std::cerr << "mariadb-binlog failed (" << rc << "); no comparison\n";
+    return 0;
+  }
+  return s;
+}
+
+}  // namespace
+
+BENCHMARK(BM_Crc32IsaL)->Arg(64)->Arg(1 << 20);
+BENCHMARK(BM_Crc32Zlib)->Arg(64)->Arg(1 << 20);
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  const char* f = std::getenv("TIDEWATCH_BENCH_BINLOG");
+  if (f != nullptr && *f != '\0') {
+    g_file = f;
+    std::error_code ec;
+    auto size = std::filesystem::file_size(g_file, ec);
+    if (ec) {
+      std::cerr << g_file << ": " << ec.message() << "\n";
+      return 1;
+    }
+    g_mariadb_binlog_seconds = TimeMariadbBinlog(g_file);
+    std::printf("input: %s, %.1f MB\n", g_file.c_str(), size / 1e6);
+    if (g_mariadb_binlog_seconds > 0) {
+      std::printf("mariadb-binlog FILE > /dev/null: %.2f s = %.1f MB/s\n", g_mariadb_binlog_seconds,
+                  size / 1e6 / g_mariadb_binlog_seconds);
+    }
+    benchmark::RegisterBenchmark("BM_WalkHeadersVerifyCrc32", BM_WalkHeadersVerifyCrc32)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_WalkHeadersOnly", BM_WalkHeadersOnly)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("BM_DecodeEveryEvent", BM_DecodeEveryEvent)->Unit(benchmark::kMillisecond);
+  } else {
+    std::printf("TIDEWATCH_BENCH_BINLOG not set: only the CRC32 benchmarks run (see bench/README.md)\n");
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
