@@ -95,7 +95,9 @@ struct HeartbeatBody {
 };
 
 // MariaDB GTID_EVENT: seq_no 8 · domain_id 4 · flags2 1 · [commit_id 8] ·
-// [XA xid] · [flags_extra …]. The server_id is the header's.
+// [XA: format_id 4 · gtrid_len 1 · bqual_len 1 · data] · [flags_extra 1 ·
+// [extra_engines 1] · [start-alter seq_no 8]] · zero padding to 19 bytes
+// (sql/log_event.cc Gtid_log_event). The server_id is the header's.
 struct MariaGtidBody {
   uint64_t seq_no = 0;
   uint32_t domain_id = 0;
@@ -107,7 +109,11 @@ struct MariaGtidBody {
   int32_t xa_format_id = 0;
   std::string_view xa_gtrid, xa_bqual;
   uint8_t flags_extra = 0;
+  uint8_t extra_engines = 0;
+  uint64_t start_alter_seq_no = 0;
 
+  static constexpr uint8_t kExtraMultiEngine = 1, kExtraStartAlter = 2, kExtraCommitAlter = 4,
+                           kExtraRollbackAlter = 8;
   static constexpr uint8_t kStandalone = 1, kGroupCommitId = 2, kTransactional = 4,
                            kAllowParallel = 8, kWaited = 16, kDdl = 32, kPreparedXa = 64,
                            kCompletedXa = 128;

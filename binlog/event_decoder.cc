@@ -113,8 +113,6 @@ Status DecodeMariaGtid(std::span<const uint8_t> body, uint32_t server_id, MariaG
   if (g->flags2 & MariaGtidBody::kGroupCommitId) {
     g->has_commit_id = true;
     g->commit_id = r.U64();
-  } else {
-    r.Skip(6);  // the 19-byte post-header pads to the commit_id's end
   }
   if (g->flags2 & (MariaGtidBody::kPreparedXa | MariaGtidBody::kCompletedXa)) {
     g->has_xid = true;
@@ -124,7 +122,14 @@ Status DecodeMariaGtid(std::span<const uint8_t> body, uint32_t server_id, MariaG
     g->xa_bqual = r.String(bqual_len);
   }
   if (!r.ok()) return Malformed("GTID event shorter than its flags announce");
+  // Then flags_extra (10.5+), its optional fields, and zero padding up to the
+  // 19-byte post-header; a zero flags_extra is indistinguishable from padding.
   if (r.remaining() > 0) g->flags_extra = r.U8();
+  if (g->flags_extra & MariaGtidBody::kExtraMultiEngine) g->extra_engines = r.U8();
+  if (g->flags_extra & (MariaGtidBody::kExtraCommitAlter | MariaGtidBody::kExtraRollbackAlter)) {
+    g->start_alter_seq_no = r.U64();
+  }
+  if (!r.ok()) return Malformed("GTID event shorter than its extra flags announce");
   return Status::OK();
 }
 

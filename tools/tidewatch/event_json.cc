@@ -157,6 +157,9 @@ json EventToJson(std::string_view file, const Event& e) {
   j["pos"] = e.pos;
   j["next_pos"] = e.inner ? e.header.log_pos : e.pos + e.header.event_size;
   j["size"] = e.header.event_size;
+  // The header's end position: in a binlog equal to next_pos; in a relay log,
+  // the end of the event in the master's binlog (0 in artificial events).
+  j["log_pos"] = e.header.log_pos;
   j["type"] = e.header.type;
   j["type_name"] = std::string(EventTypeName(e.header.type));
   j["server_id"] = e.header.server_id;
