@@ -60,15 +60,8 @@ class ByteReader {
   // < 251 one byte; 0xfc + 2 bytes; 0xfd + 3 bytes; 0xfe + 8 bytes. 0xfb (NULL)
   // and 0xff are not valid lengths in binlog events and fail the reader.
   uint64_t PackedInt() {
-    uint8_t first = U8();
-    if (!ok_) return 0;
-    if (first < 251) return first;
-    switch (first) {
-      case 0xfc: return Uint(2);
-      case 0xfd: return Uint(3);
-      case 0xfe: return Uint(8);
-      default: Fail(); return 0;
-    }
+    if (ok_ && pos_ < size_ && data_[pos_] < 251) return data_[pos_++];  // the common case
+    return PackedIntLong();
   }
 
   std::span<const uint8_t> Bytes(size_t n) {
@@ -92,6 +85,18 @@ class ByteReader {
   }
 
  private:
+  uint64_t PackedIntLong() {
+    uint8_t first = U8();
+    if (!ok_) return 0;
+    if (first < 251) return first;
+    switch (first) {
+      case 0xfc: return Uint(2);
+      case 0xfd: return Uint(3);
+      case 0xfe: return Uint(8);
+      default: Fail(); return 0;
+    }
+  }
+
   bool Has(size_t n) {
     if (!ok_ || n > size_ - pos_) {
       ok_ = false;

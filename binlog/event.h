@@ -1,8 +1,10 @@
 // Event: a decoded binlog event — the common header plus one body type.
 //
 // Bodies hold views (string_view/span) into the event bytes or into the
-// decoder's decompression buffer; they are valid until the next call to the
-// decoder that produced them. Layouts are cited per body from the servers'
+// decoder's own buffers (decompressed bytes, lists); they are valid until the
+// next call to the decoder that produced them. Every body is trivially
+// destructible, so switching an Event from one body type to the next costs
+// no destructor dispatch. Layouts are cited per body from the servers'
 // sources: MySQL libbinlogevents/src/{control,statement,load_data,rows}_events.cpp
 // and MariaDB sql/log_event.cc.
 #pragma once
@@ -11,8 +13,8 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <variant>
-#include <vector>
 
 #include "binlog/event_header.h"
 #include "binlog/format_description.h"
@@ -127,7 +129,7 @@ struct MariaGtid {
 
 struct MariaGtidListBody {
   uint8_t flags = 0;
-  std::vector<MariaGtid> gtids;
+  std::span<const MariaGtid> gtids;
 };
 
 struct BinlogCheckpointBody { std::string_view file; };
@@ -162,9 +164,9 @@ struct GtidInterval { uint64_t start = 0, end = 0; };  // [start, end)
 struct PreviousGtidsSid {
   Uuid sid{};
   std::string_view tag;
-  std::vector<GtidInterval> intervals;
+  std::span<const GtidInterval> intervals;
 };
-struct PreviousGtidsBody { std::vector<PreviousGtidsSid> sids; };
+struct PreviousGtidsBody { std::span<const PreviousGtidsSid> sids; };
 
 struct TransactionContextBody {
   std::string_view server_uuid;
@@ -203,7 +205,7 @@ struct TableMapBody {
   std::string_view db, table;
   uint64_t column_count = 0;
   std::span<const uint8_t> column_types;
-  std::vector<std::string_view> column_names;  // optional metadata, when logged
+  std::span<const std::string_view> column_names;  // optional metadata, when logged
   std::span<const uint8_t> optional_metadata;
 };
 
@@ -231,6 +233,8 @@ using EventBody =
                  MariaGtidListBody, BinlogCheckpointBody, RowsQueryBody, StartEncryptionBody,
                  MysqlGtidBody, PreviousGtidsBody, TransactionContextBody, ViewChangeBody,
                  XaPrepareBody, TransactionPayloadBody, TableMapBody, RowsBody>;
+
+static_assert(std::is_trivially_destructible_v<EventBody>);
 
 struct Event {
   uint64_t pos = 0;

@@ -133,7 +133,8 @@ Status DecodeMariaGtid(std::span<const uint8_t> body, uint32_t server_id, MariaG
   return Status::OK();
 }
 
-Status DecodeMariaGtidList(std::span<const uint8_t> body, MariaGtidListBody* l) {
+Status DecodeMariaGtidList(std::span<const uint8_t> body, std::vector<MariaGtid>* storage,
+                           MariaGtidListBody* l) {
   ByteReader r(body);
   uint32_t count_and_flags = r.U32();
   uint32_t count = count_and_flags & ((1u << 28) - 1);
@@ -142,12 +143,13 @@ Status DecodeMariaGtidList(std::span<const uint8_t> body, MariaGtidListBody* l) 
     return Malformed("GTID list announces " + std::to_string(count) + " entries in " +
                      std::to_string(r.remaining()) + " bytes");
   }
-  l->gtids.resize(count);
-  for (auto& g : l->gtids) {
+  storage->resize(count);
+  for (auto& g : *storage) {
     g.domain_id = r.U32();
     g.server_id = r.U32();
     g.seq_no = r.U64();
   }
+  l->gtids = *storage;
   return Status::OK();
 }
 
@@ -193,25 +195,37 @@ Status DecodeMysqlGtid(std::span<const uint8_t> body, MysqlGtidBody* g) {
 }
 
 // Previous_gtids_log_event: n_sids 8 · { sid 16 · n_intervals 8 · {start 8 · end 8}* }*
-Status DecodePreviousGtids(std::span<const uint8_t> body, PreviousGtidsBody* p) {
+Status DecodePreviousGtids(std::span<const uint8_t> body, std::vector<PreviousGtidsSid>* sids,
+                           std::vector<GtidInterval>* intervals, PreviousGtidsBody* p) {
   ByteReader r(body);
   uint64_t n_sids = r.U64();
   if (!r.ok() || n_sids > r.remaining() / 24) {
     return Malformed("previous GTIDs announce " + std::to_string(n_sids) + " sids in " +
                      std::to_string(body.size()) + " bytes");
   }
-  p->sids.resize(n_sids);
-  for (auto& s : p->sids) {
+  sids->resize(n_sids);
+  intervals->clear();
+  std::vector<size_t> counts(n_sids);
+  for (uint64_t i = 0; i < n_sids; ++i) {
     auto sid = r.Bytes(16);
     uint64_t n = r.U64();
     if (!r.ok() || n > r.remaining() / 16) return Malformed("previous GTIDs interval count");
-    std::memcpy(s.sid.data(), sid.data(), 16);
-    s.intervals.resize(n);
-    for (auto& iv : s.intervals) {
+    std::memcpy((*sids)[i].sid.data(), sid.data(), 16);
+    counts[i] = n;
+    for (uint64_t k = 0; k < n; ++k) {
+      GtidInterval iv;
       iv.start = r.U64();
       iv.end = r.U64();
+      intervals->push_back(iv);
     }
   }
+  // Spans are taken once the interval storage has stopped growing.
+  size_t at = 0;
+  for (uint64_t i = 0; i < n_sids; ++i) {
+    (*sids)[i].intervals = std::span<const GtidInterval>(intervals->data() + at, counts[i]);
+    at += counts[i];
+  }
+  p->sids = *sids;
   return Status::OK();
 }
 
@@ -277,52 +291,47 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
 
   switch (type) {
     case kRotateEvent: {
-      RotateBody b;
+      auto& b = out->body.emplace<RotateBody>();
       ByteReader p(all);
       b.position = ph_len >= 8 ? p.U64() : 4;
       b.file = p.RestString();
-      out->body = b;
       return Status::OK();
     }
     case kQueryEvent:
     case kQueryCompressedEvent:
     case kExecuteLoadQueryEvent: {
-      QueryBody q;
+      QueryBody& q = out->body.emplace<QueryBody>();
       Status s = DecodeQuery(post_header, body, type == kExecuteLoadQueryEvent,
                              type == kQueryCompressedEvent, &uncompressed_, &q);
       if (!s.ok()) return s;
-      out->body = q;
       return Status::OK();
     }
     case kXidEvent: {
       ByteReader p(all);
-      XidBody b{p.U64()};
+      out->body.emplace<XidBody>(XidBody{p.U64()});
       if (!p.ok()) return Malformed("XID event shorter than 8 bytes");
-      out->body = b;
       return Status::OK();
     }
     case kIntvarEvent: {
       ByteReader p(all);
-      IntvarBody b;
+      auto& b = out->body.emplace<IntvarBody>();
       b.type = p.U8();
       b.value = p.U64();
       if (!p.ok()) return Malformed("INTVAR event shorter than 9 bytes");
-      out->body = b;
       return Status::OK();
     }
     case kRandEvent: {
       ByteReader p(all);
-      RandBody b;
+      auto& b = out->body.emplace<RandBody>();
       b.seed1 = p.U64();
       b.seed2 = p.U64();
       if (!p.ok()) return Malformed("RAND event shorter than 16 bytes");
-      out->body = b;
       return Status::OK();
     }
     case kUserVarEvent: {
       // name_len 4 · name · is_null 1 · [type 1 · charset 4 · value_len 4 · value · [flags 1]]
       ByteReader p(all);
-      UserVarBody b;
+      auto& b = out->body.emplace<UserVarBody>();
       b.name = p.String(p.U32());
       b.is_null = p.U8() != 0;
       if (!b.is_null) {
@@ -332,7 +341,6 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
         if (p.ok() && p.remaining() > 0) b.flags = p.U8();
       }
       if (!p.ok()) return Malformed("user variable runs past the event");
-      out->body = b;
       return Status::OK();
     }
     case kBeginLoadQueryEvent:
@@ -341,62 +349,55 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     case kCreateFileEvent:
     case kExecLoadEvent: {
       ByteReader p(all);
-      LoadFileBody b;
+      auto& b = out->body.emplace<LoadFileBody>();
       b.file_id = p.U32();
       if (!p.ok()) return Malformed("load event shorter than its file id");
       b.block_size = type == kDeleteFileEvent || type == kExecLoadEvent ? 0 : body.size();
-      out->body = b;
       return Status::OK();
     }
     case kIncidentEvent: {
       ByteReader p(all);
-      IncidentBody b;
+      auto& b = out->body.emplace<IncidentBody>();
       b.incident = p.U16();
       if (p.ok() && p.remaining() > 0) b.message = p.String(p.U8());
       if (!p.ok()) return Malformed("incident message runs past the event");
-      out->body = b;
       return Status::OK();
     }
     case kHeartbeatEvent: {
-      HeartbeatBody b;
+      auto& b = out->body.emplace<HeartbeatBody>();
       b.log_file = std::string_view(reinterpret_cast<const char*>(all.data()), all.size());
       b.log_pos = raw.header.log_pos;
-      out->body = b;
       return Status::OK();
     }
     case kHeartbeatEventV2: {
       // OTW_HB_LOG_FILENAME_FIELD = 1, OTW_HB_LOG_POSITION_FIELD = 2
       // (libbinlogevents control_events.h Heartbeat_event_v2).
-      HeartbeatBody b;
+      auto& b = out->body.emplace<HeartbeatBody>();
       ByteReader p(all);
       Status s = WalkTlv(p, [&](uint64_t t, std::span<const uint8_t> v) {
         if (t == 1) b.log_file = {reinterpret_cast<const char*>(v.data()), v.size()};
         if (t == 2) b.log_pos = PackedValue(v);
       });
       if (!s.ok()) return s;
-      out->body = b;
       return Status::OK();
     }
     case kMariaGtidEvent: {
-      MariaGtidBody b;
+      auto& b = out->body.emplace<MariaGtidBody>();
       Status s = DecodeMariaGtid(all, raw.header.server_id, &b);
       if (!s.ok()) return s;
-      out->body = b;
       return Status::OK();
     }
     case kMariaGtidListEvent: {
-      MariaGtidListBody b;
-      Status s = DecodeMariaGtidList(all, &b);
+      auto& b = out->body.emplace<MariaGtidListBody>();
+      Status s = DecodeMariaGtidList(all, &gtid_list_, &b);
       if (!s.ok()) return s;
-      out->body = std::move(b);
       return Status::OK();
     }
     case kBinlogCheckpointEvent: {
       ByteReader p(all);
-      BinlogCheckpointBody b;
+      auto& b = out->body.emplace<BinlogCheckpointBody>();
       b.file = p.String(p.U32());
       if (!p.ok()) return Malformed("checkpoint file name runs past the event");
-      out->body = b;
       return Status::OK();
     }
     case kAnnotateRowsEvent:
@@ -411,34 +412,31 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     }
     case kStartEncryptionEvent: {
       ByteReader p(all);
-      StartEncryptionBody b;
+      auto& b = out->body.emplace<StartEncryptionBody>();
       b.scheme = p.U8();
       b.key_version = p.U32();
       b.nonce = p.Bytes(12);
       if (!p.ok()) return Malformed("START_ENCRYPTION shorter than 17 bytes");
-      out->body = b;
       return Status::OK();
     }
     case kGtidEvent:
     case kAnonymousGtidEvent: {
-      MysqlGtidBody b;
+      auto& b = out->body.emplace<MysqlGtidBody>();
       Status s = DecodeMysqlGtid(all, &b);
       if (!s.ok()) return s;
-      out->body = b;
       return Status::OK();
     }
     case kPreviousGtidsEvent: {
-      PreviousGtidsBody b;
-      Status s = DecodePreviousGtids(all, &b);
+      auto& b = out->body.emplace<PreviousGtidsBody>();
+      Status s = DecodePreviousGtids(all, &previous_sids_, &previous_intervals_, &b);
       if (!s.ok()) return s;
-      out->body = std::move(b);
       return Status::OK();
     }
     case kTransactionContextEvent: {
       // server_uuid_len 1 · thread_id 4 · gtid_specified 1 · snapshot_len 4 ·
       // write_set_len 4 · read_set_len 4 · server_uuid · snapshot · sets
       ByteReader p(all);
-      TransactionContextBody b;
+      auto& b = out->body.emplace<TransactionContextBody>();
       uint8_t uuid_len = p.U8();
       b.thread_id = p.U32();
       b.gtid_specified = p.U8() != 0;
@@ -448,24 +446,22 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       b.server_uuid = p.String(uuid_len);
       p.Skip(snapshot_len);
       if (!p.ok()) return Malformed("transaction context runs past the event");
-      out->body = b;
       return Status::OK();
     }
     case kViewChangeEvent: {
       // view_id 40 · seq_number 8 · cert_info_size 4 · …
       ByteReader p(all);
-      ViewChangeBody b;
+      auto& b = out->body.emplace<ViewChangeBody>();
       b.view_id = p.FixedCString(40);
       b.seq_number = p.U64();
       b.cert_info_count = p.U32();
       if (!p.ok()) return Malformed("view change shorter than 52 bytes");
-      out->body = b;
       return Status::OK();
     }
     case kXaPrepareEvent: {
       // one_phase 1 · format_id 4 · gtrid_len 4 · bqual_len 4 · data
       ByteReader p(all);
-      XaPrepareBody b;
+      auto& b = out->body.emplace<XaPrepareBody>();
       b.one_phase = p.U8() != 0;
       b.format_id = static_cast<int32_t>(p.U32());
       uint32_t gl = p.U32(), bl = p.U32();
@@ -473,21 +469,18 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       b.gtrid = p.String(gl);
       b.bqual = p.String(bl);
       if (!p.ok()) return Malformed("XA id runs past the event");
-      out->body = b;
       return Status::OK();
     }
     case kTransactionPayloadEvent: {
-      TransactionPayloadBody b;
+      auto& b = out->body.emplace<TransactionPayloadBody>();
       Status s = DecodeTransactionPayload(all, &b);
       if (!s.ok()) return s;
-      out->body = b;
       return Status::OK();
     }
     case kTableMapEvent: {
-      TableMapBody b;
+      auto& b = out->body.emplace<TableMapBody>();
       Status s = DecodeTableMap(post_header, body, &b);
       if (!s.ok()) return s;
-      out->body = std::move(b);
       return Status::OK();
     }
     case kPreGaWriteRowsEvent: case kPreGaUpdateRowsEvent: case kPreGaDeleteRowsEvent:
@@ -497,10 +490,9 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     case kWriteRowsCompressedEventV1: case kUpdateRowsCompressedEventV1:
     case kDeleteRowsCompressedEventV1: case kWriteRowsCompressedEvent:
     case kUpdateRowsCompressedEvent: case kDeleteRowsCompressedEvent: {
-      RowsBody b;
+      auto& b = out->body.emplace<RowsBody>();
       Status s = DecodeRows(type, post_header, body, &b);
       if (!s.ok()) return s;
-      out->body = b;
       return Status::OK();
     }
     default:
@@ -534,13 +526,15 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
   if (!r.ok()) return Malformed("table map metadata or NULL bitmap runs past the event");
   out->optional_metadata = r.Rest();
 
-  if (statement_ended_) {
+  // Table maps are kept across statements: a server announces the same
+  // table id with the same columns again and again, and parsing it once
+  // spares the work and the allocations. A changed definition re-parses.
+  if (tables_.size() >= kMaxCachedTables && tables_.find(out->table_id) == tables_.end()) {
     tables_.clear();
-    statement_ended_ = false;
   }
   TableColumns& t = tables_[out->table_id];
-  t.db.assign(out->db);
-  t.table.assign(out->table);
+  if (t.db != out->db) t.db.assign(out->db);
+  if (t.table != out->table) t.table.assign(out->table);
   Status s = t.ParseMetadata(out->column_types, meta);
   if (!s.ok()) {
     tables_.erase(out->table_id);
@@ -555,8 +549,10 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
     if (!om.ok()) return Malformed("table map optional metadata runs past the event");
     if (field == 4) {
       ByteReader names(value);
-      while (names.remaining() > 0 && names.ok()) out->column_names.push_back(names.String(names.PackedInt()));
+      column_names_.clear();
+      while (names.remaining() > 0 && names.ok()) column_names_.push_back(names.String(names.PackedInt()));
       if (!names.ok()) return Malformed("table map column names run past their field");
+      out->column_names = column_names_;
     }
   }
   return Status::OK();
@@ -608,7 +604,6 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
     if (!s.ok()) return s.WithContext("compressed rows");
     rows = uncompressed_;
   }
-  if (out->flags & 1) statement_ended_ = true;  // STMT_END_F
   auto it = tables_.find(out->table_id);
   if (it == tables_.end()) {
     // Without its table map the images cannot be walked; the event is still

@@ -39,11 +39,15 @@ class EventDecoder {
                         TableMapBody* out);
   Status DecodeTransactionPayload(std::span<const uint8_t> body, TransactionPayloadBody* out);
 
+  static constexpr size_t kMaxCachedTables = 4096;
   std::unordered_map<uint64_t, TableColumns> tables_;
-  bool statement_ended_ = false;  // the next TABLE_MAP starts a new statement
   std::vector<uint8_t> uncompressed_;  // MariaDB compressed query / rows
   std::vector<uint8_t> payload_;       // MySQL transaction payload
-  bool in_payload_ = false;            // decoding events nested in payload_
+  // Storage behind the spans of the last decoded body.
+  std::vector<MariaGtid> gtid_list_;
+  std::vector<PreviousGtidsSid> previous_sids_;
+  std::vector<GtidInterval> previous_intervals_;
+  std::vector<std::string_view> column_names_;
 };
 
 }  // namespace tidewatch::binlog

@@ -38,7 +38,9 @@ Status BinlogFileReader::Open(const std::string& path) {
     return Status::Corruption(path + ": at byte offset 0: " + std::to_string(size) +
                               " bytes are too few to be a binlog");
   }
-  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  // MAP_POPULATE maps the whole file up front: one pass over the page cache
+  // instead of a page fault per 4 KiB while walking.
+  void* m = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   int e = errno;
   ::close(fd);
   if (m == MAP_FAILED) return Status::IOError(path + ": cannot map: " + std::strerror(e));
@@ -60,6 +62,7 @@ Status BinlogFileReader::OpenBuffer(std::span<const uint8_t> data, std::string n
   }
   pos_ = kBinlogMagicSize;
   opened_ = true;
+  UpdateFastPath();
   return Status::OK();
 }
 
@@ -79,7 +82,7 @@ Status BinlogFileReader::Seek(uint64_t pos) {
   return Status::OK();
 }
 
-Status BinlogFileReader::Next(RawEvent* event) {
+Status BinlogFileReader::NextSlow(RawEvent* event) {
   if (!opened_) return Status::InvalidArgument("reader is not open");
   if (pos_ >= data_.size()) return Status::EndOfFile();
   if (encrypted_) {
@@ -97,6 +100,7 @@ Status BinlogFileReader::Next(RawEvent* event) {
   } else if (event->header.type == kStartEncryptionEvent) {
     encrypted_ = true;
   }
+  UpdateFastPath();
   pos_ += event->header.event_size;
   return Status::OK();
 }

@@ -10,6 +10,9 @@
 #include <span>
 #include <string>
 
+#include "binlog/checksum.h"
+#include "binlog/event_header.h"
+#include "binlog/event_type.h"
 #include "binlog/format_description.h"
 #include "binlog/raw_event.h"
 #include "binlog/status.h"
@@ -36,11 +39,32 @@ class BinlogFileReader {
   Status Seek(uint64_t pos);
 
   // The next event, or Status::EndOfFile() after the last one. After an error
-  // the reader stays at the failing event.
-  Status Next(RawEvent* event);
+  // the reader stays at the failing event. Inline for the common case (a
+  // whole, ordinary event); the rest goes through NextSlow.
+  Status Next(RawEvent* event) {
+    const uint64_t left = data_.size() - pos_;
+    if (left >= kEventHeaderSize && fast_path_) {
+      const uint8_t* p = data_.data() + pos_;
+      EventHeader& h = event->header;
+      ParseEventHeader(p, &h);
+      if (h.event_size <= left && h.event_size >= min_event_size_ &&
+          h.type != kFormatDescriptionEvent && h.type != kStartEncryptionEvent &&
+          (!check_crc_ || VerifyCrc32(p, h.event_size))) {
+        event->pos = pos_;
+        event->bytes = std::span<const uint8_t>(p, h.event_size);
+        event->has_checksum = fd_.HasChecksum();
+        pos_ += h.event_size;
+        return Status();
+      }
+    }
+    return NextSlow(event);
+  }
 
   // Skips checksum verification (for benchmarks of the bare walk).
-  void set_verify_checksums(bool v) { verify_checksums_ = v; }
+  void set_verify_checksums(bool v) {
+    verify_checksums_ = v;
+    UpdateFastPath();
+  }
 
   // The FORMAT_DESCRIPTION in force for the event last returned.
   const FormatDescription& format() const { return fd_; }
@@ -50,6 +74,14 @@ class BinlogFileReader {
   uint64_t position() const { return pos_; }
 
  private:
+  Status NextSlow(RawEvent* event);
+  void UpdateFastPath() {
+    fast_path_ = opened_ && !encrypted_;
+    check_crc_ = verify_checksums_ && fd_.HasChecksum();
+    min_event_size_ = (fd_.header_length > kEventHeaderSize ? fd_.header_length : kEventHeaderSize) +
+                      (fd_.HasChecksum() ? kChecksumSize : 0);
+  }
+
   std::string path_;
   std::span<const uint8_t> data_;
   void* map_ = nullptr;
@@ -59,6 +91,9 @@ class BinlogFileReader {
   bool seen_fd_ = false;
   bool encrypted_ = false;
   bool verify_checksums_ = true;
+  bool fast_path_ = false;
+  bool check_crc_ = false;
+  uint32_t min_event_size_ = kEventHeaderSize;
 };
 
 }  // namespace tidewatch::binlog

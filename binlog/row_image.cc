@@ -1,5 +1,6 @@
 #include "binlog/row_image.h"
 
+#include <algorithm>
 #include <string>
 
 namespace tidewatch::binlog {
@@ -37,6 +38,11 @@ bool SkipPrefixed(ByteReader& r, size_t prefix_bytes) {
 
 Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
                                    std::span<const uint8_t> block) {
+  if (std::equal(types.begin(), types.end(), types_in.begin(), types_in.end()) &&
+      std::equal(raw_metadata.begin(), raw_metadata.end(), block.begin(), block.end())) {
+    return Status::OK();
+  }
+  raw_metadata.clear();  // set again only once parsing succeeds
   types.assign(types_in.begin(), types_in.end());
   metadata.assign(types.size(), 0);
   ByteReader r(block);
@@ -58,6 +64,9 @@ Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
       return Status::Corruption("table map metadata ends before column " + std::to_string(i));
     }
   }
+  raw_metadata.assign(block.begin(), block.end());
+  all_columns.resize(types.size());
+  for (uint32_t i = 0; i < all_columns.size(); ++i) all_columns[i] = i;
   return Status::OK();
 }
 
@@ -146,11 +155,24 @@ Status WalkImage(ByteReader& r, const TableColumns& t, const std::vector<uint32_
   return Status::OK();
 }
 
-void ListPresent(std::span<const uint8_t> bitmap, uint64_t column_count, std::vector<uint32_t>* out) {
-  out->clear();
-  for (uint64_t i = 0; i < column_count; ++i) {
-    if (BitSet(bitmap, i)) out->push_back(static_cast<uint32_t>(i));
+// The indexes of the columns a columns-present bitmap names; a full row (the
+// usual case) is the table's precomputed list.
+const std::vector<uint32_t>& PresentColumns(std::span<const uint8_t> bitmap, uint64_t column_count,
+                                            const TableColumns& t, std::vector<uint32_t>* scratch) {
+  if (column_count == t.all_columns.size()) {
+    bool all = true;
+    for (uint64_t i = 0; i < column_count / 8 && all; ++i) all = bitmap[i] == 0xff;
+    if (all && column_count % 8) {
+      const uint8_t mask = static_cast<uint8_t>((1u << (column_count % 8)) - 1);
+      all = (bitmap[column_count / 8] & mask) == mask;
+    }
+    if (all) return t.all_columns;
   }
+  scratch->clear();
+  for (uint64_t i = 0; i < column_count; ++i) {
+    if (BitSet(bitmap, i)) scratch->push_back(static_cast<uint32_t>(i));
+  }
+  return *scratch;
 }
 
 }  // namespace
@@ -162,9 +184,10 @@ Status WalkRowImages(ByteReader& r, const TableColumns& table, uint64_t column_c
     return Status::Corruption("row event has " + std::to_string(column_count) +
                               " columns, its table map " + std::to_string(table.types.size()));
   }
-  thread_local std::vector<uint32_t> before_columns, after_columns;
-  ListPresent(present, column_count, &before_columns);
-  if (is_update) ListPresent(present_after, column_count, &after_columns);
+  thread_local std::vector<uint32_t> before_scratch, after_scratch;
+  const auto& before_columns = PresentColumns(present, column_count, table, &before_scratch);
+  const auto& after_columns =
+      is_update ? PresentColumns(present_after, column_count, table, &after_scratch) : before_columns;
   if (before_columns.empty() || (is_update && after_columns.empty())) {
     if (r.remaining() == 0) {
       *images = 0;

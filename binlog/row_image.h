@@ -34,8 +34,11 @@ struct TableColumns {
   std::string db, table;
   std::vector<uint8_t> types;
   std::vector<uint16_t> metadata;
+  std::vector<uint8_t> raw_metadata;  // the block metadata was parsed from
+  std::vector<uint32_t> all_columns;  // 0 … n-1: the image of a full row
 
-  // Reads the per-column metadata block of a TABLE_MAP_EVENT.
+  // Reads the per-column metadata block of a TABLE_MAP_EVENT; does nothing
+  // when types and block are those already parsed.
   Status ParseMetadata(std::span<const uint8_t> types_in, std::span<const uint8_t> block);
 };
 

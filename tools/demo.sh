@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
 done
 
 bash tools/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build tidewatch >&2
 
 sandbox=tools/sandbox/tidewatch-sandbox

@@ -20,8 +20,8 @@ bash tools/install-deps.sh
 
 step() { printf '\n=== %s\n' "$*"; }
 
-step "build (RelWithDebInfo)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+step "build (Release)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build -j "$jobs"
 
 step "unit and integration tests"
@@ -37,7 +37,7 @@ fi
 
 if [ "$fuzz" = 1 ]; then
   step "decoder fuzzer (60 s)"
-  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DTIDEWATCH_FUZZ=ON -DTIDEWATCH_BENCH=OFF >/dev/null
   ninja -C build-fuzz -j "$jobs" decoder_fuzzer
   corpus=$(mktemp -d)
