@@ -501,6 +501,33 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
   }
 }
 
+// Row events follow their table map, so the table last looked up answers
+// almost every lookup without hashing. Map nodes never move, so the pointer
+// stays valid until the entry is erased or the map cleared.
+const TableColumns* EventDecoder::FindTable(uint64_t id) {
+  if (last_table_ != nullptr && last_table_id_ == id) return last_table_;
+  auto it = tables_.find(id);
+  if (it == tables_.end()) return nullptr;
+  last_table_id_ = id;
+  last_table_ = &it->second;
+  return last_table_;
+}
+
+TableColumns& EventDecoder::FindOrAddTable(uint64_t id) {
+  if (last_table_ != nullptr && last_table_id_ == id) return *last_table_;
+  if (tables_.size() >= kMaxCachedTables && tables_.find(id) == tables_.end()) {
+    tables_.clear();
+  }
+  last_table_id_ = id;
+  last_table_ = &tables_[id];
+  return *last_table_;
+}
+
+void EventDecoder::ForgetTable(uint64_t id) {
+  tables_.erase(id);
+  last_table_ = nullptr;
+}
+
 Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
                                     std::span<const uint8_t> body, TableMapBody* out) {
   // Post-header: table_id 6 (4 when the post-header is 6 bytes) · flags 2.
@@ -529,15 +556,12 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
   // Table maps are kept across statements: a server announces the same
   // table id with the same columns again and again, and parsing it once
   // spares the work and the allocations. A changed definition re-parses.
-  if (tables_.size() >= kMaxCachedTables && tables_.find(out->table_id) == tables_.end()) {
-    tables_.clear();
-  }
-  TableColumns& t = tables_[out->table_id];
+  TableColumns& t = FindOrAddTable(out->table_id);
   if (t.db != out->db) t.db.assign(out->db);
   if (t.table != out->table) t.table.assign(out->table);
   Status s = t.ParseMetadata(out->column_types, meta);
   if (!s.ok()) {
-    tables_.erase(out->table_id);
+    ForgetTable(out->table_id);
     return s;
   }
   // Optional metadata: type 1 · length packed · value (Table_map_event
@@ -604,19 +628,19 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
     if (!s.ok()) return s.WithContext("compressed rows");
     rows = uncompressed_;
   }
-  auto it = tables_.find(out->table_id);
-  if (it == tables_.end()) {
+  const TableColumns* table = FindTable(out->table_id);
+  if (table == nullptr) {
     // Without its table map the images cannot be walked; the event is still
     // located and reported (e.g. a file that starts mid-statement).
     return Status::OK();
   }
-  out->db = it->second.db;
-  out->table = it->second.table;
+  out->db = table->db;
+  out->table = table->table;
   ByteReader rr(rows);
   uint64_t images = 0;
-  Status s = WalkRowImages(rr, it->second, out->column_count, present, present_after,
+  Status s = WalkRowImages(rr, *table, out->column_count, present, present_after,
                            out->kind == RowsBody::Kind::kUpdate, out->partial, &images);
-  if (!s.ok()) return s.WithContext(it->second.db + "." + it->second.table);
+  if (!s.ok()) return s.WithContext(table->db + "." + table->table);
   out->images = images;
   out->rows = out->kind == RowsBody::Kind::kUpdate ? images / 2 : images;
   return Status::OK();

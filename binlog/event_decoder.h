@@ -39,8 +39,14 @@ class EventDecoder {
                         TableMapBody* out);
   Status DecodeTransactionPayload(std::span<const uint8_t> body, TransactionPayloadBody* out);
 
+  const TableColumns* FindTable(uint64_t id);
+  TableColumns& FindOrAddTable(uint64_t id);
+  void ForgetTable(uint64_t id);
+
   static constexpr size_t kMaxCachedTables = 4096;
   std::unordered_map<uint64_t, TableColumns> tables_;
+  uint64_t last_table_id_ = 0;
+  TableColumns* last_table_ = nullptr;
   std::vector<uint8_t> uncompressed_;  // MariaDB compressed query / rows
   std::vector<uint8_t> payload_;       // MySQL transaction payload
   // Storage behind the spans of the last decoded body.

@@ -94,8 +94,12 @@ TEST(Fixtures, MariaDbGtidsAnnotationsAndRows) {
   EXPECT_EQ(r.Count("BINLOG_CHECKPOINT_EVENT"), 1u);
   EXPECT_EQ(r.Count("GTID_LIST_EVENT"), 1u);
   for (const auto& e : r.events) {
-    if (e["type_name"] == "WRITE_ROWS_EVENT_V1") EXPECT_EQ(e["rows"], 1);
-    if (e["type_name"] == "TABLE_MAP_EVENT") EXPECT_EQ(e["column_names"][3], "event");
+    if (e["type_name"] == "WRITE_ROWS_EVENT_V1") {
+      EXPECT_EQ(e["rows"], 1);
+    }
+    if (e["type_name"] == "TABLE_MAP_EVENT") {
+      EXPECT_EQ(e["column_names"][3], "event");
+    }
   }
 }
 
@@ -144,7 +148,9 @@ TEST(Fixtures, IncidentAndUnknownTypes) {
   ASSERT_EQ(i.rc, 0) << i.error;
   ASSERT_EQ(i.Count("INCIDENT_EVENT"), 1u);
   for (const auto& e : i.events) {
-    if (e["type_name"] == "INCIDENT_EVENT") EXPECT_EQ(e["incident"]["type"], 66);  // bug#40482: an incident number no server defines
+    if (e["type_name"] == "INCIDENT_EVENT") {
+      EXPECT_EQ(e["incident"]["type"], 66);  // bug#40482: an incident number no server defines
+    }
   }
   auto u = Dump({Fixture("mysql-bin.aurora-padding")});
   ASSERT_EQ(u.rc, 0) << u.error;

@@ -219,8 +219,12 @@ TEST(Synthetic, StatementEventsOfLoadDataUserVarsAndRand) {
         EXPECT_TRUE(u->is_null);
       }
     }
-    if (auto* i = std::get_if<IntvarBody>(&e.body)) EXPECT_EQ(i->value, 1001u);
-    if (auto* r = std::get_if<RandBody>(&e.body)) EXPECT_EQ(r->seed2, 22u);
+    if (auto* i = std::get_if<IntvarBody>(&e.body)) {
+      EXPECT_EQ(i->value, 1001u);
+    }
+    if (auto* r = std::get_if<RandBody>(&e.body)) {
+      EXPECT_EQ(r->seed2, 22u);
+    }
     if (auto* l = std::get_if<LoadFileBody>(&e.body)) {
       EXPECT_EQ(l->file_id, 9u);
       EXPECT_EQ(l->block_size, 8u);
@@ -296,7 +300,9 @@ TEST(Synthetic, XaPrepareIncidentViewChangeTransactionContext) {
       EXPECT_EQ(x->gtrid, "gtr");
       EXPECT_EQ(x->bqual, "b");
     }
-    if (auto* i = std::get_if<IncidentBody>(&e.body)) EXPECT_EQ(i->message, "lost");
+    if (auto* i = std::get_if<IncidentBody>(&e.body)) {
+      EXPECT_EQ(i->message, "lost");
+    }
     if (auto* v = std::get_if<ViewChangeBody>(&e.body)) {
       EXPECT_EQ(v->view_id, "15000000000000:1");
       EXPECT_EQ(v->seq_number, 8u);
