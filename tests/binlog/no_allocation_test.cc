@@ -1,0 +1,68 @@
+// Walking headers and verifying checksums allocates nothing per event; nor
+// does decoding once the decoder has seen each table. Counted with a
+// replacement global operator new in this test program.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include <gtest/gtest.h>
+
+#include "binlog/event_decoder.h"
+#include "binlog/file_reader.h"
+
+namespace {
+std::atomic<uint64_t> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace tidewatch::binlog {
+namespace {
+
+const char* kFile = TIDEWATCH_FIXTURES "/mysql-bin.checksum-crc32";
+
+TEST(NoAllocation, WalkingAndVerifyingAllocatesNothingPerEvent) {
+  BinlogFileReader reader;
+  ASSERT_TRUE(reader.Open(kFile).ok());
+  RawEvent raw;
+  uint64_t events = 0;
+  const uint64_t before = g_allocations.load();
+  Status s;
+  while ((s = reader.Next(&raw)).ok()) ++events;
+  const uint64_t during = g_allocations.load() - before;
+  EXPECT_TRUE(s.IsEndOfFile());
+  EXPECT_GT(events, 300u);
+  EXPECT_LE(during, 1u);  // the EndOfFile status itself
+}
+
+TEST(NoAllocation, DecodingAgainAllocatesNothing) {
+  // First pass: the decoder meets every table and sizes its buffers.
+  EventDecoder decoder;
+  Event event;
+  for (int pass = 0; pass < 2; ++pass) {
+    BinlogFileReader reader;
+    ASSERT_TRUE(reader.Open(kFile).ok());
+    RawEvent raw;
+    uint64_t decoded = 0;
+    const uint64_t before = g_allocations.load();
+    Status s;
+    while ((s = reader.Next(&raw)).ok()) {
+      ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
+      ++decoded;
+    }
+    const uint64_t during = g_allocations.load() - before;
+    EXPECT_GT(decoded, 300u);
+    if (pass == 1) {
+      EXPECT_LE(during, 1u) << "allocations while decoding " << decoded << " events";
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tidewatch::binlog
