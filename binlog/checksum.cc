@@ -11,12 +11,6 @@ uint32_t Crc32(const uint8_t* data, size_t size) {
   return crc32_gzip_refl(0, data, static_cast<uint64_t>(size));
 }
 
-uint32_t StoredCrc32(const uint8_t* data, size_t size) {
-  const uint8_t* c = data + size - kChecksumSize;
-  return static_cast<uint32_t>(c[0]) | static_cast<uint32_t>(c[1]) << 8 |
-         static_cast<uint32_t>(c[2]) << 16 | static_cast<uint32_t>(c[3]) << 24;
-}
-
 uint32_t EventCrc32(const uint8_t* data, size_t size) {
   const size_t n = size - kChecksumSize;
   constexpr size_t kFlagsOffset = 17;

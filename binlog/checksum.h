@@ -19,7 +19,12 @@ uint32_t Crc32(const uint8_t* data, size_t size);
 // flag in place when it closes the file (sql/log_event.cc,
 // event_checksum_test); the flag is masked for it here.
 bool VerifyCrc32(const uint8_t* data, size_t size);
-uint32_t StoredCrc32(const uint8_t* data, size_t size);
+// The CRC32 stored little-endian in the last 4 bytes of [data, data+size).
+inline uint32_t StoredCrc32(const uint8_t* data, size_t size) {
+  const uint8_t* c = data + size - 4;
+  return static_cast<uint32_t>(c[0]) | static_cast<uint32_t>(c[1]) << 8 |
+         static_cast<uint32_t>(c[2]) << 16 | static_cast<uint32_t>(c[3]) << 24;
+}
 uint32_t EventCrc32(const uint8_t* data, size_t size);
 
 }  // namespace tidewatch::binlog

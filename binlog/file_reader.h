@@ -45,11 +45,14 @@ class BinlogFileReader {
     const uint64_t left = data_.size() - pos_;
     if (left >= kEventHeaderSize && fast_path_) {
       const uint8_t* p = data_.data() + pos_;
+      // The hardware prefetcher stops at page boundaries; asking for the
+      // bytes a few events ahead keeps the checksum from waiting on memory.
+      __builtin_prefetch(p + kPrefetchDistance);
       EventHeader& h = event->header;
       ParseEventHeader(p, &h);
       if (h.event_size <= left && h.event_size >= min_event_size_ &&
           h.type != kFormatDescriptionEvent && h.type != kStartEncryptionEvent &&
-          (!check_crc_ || VerifyCrc32(p, h.event_size))) {
+          (!check_crc_ || Crc32(p, h.event_size - kChecksumSize) == StoredCrc32(p, h.event_size))) {
         event->pos = pos_;
         event->bytes = std::span<const uint8_t>(p, h.event_size);
         event->has_checksum = fd_.HasChecksum();
@@ -74,6 +77,7 @@ class BinlogFileReader {
   uint64_t position() const { return pos_; }
 
  private:
+  static constexpr size_t kPrefetchDistance = 2048;
   Status NextSlow(RawEvent* event);
   void UpdateFastPath() {
     fast_path_ = opened_ && !encrypted_;
