@@ -13,31 +13,6 @@ namespace {
 
 using namespace tidewatch::binlog;
 
-void Print(std::ostream& out, const std::string& file, const Event& e) {
-  out << EventToJson(file, e).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-      << '\n';
-}
-
-// Prints the events nested in the TRANSACTION_PAYLOAD event just decoded.
-Status DumpPayload(const std::string& path, const BinlogFileReader& reader, const RawEvent& raw,
-                   EventDecoder& decoder, std::ostream& out) {
-  size_t offset = 0;
-  RawEvent inner_raw;
-  Event inner;
-  while (true) {
-    Status s = decoder.NextPayloadEvent(reader.format(), raw.pos, &offset, &inner_raw);
-    if (s.IsEndOfFile()) return Status::OK();
-    if (!s.ok()) return s.WithContext(path);
-    s = decoder.Decode(inner_raw, reader.format(), &inner);
-    if (!s.ok()) {
-      return s.WithContext(path + ": in the transaction payload at byte offset " +
-                           std::to_string(raw.pos));
-    }
-    inner.inner = true;
-    Print(out, path, inner);
-  }
-}
-
 // Decodes and prints the events of `reader` from its position. Returns
 // EndOfFile or Truncated where the file ends, or the error. `next` receives the
 // position after the last event printed, `rotate_to` the file a real ROTATE
@@ -50,14 +25,9 @@ Status DumpEvents(BinlogFileReader& reader, EventDecoder& decoder, std::ostream&
   while (true) {
     Status s = reader.Next(&raw);
     if (!s.ok()) return s;
-    s = decoder.Decode(raw, reader.format(), &event);
-    if (!s.ok()) return s.WithContext(path);
-    Print(out, path, event);
+    s = WriteEventJsonLines(out, path, raw, reader.format(), decoder, &event);
+    if (!s.ok()) return s;
     *next = raw.next_pos();
-    if (raw.header.type == kTransactionPayloadEvent) {
-      s = DumpPayload(path, reader, raw, decoder, out);
-      if (!s.ok()) return s;
-    }
     if (auto* r = std::get_if<RotateBody>(&event.body);
         r != nullptr && (raw.header.flags & kLogEventArtificialFlag) == 0) {
       *rotate_to = std::string(r->file);

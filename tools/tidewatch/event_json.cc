@@ -170,4 +170,34 @@ json EventToJson(std::string_view file, const Event& e) {
   return j;
 }
 
+namespace {
+
+void WriteLine(std::ostream& out, std::string_view file, const Event& e) {
+  out << EventToJson(file, e).dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+}  // namespace
+
+Status WriteEventJsonLines(std::ostream& out, const std::string& file, const RawEvent& raw,
+                           const FormatDescription& fd, EventDecoder& decoder, Event* event) {
+  Status s = decoder.Decode(raw, fd, event);
+  if (!s.ok()) return s.WithContext(file);
+  WriteLine(out, file, *event);
+  if (raw.header.type != kTransactionPayloadEvent) return Status::OK();
+  size_t offset = 0;
+  RawEvent inner_raw;
+  Event inner;
+  while (true) {
+    s = decoder.NextPayloadEvent(fd, raw.pos, &offset, &inner_raw);
+    if (s.IsEndOfFile()) return Status::OK();
+    if (!s.ok()) return s.WithContext(file);
+    s = decoder.Decode(inner_raw, fd, &inner);
+    if (!s.ok()) {
+      return s.WithContext(file + ": in the transaction payload at byte offset " + std::to_string(raw.pos));
+    }
+    inner.inner = true;
+    WriteLine(out, file, inner);
+  }
+}
+
 }  // namespace tidewatch::tools

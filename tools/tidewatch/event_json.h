@@ -4,14 +4,25 @@
 // fields of its body that apply (gtid, query, rotate, xid, table, rows, …).
 #pragma once
 
+#include <ostream>
+#include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "binlog/event.h"
+#include "binlog/event_decoder.h"
+#include "binlog/raw_event.h"
 
 namespace tidewatch::tools {
 
 nlohmann::json EventToJson(std::string_view file, const binlog::Event& event);
+
+// Decodes `raw` into `event` and writes its JSON line, then those of the
+// events nested in it when it is a TRANSACTION_PAYLOAD_EVENT. Errors name
+// `file` and the byte offset.
+binlog::Status WriteEventJsonLines(std::ostream& out, const std::string& file,
+                                   const binlog::RawEvent& raw, const binlog::FormatDescription& fd,
+                                   binlog::EventDecoder& decoder, binlog::Event* event);
 
 }  // namespace tidewatch::tools

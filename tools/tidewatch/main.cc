@@ -3,7 +3,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <csignal>
+#include <fstream>
+
 #include "tools/tidewatch/binlog_dump.h"
+#include "tools/tidewatch/binlog_stream.h"
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+}  // namespace
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
@@ -26,7 +37,68 @@ int main(int argc, char** argv) {
                      "keep reading one file as the server appends to it, and the files it "
                      "rotates to (like tail -F); stop with Ctrl-C");
 
+  tidewatch::tools::BinlogStreamOptions stream;
+  std::string source, password_file, from, until;
+  auto* stream_cmd = binlog->add_subcommand(
+      "stream", "Follow a server's binlog over the replication protocol, as a replica, and print "
+                "the same JSON lines as `binlog dump` (state changes on standard error)");
+  stream_cmd->add_option("--source", source, "server to follow, HOST:PORT")->required();
+  stream_cmd->add_option("--user", stream.stream.user, "user with REPLICATION SLAVE (REPLICA) privilege")
+      ->required();
+  stream_cmd->add_option("--password-file", password_file,
+                         "file whose first line is the password (never given on the command line)");
+  auto* from_opt = stream_cmd->add_option("--from", from, "start at FILE:POS (default: the first binlog)");
+  stream_cmd->add_option("--gtid", stream.stream.start_gtid,
+                         "start after this MariaDB GTID position (domain-server-seq,...)")
+      ->excludes(from_opt);
+  stream_cmd->add_option("--until", until, "stop once FILE:POS is reached");
+  stream_cmd->add_flag("--non-blocking", stream.stream.non_blocking,
+                       "stop at the server's current end of binlog instead of waiting for more");
+  uint32_t server_id = 0;
+  stream_cmd->add_option("--server-id", server_id,
+                         "server_id to register with (default: derived from the process id; must "
+                         "not be a real server's)");
+  int heartbeat_ms = 1000, timeout_ms = 0;
+  stream_cmd->add_option("--heartbeat-ms", heartbeat_ms, "heartbeat period asked of the server")
+      ->check(CLI::Range(10, 3600000));
+  stream_cmd->add_option("--timeout-ms", timeout_ms,
+                         "silence after which the connection is dropped and retried (default: 3 heartbeats)");
+  stream_cmd->add_option("--max-reconnects", stream.stream.max_reconnects,
+                         "give up after this many reconnects without progress (-1: never)");
+  stream_cmd->add_flag("--heartbeats", stream.print_heartbeats, "print heartbeats too");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (stream_cmd->parsed()) {
+    if (!tidewatch::tools::ParseHostPort(source, &stream.stream.host, &stream.stream.port)) {
+      std::cerr << "tidewatch: --source must be HOST:PORT, not " << source << "\n";
+      return 2;
+    }
+    if (!password_file.empty()) {
+      std::ifstream in(password_file);
+      if (!in) {
+        std::cerr << "tidewatch: cannot read the password file " << password_file << "\n";
+        return 2;
+      }
+      std::getline(in, stream.stream.password);
+    }
+    if (!from.empty() &&
+        !tidewatch::tools::ParseFilePos(from, &stream.stream.start_file, &stream.stream.start_pos)) {
+      std::cerr << "tidewatch: --from must be FILE:POS, not " << from << "\n";
+      return 2;
+    }
+    if (!until.empty() && !tidewatch::tools::ParseFilePos(until, &stream.until_file, &stream.until_pos)) {
+      std::cerr << "tidewatch: --until must be FILE:POS, not " << until << "\n";
+      return 2;
+    }
+    stream.stream.server_id = server_id ? server_id : 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
+    stream.stream.heartbeat_period = std::chrono::milliseconds(heartbeat_ms);
+    stream.stream.read_timeout = std::chrono::milliseconds(timeout_ms ? timeout_ms : 3 * heartbeat_ms);
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    stream.stop = &g_stop;
+    return tidewatch::tools::RunBinlogStream(stream, std::cout, std::cerr);
+  }
 
   if (dump_cmd->parsed()) {
     dump.verify_checksums = !no_verify;

@@ -1,0 +1,491 @@
+#include "binlog/replica_stream.h"
+
+#include <algorithm>
+#include <optional>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "binlog/event_decoder.h"
+#include "binlog/event_header.h"
+#include "binlog/event_type.h"
+#include "binlog/mysql_protocol.h"
+
+namespace tidewatch::binlog {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+namespace proto = protocol;
+
+const char* StreamStateName(StreamState s) {
+  switch (s) {
+    case StreamState::kConnecting: return "connecting";
+    case StreamState::kStreaming: return "streaming";
+    case StreamState::kDisconnected: return "disconnected";
+    case StreamState::kEnded: return "ended";
+    case StreamState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+namespace {
+
+// MariaDB's replica capability that asks for every event as written,
+// GTID events included (sql/log_event.h MARIA_SLAVE_CAPABILITY_MINE).
+constexpr int kMariaSlaveCapabilityMine = 4;
+constexpr size_t kInitialBuffer = 256 * 1024;
+
+// What a session was doing, for its error messages. Arguments of co_await
+// calls are named objects, never temporaries or literals: GCC 12 destroys
+// such temporaries twice or rejects literals in coroutine calls.
+constexpr std::string_view kQuerying = "query", kHandshake = "handshake",
+                           kAuthenticating = "authentication", kRegistering = "COM_REGISTER_SLAVE",
+                           kDumping = "COM_BINLOG_DUMP", kStreamingEvents = "binlog stream";
+// caching_sha2_password: "send me your RSA public key".
+const std::vector<uint8_t> kRequestPublicKey = {0x02};
+
+std::string Quote(std::string_view s) {
+  std::string q = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') q.push_back('\\');
+    q.push_back(c);
+  }
+  return q + "'";
+}
+
+}  // namespace
+
+struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
+  Impl(asio::io_context& io, ReplicaStreamOptions o, EventHandler e, StatusHandler s)
+      : io(io), options(std::move(o)), on_event(std::move(e)), on_status(std::move(s)), socket(io),
+        watchdog(io), backoff(io) {
+    file = options.start_file;
+    pos = options.start_pos;
+  }
+
+  asio::io_context& io;
+  ReplicaStreamOptions options;
+  EventHandler on_event;
+  StatusHandler on_status;
+  tcp::socket socket;
+  asio::steady_timer watchdog;
+  asio::steady_timer backoff;
+  Clock::time_point deadline = Clock::time_point::max();
+  bool timed_out = false;
+  bool stopping = false;
+
+  // Where the next event starts: the position after the last one delivered.
+  std::string file;
+  uint64_t pos = 4;
+  bool use_gtid_start = true;  // until the first event gives a file and position
+
+  std::vector<uint8_t> buf = std::vector<uint8_t>(kInitialBuffer);
+  size_t begin = 0, end = 0;
+  std::vector<uint8_t> assembled;  // payloads of 16 MiB and more
+  uint8_t seq = 0;
+  std::string server_version;
+  StreamStatus last_status;
+
+  void Report(StreamState state, std::string reason = {}, int attempt = 0) {
+    last_status.state = state;
+    last_status.reason = std::move(reason);
+    last_status.file = file;
+    last_status.pos = pos;
+    last_status.server_version = server_version;
+    last_status.attempt = attempt;
+    if (on_status) on_status(last_status);
+  }
+
+  void Arm(std::chrono::milliseconds timeout) { deadline = Clock::now() + timeout; }
+
+  awaitable<void> Watchdog() {
+    auto self = shared_from_this();
+    while (!stopping) {
+      boost::system::error_code ec;
+      watchdog.expires_at(deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(3600)
+                                                              : deadline);
+      co_await watchdog.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      if (stopping) co_return;
+      if (Clock::now() >= deadline) {
+        timed_out = true;
+        deadline = Clock::time_point::max();
+        boost::system::error_code ignored;
+        socket.close(ignored);
+      }
+    }
+  }
+
+  Status SocketError(const boost::system::error_code& ec, std::string_view doing) {
+    if (timed_out) {
+      return Status::IOError(std::string(doing) + ": no data from the server for " +
+                             std::to_string(options.read_timeout.count()) + " ms (heartbeat timeout)");
+    }
+    if (ec == asio::error::eof) return Status::IOError(std::string(doing) + ": the server closed the connection");
+    return Status::IOError(std::string(doing) + ": " + ec.message());
+  }
+
+  // Makes at least n bytes available at buf[begin].
+  awaitable<Status> Fill(size_t n, std::string_view doing) {
+    if (end - begin >= n) co_return Status::OK();
+    if (begin > 0) {
+      std::memmove(buf.data(), buf.data() + begin, end - begin);
+      end -= begin;
+      begin = 0;
+    }
+    if (buf.size() < n) buf.resize(std::max(n, buf.size() * 2));
+    while (end < n) {
+      boost::system::error_code ec;
+      Arm(options.read_timeout);
+      size_t got = co_await socket.async_read_some(asio::buffer(buf.data() + end, buf.size() - end),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return SocketError(ec, doing);
+      end += got;
+    }
+    co_return Status::OK();
+  }
+
+  // The next packet's payload; valid until the next call.
+  awaitable<Status> ReadPacket(std::span<const uint8_t>* out, std::string_view doing) {
+    bool multi = false;
+    assembled.clear();
+    while (true) {
+      Status s = co_await Fill(proto::kPacketHeaderSize, doing);
+      if (!s.ok()) co_return s;
+      const uint32_t len = buf[begin] | buf[begin + 1] << 8 | buf[begin + 2] << 16;
+      const uint8_t got_seq = buf[begin + 3];
+      if (got_seq != seq) {
+        co_return Status::Corruption(std::string(doing) + ": packet sequence " + std::to_string(got_seq) +
+                                     ", expected " + std::to_string(seq));
+      }
+      seq = static_cast<uint8_t>(seq + 1);
+      begin += proto::kPacketHeaderSize;
+      s = co_await Fill(len, doing);
+      if (!s.ok()) co_return s;
+      if (!multi && len < proto::kMaxPacketPayload) {
+        *out = std::span<const uint8_t>(buf.data() + begin, len);
+        begin += len;
+        co_return Status::OK();
+      }
+      multi = true;
+      assembled.insert(assembled.end(), buf.begin() + begin, buf.begin() + begin + len);
+      begin += len;
+      if (len < proto::kMaxPacketPayload) break;
+    }
+    *out = assembled;
+    co_return Status::OK();
+  }
+
+  awaitable<Status> Write(const std::vector<uint8_t>& payload, std::string_view doing) {
+    std::vector<uint8_t> wire;
+    proto::AppendPackets(payload, &seq, &wire);
+    boost::system::error_code ec;
+    Arm(options.read_timeout);
+    co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return SocketError(ec, doing);
+    co_return Status::OK();
+  }
+
+  // A command that starts a new exchange (sequence 0).
+  awaitable<Status> Command(const std::vector<uint8_t>& payload, std::string_view doing) {
+    seq = 0;
+    co_return co_await Write(payload, doing);
+  }
+
+  // Runs a statement; fills `rows` for a result set.
+  awaitable<Status> Query(const std::string& sql, std::vector<proto::Row>* rows = nullptr) {
+    const auto command = proto::BuildQuery(sql);
+    Status s = co_await Command(command, kQuerying);
+    if (!s.ok()) co_return s;
+    std::span<const uint8_t> p;
+    s = co_await ReadPacket(&p, kQuerying);
+    if (!s.ok()) co_return s;
+    if (proto::IsErr(p)) co_return Status::InvalidArgument(proto::ErrorMessage(p));
+    if (proto::IsOk(p)) co_return Status::OK();
+    ByteReader r(p);
+    const uint64_t columns = r.PackedInt();
+    if (!r.ok() || columns == 0 || columns > 4096) co_return Status::Corruption("query: bad column count");
+    for (uint64_t i = 0; i < columns; ++i) {  // column definitions
+      s = co_await ReadPacket(&p, kQuerying);
+      if (!s.ok()) co_return s;
+    }
+    s = co_await ReadPacket(&p, kQuerying);  // EOF after the definitions
+    if (!s.ok()) co_return s;
+    while (true) {
+      s = co_await ReadPacket(&p, kQuerying);
+      if (!s.ok()) co_return s;
+      if (proto::IsErr(p)) co_return Status::InvalidArgument(proto::ErrorMessage(p));
+      if (proto::IsEof(p)) break;
+      if (rows != nullptr) {
+        proto::Row row;
+        s = proto::ParseTextRow(p, columns, &row);
+        if (!s.ok()) co_return s;
+        rows->push_back(std::move(row));
+      }
+    }
+    co_return Status::OK();
+  }
+
+  awaitable<Status> Connect() {
+    tcp::resolver resolver(io);
+    boost::system::error_code ec;
+    Arm(options.connect_timeout);
+    const std::string service = std::to_string(options.port);
+    auto endpoints = co_await resolver.async_resolve(options.host, service,
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return Status::IOError("resolve " + options.host + ": " + ec.message());
+    co_await asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return SocketError(ec, "connect to " + options.host + ":" + std::to_string(options.port));
+    socket.set_option(tcp::no_delay(true), ec);
+    co_return Status::OK();
+  }
+
+  awaitable<Status> Authenticate() {
+    std::span<const uint8_t> p;
+    seq = 0;
+    Status s = co_await ReadPacket(&p, kHandshake);
+    if (!s.ok()) co_return s;
+    proto::Handshake hs;
+    s = proto::ParseHandshake(p, &hs);
+    if (!s.ok()) co_return s;
+    server_version = hs.server_version;
+    const uint32_t want = proto::kLongPassword | proto::kProtocol41 | proto::kSecureConnection |
+                          proto::kPluginAuth | proto::kPluginAuthLenencData | proto::kTransactions |
+                          proto::kMultiResults;
+    const uint32_t caps = want & (hs.capabilities | proto::kProtocol41);
+    std::string plugin = hs.auth_plugin.empty() ? "mysql_native_password" : hs.auth_plugin;
+    std::vector<uint8_t> scramble = hs.scramble;
+    auto respond = [&](const std::string& name) -> std::optional<std::vector<uint8_t>> {
+      if (name == "mysql_native_password") return proto::NativePasswordScramble(options.password, scramble);
+      if (name == "caching_sha2_password") return proto::CachingSha2Scramble(options.password, scramble);
+      return std::nullopt;
+    };
+    auto first = respond(plugin);
+    if (!first) {  // ask the server to switch to one we speak
+      plugin = "mysql_native_password";
+      first = respond(plugin);
+    }
+    const auto response = proto::BuildHandshakeResponse(caps, options.user, *first, plugin);
+    s = co_await Write(response, kAuthenticating);
+    if (!s.ok()) co_return s;
+    for (int round = 0; round < 8; ++round) {
+      s = co_await ReadPacket(&p, kAuthenticating);
+      if (!s.ok()) co_return s;
+      if (proto::IsOk(p)) co_return Status::OK();
+      if (proto::IsErr(p)) co_return Status::InvalidArgument("authentication as " + options.user + " failed: " + proto::ErrorMessage(p));
+      if (p[0] == 0xfe) {  // AuthSwitchRequest: plugin name NUL, data
+        std::string_view rest(reinterpret_cast<const char*>(p.data()) + 1, p.size() - 1);
+        size_t nul = rest.find('\0');
+        plugin = std::string(rest.substr(0, nul));
+        auto data = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
+        if (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+        scramble.assign(data.begin(), data.end());
+        auto r = respond(plugin);
+        if (!r) co_return Status::NotSupported("authentication plugin " + plugin + " is not supported");
+        s = co_await Write(*r, kAuthenticating);
+        if (!s.ok()) co_return s;
+        continue;
+      }
+      if (p[0] == 0x01 && plugin == "caching_sha2_password") {  // AuthMoreData
+        if (p.size() == 2 && p[1] == 3) continue;  // fast authentication succeeded; OK follows
+        if (p.size() == 2 && p[1] == 4) {          // full authentication: ask for the RSA key
+          s = co_await Write(kRequestPublicKey, kAuthenticating);
+          if (!s.ok()) co_return s;
+          continue;
+        }
+        std::string_view pem(reinterpret_cast<const char*>(p.data()) + 1, p.size() - 1);
+        std::vector<uint8_t> encrypted;
+        s = proto::CachingSha2RsaEncrypt(options.password, scramble, pem, &encrypted);
+        if (!s.ok()) co_return s;
+        s = co_await Write(encrypted, kAuthenticating);
+        if (!s.ok()) co_return s;
+        continue;
+      }
+      co_return Status::Corruption("authentication: unexpected packet 0x" + std::to_string(p[0]));
+    }
+    co_return Status::Corruption("authentication did not finish");
+  }
+
+  awaitable<Status> StartDump(FormatDescription* fd) {
+    std::vector<proto::Row> rows;
+    const std::string select_checksum = "SELECT @@global.binlog_checksum";
+    Status s = co_await Query(select_checksum, &rows);
+    fd->checksum_alg = ChecksumAlg::kOff;
+    if (s.ok() && !rows.empty() && !rows[0].empty() && rows[0][0] && *rows[0][0] != "NONE") {
+      const std::string set_checksum =
+          "SET @master_binlog_checksum = @@global.binlog_checksum, "
+          "@source_binlog_checksum = @@global.binlog_checksum";
+      s = co_await Query(set_checksum);
+      if (!s.ok()) co_return s;
+      fd->checksum_alg = ChecksumAlg::kCrc32;
+    }
+    const std::string set_capability =
+        "SET @mariadb_slave_capability = " + std::to_string(kMariaSlaveCapabilityMine);
+    s = co_await Query(set_capability);
+    if (!s.ok()) co_return s;
+    const uint64_t ns = static_cast<uint64_t>(options.heartbeat_period.count()) * 1000000ull;
+    const std::string set_heartbeat = "SET @master_heartbeat_period = " + std::to_string(ns) +
+                                      ", @source_heartbeat_period = " + std::to_string(ns);
+    s = co_await Query(set_heartbeat);
+    if (!s.ok()) co_return s;
+    const bool gtid = use_gtid_start && !options.start_gtid.empty();
+    if (gtid) {
+      const std::string set_gtid = "SET @slave_connect_state = " + Quote(options.start_gtid) +
+                                   ", @slave_gtid_strict_mode = 0, @slave_gtid_ignore_duplicates = 0";
+      s = co_await Query(set_gtid);
+      if (!s.ok()) co_return s;
+    }
+    const auto register_slave = proto::BuildRegisterSlave(options.server_id, "tidewatch", 0);
+    s = co_await Command(register_slave, kRegistering);
+    if (!s.ok()) co_return s;
+    std::span<const uint8_t> p;
+    s = co_await ReadPacket(&p, kRegistering);
+    if (!s.ok()) co_return s;
+    if (proto::IsErr(p)) co_return Status::InvalidArgument("COM_REGISTER_SLAVE: " + proto::ErrorMessage(p));
+    uint16_t flags = proto::kBinlogSendAnnotateRows;
+    if (options.non_blocking) flags |= proto::kBinlogDumpNonBlock;
+    const auto dump = proto::BuildBinlogDump(options.server_id, gtid ? "" : file,
+                                             static_cast<uint32_t>(gtid ? 4 : pos), flags);
+    co_return co_await Command(dump, kDumping);
+  }
+
+  // One connection, from connect to disconnect. EndOfFile: the server ended
+  // a non-blocking dump.
+  awaitable<Status> Session() {
+    Status s = co_await Connect();
+    if (!s.ok()) co_return s;
+    s = co_await Authenticate();
+    if (!s.ok()) co_return s;
+    FormatDescription fd = FormatDescription::DefaultV4();
+    s = co_await StartDump(&fd);
+    if (!s.ok()) co_return s;
+    bool streaming = false;
+    std::span<const uint8_t> p;
+    RawEvent raw;
+    while (!stopping) {
+      s = co_await ReadPacket(&p, kStreamingEvents);
+      if (!s.ok()) co_return s;
+      if (proto::IsErr(p)) co_return Status::IOError("the server ended the binlog stream: " + proto::ErrorMessage(p));
+      if (proto::IsEof(p)) co_return Status::EndOfFile();
+      if (!proto::IsOk(p)) co_return Status::Corruption("binlog stream: unexpected packet 0x" + std::to_string(p[0]));
+      if (!streaming) {
+        streaming = true;
+        Report(StreamState::kStreaming);
+      }
+      auto bytes = p.subspan(1);
+      s = LocateEvent(bytes, 0, 0, fd, true, &raw);
+      if (!s.ok()) co_return s.WithContext("binlog stream at " + file + ":" + std::to_string(pos));
+      if (raw.header.event_size != bytes.size()) {
+        co_return Status::Corruption("binlog stream at " + file + ":" + std::to_string(pos) + ": packet of " +
+                                     std::to_string(bytes.size()) + " bytes holds an event of " +
+                                     std::to_string(raw.header.event_size));
+      }
+      const uint8_t type = raw.header.type;
+      const bool heartbeat = type == kHeartbeatEvent || type == kHeartbeatEventV2;
+      const bool artificial = heartbeat || raw.header.log_pos == 0 || (raw.header.flags & kLogEventArtificialFlag);
+      if (type == kFormatDescriptionEvent) {
+        FormatDescription next;
+        s = ParseFormatDescription(raw.bytes.subspan(kEventHeaderSize), &next);
+        if (!s.ok()) co_return s.WithContext("binlog stream at " + file + ":" + std::to_string(pos));
+        fd = next;
+      }
+      if (type == kRotateEvent) {
+        ByteReader r(raw.body(fd));
+        uint64_t next_pos = r.U64();
+        auto name = r.RestString();
+        if (!r.ok() || name.empty()) co_return Status::Corruption("binlog stream: malformed ROTATE event");
+        if (artificial) {
+          // Where the server starts (or continues) sending: take its word for
+          // the file, keep our position unless this is a new file.
+          if (file != name) pos = next_pos;
+          file = std::string(name);
+          use_gtid_start = false;
+        }
+      }
+      raw.pos = artificial ? pos : raw.header.log_pos - raw.header.event_size;
+      on_event(StreamEvent{file, raw, fd, artificial, heartbeat});
+      if (!artificial) {
+        pos = raw.header.log_pos;
+        use_gtid_start = false;
+        if (type == kRotateEvent) {
+          ByteReader r(raw.body(fd));
+          pos = r.U64();
+          file = std::string(r.RestString());
+        }
+      }
+    }
+    co_return Status::OK();
+  }
+
+  awaitable<void> Run() {
+    auto self = shared_from_this();
+    asio::co_spawn(io, Watchdog(), asio::detached);
+    int attempt = 0;
+    while (!stopping) {
+      Report(StreamState::kConnecting, {}, attempt);
+      timed_out = false;
+      const std::string before_file = file;
+      const uint64_t before_pos = pos;
+      Status s = co_await Session();
+      deadline = Clock::time_point::max();
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      begin = end = 0;
+      if (stopping) break;
+      if (s.IsEndOfFile()) {
+        Report(StreamState::kEnded, "the server reached the end of its binlog (non-blocking dump)");
+        break;
+      }
+      if (file != before_file || pos != before_pos) attempt = 0;  // progress was made
+      ++attempt;
+      Report(StreamState::kDisconnected, s.message(), attempt);
+      if (options.max_reconnects >= 0 && attempt > options.max_reconnects) {
+        Report(StreamState::kFailed, s.message(), attempt);
+        stopping = true;
+        break;
+      }
+      auto delay = std::min(options.backoff_max, options.backoff_min * (1 << std::min(attempt - 1, 10)));
+      backoff.expires_after(delay);
+      boost::system::error_code ec;
+      co_await backoff.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    stopping = true;
+    watchdog.cancel();
+    if (last_status.state != StreamState::kEnded && last_status.state != StreamState::kFailed) {
+      Report(StreamState::kEnded, "stopped");
+    }
+  }
+};
+
+ReplicaStream::ReplicaStream(asio::io_context& io, ReplicaStreamOptions options, EventHandler on_event,
+                             StatusHandler on_status)
+    : impl_(std::make_shared<Impl>(io, std::move(options), std::move(on_event), std::move(on_status))) {}
+
+ReplicaStream::~ReplicaStream() { Stop(); }
+
+void ReplicaStream::Start() { asio::co_spawn(impl_->io, impl_->Run(), asio::detached); }
+
+void ReplicaStream::Stop() {
+  auto impl = impl_;
+  asio::post(impl->io, [impl] {
+    impl->stopping = true;
+    boost::system::error_code ignored;
+    impl->socket.close(ignored);
+    impl->backoff.cancel();
+    impl->watchdog.cancel();
+  });
+}
+
+const std::string& ReplicaStream::file() const { return impl_->file; }
+uint64_t ReplicaStream::pos() const { return impl_->pos; }
+
+}  // namespace tidewatch::binlog
