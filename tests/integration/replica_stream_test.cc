@@ -1,0 +1,217 @@
+// The replica stream against real MariaDB servers: what it delivers equals
+// the server's binlog files event for event; it survives kill -9 and restart
+// of the server with no gap and no duplicate; it tells promptly when the
+// server is gone or hung; many streams share one io_context.
+#include <signal.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "tests/binlog/dump_helper.h"
+#include "tests/integration/sandbox.h"
+#include "tests/integration/stream_collector.h"
+
+namespace tidewatch::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+binlog::ReplicaStreamOptions Options(int port, uint32_t server_id) {
+  binlog::ReplicaStreamOptions o;
+  o.host = "127.0.0.1";
+  o.port = static_cast<uint16_t>(port);
+  o.user = "tidewatch";
+  o.password = "tidewatch";
+  o.server_id = server_id;
+  o.heartbeat_period = 200ms;
+  o.read_timeout = 1000ms;
+  o.backoff_min = 50ms;
+  o.backoff_max = 500ms;
+  return o;
+}
+
+// The file dumps' lines, with the file's base name as the stream names it and
+// without the FORMAT_DESCRIPTION's "binlog in use" flag, which the server
+// clears when it sends the event.
+std::vector<std::string> FileLines(const std::vector<std::string>& files) {
+  std::vector<std::string> lines;
+  for (const auto& f : files) {
+    auto d = Dump({f});
+    EXPECT_EQ(d.rc, 0) << d.error;
+    for (auto e : d.events) {
+      e["file"] = std::filesystem::path(f).filename().string();
+      if (e["type"] == 15) e.erase("flags");
+      lines.push_back(e.dump());
+    }
+  }
+  return lines;
+}
+
+std::vector<std::string> StreamLines(const std::vector<SeenEvent>& events) {
+  std::vector<std::string> lines;
+  for (const auto& e : events) {
+    for (const auto& l : Lines(e.json)) {
+      auto j = nlohmann::json::parse(l);
+      if (j["type"] == 15) j.erase("flags");
+      lines.push_back(j.dump());
+    }
+  }
+  return lines;
+}
+
+std::pair<std::string, uint64_t> MasterStatus(const Sandbox& s, const std::string& server) {
+  auto lines = Lines(s.Sql(server, "SHOW MASTER STATUS"));
+  std::istringstream row(lines.at(1));
+  std::string file;
+  uint64_t pos = 0;
+  row >> file >> pos;
+  return {file, pos};
+}
+
+TEST(ReplicaStream, DeliversTheBinlogEventForEventAcrossFilesIncludingHugeAndCompressedEvents) {
+  Sandbox sandbox("m", 24700, "--pseudo-gtid-interval 0");
+  sandbox.Run("load --profile everything");
+  sandbox.Sql("m", "FLUSH BINARY LOGS");
+  StreamCollector c;
+  auto o = Options(24700, 901);
+  o.non_blocking = true;
+  size_t i = c.Add(o);
+  ASSERT_TRUE(c.WaitFor(i, 60s, [](auto&, auto& st) {
+    return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
+                           st.back().status.state == binlog::StreamState::kFailed);
+  }));
+  auto statuses = c.Statuses(i);
+  EXPECT_EQ(statuses.back().status.state, binlog::StreamState::kEnded) << statuses.back().status.reason;
+  auto expected = FileLines(sandbox.Binlogs("m"));
+  auto got = StreamLines(c.Events(i));
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], expected[k]) << "event " << k;
+  bool big = false;
+  for (const auto& e : c.Events(i)) big |= e.log_pos - e.pos > 20u * 1024 * 1024;
+  EXPECT_TRUE(big) << "the 21 MiB row event came through the stream";
+}
+
+// Checks that the stream's events are contiguous and unique per file.
+void ExpectNoGapNoDuplicate(const std::vector<SeenEvent>& events) {
+  std::set<std::pair<std::string, uint64_t>> seen;
+  std::string file;
+  uint64_t next = 0;
+  for (const auto& e : events) {
+    EXPECT_TRUE(seen.insert({e.file, e.pos}).second) << "duplicate " << e.file << ":" << e.pos;
+    if (e.file != file) {
+      EXPECT_EQ(e.pos, 4u) << "a new file starts at 4: " << e.file;
+      file = e.file;
+    } else {
+      EXPECT_EQ(e.pos, next) << "gap in " << e.file;
+    }
+    next = e.log_pos;
+  }
+}
+
+TEST(ReplicaStream, ResumesAfterKill9AndRestartWithNoGapAndNoDuplicate) {
+  Sandbox sandbox("m", 24710, "--pseudo-gtid-interval 1");
+  StreamCollector c;
+  size_t i = c.Add(Options(24710, 902));
+  std::thread load([&] { RunCommand(std::string("python3 ") + TIDEWATCH_SOURCE_DIR +
+                                    "/tools/sandbox/tidewatch-sandbox --dir " + sandbox.dir().string() +
+                                    " load --seconds 8 --rate 200 >/dev/null 2>&1"); });
+  std::this_thread::sleep_for(2s);
+  const auto killed_at = std::chrono::steady_clock::now();
+  sandbox.Run("kill m");
+  // The consumer hears of it promptly, with the reason.
+  ASSERT_TRUE(c.WaitFor(i, 5s, [&](auto&, auto& st) {
+    for (const auto& s : st) {
+      if (s.at >= killed_at && s.status.state == binlog::StreamState::kDisconnected) return true;
+    }
+    return false;
+  }));
+  for (const auto& s : c.Statuses(i)) {
+    if (s.at >= killed_at && s.status.state == binlog::StreamState::kDisconnected) {
+      EXPECT_LT(s.at - killed_at, 2s);
+      EXPECT_FALSE(s.status.reason.empty());
+      break;
+    }
+  }
+  std::this_thread::sleep_for(1s);
+  sandbox.Run("start m");
+  load.join();
+  auto [file, pos] = MasterStatus(sandbox, "m");
+  ASSERT_TRUE(c.WaitFor(i, 30s, [&, f = file, p = pos](auto& ev, auto&) {
+    return !ev.empty() && (ev.back().file > f || (ev.back().file == f && ev.back().log_pos >= p));
+  })) << "stream reached " << (c.Events(i).empty() ? "nothing" : c.Events(i).back().file);
+  c.Stop(i);
+  auto events = c.Events(i);
+  ExpectNoGapNoDuplicate(events);
+  std::set<std::string> files;
+  for (const auto& e : events) files.insert(e.file);
+  EXPECT_GE(files.size(), 2u) << "the restarted server writes a new binlog, which the stream followed";
+  // Everything the files hold up to that point, and nothing else.
+  auto expected = FileLines(sandbox.Binlogs("m"));
+  auto got = StreamLines(events);
+  ASSERT_LE(got.size(), expected.size());
+  for (size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], expected[k]) << "event " << k;
+  bool reconnected = false;
+  for (const auto& s : c.Statuses(i)) reconnected |= s.at > killed_at && s.status.state == binlog::StreamState::kStreaming;
+  EXPECT_TRUE(reconnected);
+}
+
+TEST(ReplicaStream, AHungServerIsDetectedByHeartbeatTimeoutAndTheStreamResumes) {
+  Sandbox sandbox("m", 24720, "--pseudo-gtid-interval 1");
+  StreamCollector c;
+  size_t i = c.Add(Options(24720, 903));
+  ASSERT_TRUE(c.WaitFor(i, 10s, [](auto& ev, auto&) { return ev.size() > 3; }));
+  const auto paused_at = std::chrono::steady_clock::now();
+  sandbox.Run("pause m");
+  bool detected = c.WaitFor(i, 5s, [&](auto&, auto& st) {
+    for (const auto& s : st) {
+      if (s.at >= paused_at && s.status.state == binlog::StreamState::kDisconnected) return true;
+    }
+    return false;
+  });
+  sandbox.Run("resume m");
+  ASSERT_TRUE(detected);
+  for (const auto& s : c.Statuses(i)) {
+    if (s.at >= paused_at && s.status.state == binlog::StreamState::kDisconnected) {
+      EXPECT_NE(s.status.reason.find("heartbeat timeout"), std::string::npos) << s.status.reason;
+      EXPECT_LT(s.at - paused_at, 3s);
+      break;
+    }
+  }
+  const size_t before = c.Events(i).size();
+  EXPECT_TRUE(c.WaitFor(i, 15s, [&](auto& ev, auto&) { return ev.size() > before + 2; }));
+  ExpectNoGapNoDuplicate(c.Events(i));
+}
+
+TEST(ReplicaStream, FiftyStreamsInOneProcess) {
+  Sandbox sandbox("m>r1,r2,r3", 24730, "--pseudo-gtid-interval 0");
+  sandbox.Run("load --seconds 2 --rate 200");
+  sandbox.Sql("m", "FLUSH BINARY LOGS");
+  std::map<int, size_t> expected_per_port;
+  for (int k = 0; k < 4; ++k) {
+    std::string name = k == 0 ? "m" : "r" + std::to_string(k);
+    // Replicas have applied everything once their positions stop moving.
+    std::this_thread::sleep_for(k == 0 ? 1s : 0s);
+    expected_per_port[24730 + k] = FileLines(sandbox.Binlogs(name)).size();
+  }
+  StreamCollector c;
+  std::vector<std::pair<size_t, int>> streams;
+  for (int n = 0; n < 50; ++n) {
+    int port = 24730 + n % 4;
+    auto o = Options(port, 1000 + n);
+    o.non_blocking = true;
+    streams.push_back({c.Add(o), port});
+  }
+  for (auto [i, port] : streams) {
+    ASSERT_TRUE(c.WaitFor(i, 60s, [](auto&, auto& st) {
+      return !st.empty() && st.back().status.state == binlog::StreamState::kEnded;
+    })) << "stream " << i;
+    EXPECT_EQ(StreamLines(c.Events(i)).size(), expected_per_port[port]) << "stream " << i << " of port " << port;
+  }
+}
+
+}  // namespace
+}  // namespace tidewatch::testing
