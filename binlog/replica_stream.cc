@@ -81,6 +81,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
   asio::steady_timer watchdog;
   asio::steady_timer backoff;
   Clock::time_point deadline = Clock::time_point::max();
+  Clock::time_point watchdog_expiry = Clock::time_point::max();
   bool timed_out = false;
   bool stopping = false;
 
@@ -106,14 +107,23 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     if (on_status) on_status(last_status);
   }
 
-  void Arm(std::chrono::milliseconds timeout) { deadline = Clock::now() + timeout; }
+  // Sets the time by which the next read must complete. Moving the deadline
+  // later costs nothing (the watchdog finds it when it wakes); only an
+  // earlier one — the first after an idle spell — re-arms the timer.
+  void Arm(std::chrono::milliseconds timeout) {
+    deadline = Clock::now() + timeout;
+    if (deadline < watchdog_expiry) {
+      watchdog_expiry = deadline;
+      watchdog.expires_at(deadline);  // wakes the watchdog, which waits again
+    }
+  }
 
   awaitable<void> Watchdog() {
     auto self = shared_from_this();
     while (!stopping) {
       boost::system::error_code ec;
-      watchdog.expires_at(deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(3600)
-                                                              : deadline);
+      watchdog_expiry = deadline == Clock::time_point::max() ? Clock::now() + std::chrono::seconds(3600) : deadline;
+      watchdog.expires_at(watchdog_expiry);
       co_await watchdog.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       if (stopping) co_return;
       if (Clock::now() >= deadline) {
@@ -128,7 +138,8 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
   Status SocketError(const boost::system::error_code& ec, std::string_view doing) {
     if (timed_out) {
       return Status::IOError(std::string(doing) + ": no data from the server for " +
-                             std::to_string(options.read_timeout.count()) + " ms (heartbeat timeout)");
+                             std::to_string(options.read_timeout.count()) + " ms" +
+                             (doing == kStreamingEvents ? " (heartbeat timeout)" : " (timeout)"));
     }
     if (ec == asio::error::eof) return Status::IOError(std::string(doing) + ": the server closed the connection");
     return Status::IOError(std::string(doing) + ": " + ec.message());
