@@ -48,9 +48,12 @@ struct ReplicaStreamOptions {
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds backoff_min{100}, backoff_max{5000};
   int max_reconnects = -1;  // -1: for ever
+  // Events whose timestamp is older than this (against the local clock) put
+  // the stream in kLagging until it is back within half of it, or idle.
+  std::chrono::seconds lag_threshold{10};
 };
 
-enum class StreamState { kConnecting, kStreaming, kDisconnected, kEnded, kFailed };
+enum class StreamState { kConnecting, kStreaming, kLagging, kDisconnected, kEnded, kFailed };
 const char* StreamStateName(StreamState s);
 
 struct StreamStatus {

@@ -36,16 +36,23 @@ bool RecvAll(int fd, uint8_t* p, size_t n) {
   return true;
 }
 
-// Sends `payload` as one or more packets (split at 0xffffff bytes).
-bool SendPacket(int fd, uint8_t* seq, const std::vector<uint8_t>& payload) {
+// Appends `payload` to `out` as one or more packets (split at 0xffffff bytes).
+void AppendPacket(uint8_t* seq, const std::vector<uint8_t>& payload, std::vector<uint8_t>* out) {
   size_t at = 0;
   while (true) {
     size_t n = std::min<size_t>(payload.size() - at, 0xffffff);
     uint8_t h[4] = {static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n >> 16), (*seq)++};
-    if (!SendAll(fd, h, 4) || !SendAll(fd, payload.data() + at, n)) return false;
+    out->insert(out->end(), h, h + 4);
+    out->insert(out->end(), payload.begin() + at, payload.begin() + at + n);
     at += n;
-    if (n < 0xffffff) return true;
+    if (n < 0xffffff) return;
   }
+}
+
+bool SendPacket(int fd, uint8_t* seq, const std::vector<uint8_t>& payload) {
+  std::vector<uint8_t> wire;
+  AppendPacket(seq, payload, &wire);
+  return SendAll(fd, wire.data(), wire.size());
 }
 
 bool RecvPacket(int fd, uint8_t* seq, std::vector<uint8_t>* payload) {
@@ -238,6 +245,14 @@ void FakeBinlogServer::Serve(int fd) {
         }
         if (!SendPacket(fd, &seq, packet)) return;
       }
+      // Events go out in batches of about 256 KiB, so that the server side
+      // costs little next to the replica it feeds.
+      std::vector<uint8_t> batch;
+      auto flush = [&] {
+        bool ok = SendAll(fd, batch.data(), batch.size());
+        batch.clear();
+        return ok;
+      };
       size_t at = 4;
       int n = 0;
       while (at + 19 <= binlog_.size()) {
@@ -249,10 +264,12 @@ void FakeBinlogServer::Serve(int fd) {
           packet.insert(packet.end(), binlog_.begin() + at, binlog_.begin() + at + size);
           // The file's third event is damaged, as if on disk: every try meets it.
           if (behavior_ == Behavior::kCorruptEvent && n == 3) packet[packet.size() / 2] ^= 0x55;
-          if (!SendPacket(fd, &seq, packet)) return;
+          AppendPacket(&seq, packet, &batch);
+          if (batch.size() >= (256u << 10) && !flush()) return;
         }
         at += size;
       }
+      if (!flush()) return;
       if (non_block) {
         SendPacket(fd, &seq, kEof);
       } else {

@@ -49,6 +49,8 @@ int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::
   Status failure;
   bool failed = false;
   bool done = false;  // --until reached or a stop asked for: print nothing more
+  uint64_t events = 0, bytes = 0;
+  const auto started = std::chrono::steady_clock::now();
   std::unique_ptr<ReplicaStream> stream;
   boost::asio::steady_timer poll(io);
   auto reached_until = [&](const std::string& file, uint64_t pos) {
@@ -61,7 +63,10 @@ int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::
       out << nlohmann::json{{"heartbeat", {{"file", e.file}, {"pos", e.raw.header.log_pos}}}}.dump() << '\n';
     }
     if (e.artificial) return;
-    Status s = WriteEventJsonLines(out, e.file, e.raw, e.format, decoder, &event);
+    ++events;
+    bytes += e.raw.header.event_size;
+    Status s = options.summary_only ? decoder.Decode(e.raw, e.format, &event)
+                                    : WriteEventJsonLines(out, e.file, e.raw, e.format, decoder, &event);
     if (!s.ok()) {
       failure = s;
       failed = true;
@@ -100,6 +105,12 @@ int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::
   if (options.stop != nullptr) watch_stop();
   // The io_context runs until the stream has ended and its timers are done.
   io.run();
+  if (options.summary_only) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    out << nlohmann::json{{"events", events}, {"bytes", bytes}, {"seconds", seconds},
+                          {"MB_per_s", seconds > 0 ? bytes / 1e6 / seconds : 0}}.dump()
+        << '\n';
+  }
   out.flush();
   if (failed) {
     err << "tidewatch: " << failure.message() << '\n';

@@ -18,6 +18,9 @@ struct BinlogStreamOptions {
   std::string until_file;  // stop once this position is reached
   uint64_t until_pos = 0;
   bool print_heartbeats = false;
+  // Decode every event but print only a summary line at the end (events,
+  // bytes, seconds) instead of the JSON lines.
+  bool summary_only = false;
   const std::atomic<bool>* stop = nullptr;
 };
 

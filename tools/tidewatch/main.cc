@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   stream_cmd->add_option("--max-reconnects", stream.stream.max_reconnects,
                          "give up after this many reconnects without progress (-1: never)");
   stream_cmd->add_flag("--heartbeats", stream.print_heartbeats, "print heartbeats too");
+  stream_cmd->add_flag("--summary", stream.summary_only,
+                       "decode every event but print only a final line: events, bytes, seconds");
 
   CLI11_PARSE(app, argc, argv);
 
