@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cstring>
@@ -37,25 +36,18 @@ void PutLenenc(std::vector<uint8_t>* v, uint64_t x) {
 template <size_t N>
 using Digest = std::array<uint8_t, N>;
 
-Digest<20> Sha1(std::span<const uint8_t> a, std::span<const uint8_t> b = {}) {
-  Digest<20> d;
-  SHA_CTX c;
-  SHA1_Init(&c);
-  SHA1_Update(&c, a.data(), a.size());
-  if (!b.empty()) SHA1_Update(&c, b.data(), b.size());
-  SHA1_Final(d.data(), &c);
+// Digest of the concatenation a + b (EVP one-shot; OpenSSL 3).
+template <size_t N>
+Digest<N> Hash(const EVP_MD* md, std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  std::vector<uint8_t> in(a.begin(), a.end());
+  in.insert(in.end(), b.begin(), b.end());
+  Digest<N> d{};
+  unsigned int n = 0;
+  EVP_Digest(in.data(), in.size(), d.data(), &n, md, nullptr);
   return d;
 }
-
-Digest<32> Sha256(std::span<const uint8_t> a, std::span<const uint8_t> b = {}) {
-  Digest<32> d;
-  SHA256_CTX c;
-  SHA256_Init(&c);
-  SHA256_Update(&c, a.data(), a.size());
-  if (!b.empty()) SHA256_Update(&c, b.data(), b.size());
-  SHA256_Final(d.data(), &c);
-  return d;
-}
+Digest<20> Sha1(std::span<const uint8_t> a, std::span<const uint8_t> b = {}) { return Hash<20>(EVP_sha1(), a, b); }
+Digest<32> Sha256(std::span<const uint8_t> a, std::span<const uint8_t> b = {}) { return Hash<32>(EVP_sha256(), a, b); }
 
 std::span<const uint8_t> Bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -10,6 +10,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -98,6 +101,8 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
   uint8_t seq = 0;
   std::string server_version;
   StreamStatus last_status;
+  std::unique_ptr<asio::ssl::context> tls_context;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set while the connection is encrypted
 
   void Report(StreamState state, std::string reason = {}, int attempt = 0) {
     last_status.state = state;
@@ -106,6 +111,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     last_status.pos = pos;
     last_status.server_version = server_version;
     last_status.attempt = attempt;
+    last_status.tls = tls != nullptr;
     if (on_status) on_status(last_status);
   }
 
@@ -159,8 +165,9 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     while (end < n) {
       boost::system::error_code ec;
       Arm(options.read_timeout);
-      size_t got = co_await socket.async_read_some(asio::buffer(buf.data() + end, buf.size() - end),
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+      auto space = asio::buffer(buf.data() + end, buf.size() - end);
+      size_t got = tls ? co_await tls->async_read_some(space, asio::redirect_error(asio::use_awaitable, ec))
+                       : co_await socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return SocketError(ec, doing);
       end += got;
     }
@@ -217,7 +224,11 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     proto::AppendPackets(payload, &seq, &wire);
     boost::system::error_code ec;
     Arm(options.read_timeout);
-    co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    if (tls) {
+      co_await asio::async_write(*tls, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    } else {
+      co_await asio::async_write(socket, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) co_return SocketError(ec, doing);
     co_return Status::OK();
   }
@@ -288,7 +299,16 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     const uint32_t want = proto::kLongPassword | proto::kProtocol41 | proto::kSecureConnection |
                           proto::kPluginAuth | proto::kPluginAuthLenencData | proto::kTransactions |
                           proto::kMultiResults;
-    const uint32_t caps = want & (hs.capabilities | proto::kProtocol41);
+    uint32_t caps = want & (hs.capabilities | proto::kProtocol41);
+    const bool server_tls = hs.capabilities & proto::kSsl;
+    if (options.tls_mode != TlsMode::kDisabled && options.tls_mode != TlsMode::kPreferred && !server_tls) {
+      co_return Status::NotSupported("TLS is required but the server does not offer it");
+    }
+    if (options.tls_mode != TlsMode::kDisabled && server_tls) {
+      caps |= proto::kSsl;
+      s = co_await StartTls(caps);
+      if (!s.ok()) co_return s;
+    }
     std::string plugin = hs.auth_plugin.empty() ? "mysql_native_password" : hs.auth_plugin;
     std::vector<uint8_t> scramble = hs.scramble;
     auto respond = [&](const std::string& name) -> std::optional<std::vector<uint8_t>> {
@@ -324,6 +344,13 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       }
       if (p[0] == 0x01 && plugin == "caching_sha2_password") {  // AuthMoreData
         if (p.size() == 2 && p[1] == 3) continue;  // fast authentication succeeded; OK follows
+        if (p.size() == 2 && p[1] == 4 && tls) {  // full authentication over TLS: the password itself
+          std::vector<uint8_t> cleartext(options.password.begin(), options.password.end());
+          cleartext.push_back(0);
+          s = co_await Write(cleartext, kAuthenticating);
+          if (!s.ok()) co_return s;
+          continue;
+        }
         if (p.size() == 2 && p[1] == 4) {          // full authentication: ask for the RSA key
           s = co_await Write(kRequestPublicKey, kAuthenticating);
           if (!s.ok()) co_return s;
@@ -340,6 +367,40 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       co_return Status::Corruption("authentication: unexpected packet 0x" + std::to_string(p[0]));
     }
     co_return Status::Corruption("authentication did not finish");
+  }
+
+  // SSLRequest, then the TLS handshake; the rest of the login is encrypted.
+  awaitable<Status> StartTls(uint32_t caps) {
+    const auto request = proto::BuildSslRequest(caps);
+    Status s = co_await Write(request, kAuthenticating);
+    if (!s.ok()) co_return s;
+    tls_context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    boost::system::error_code ec;
+    const bool verify = options.tls_mode == TlsMode::kVerifyCa || options.tls_mode == TlsMode::kVerifyIdentity;
+    if (verify) {
+      tls_context->set_verify_mode(asio::ssl::verify_peer);
+      if (options.tls_ca.empty()) {
+        tls_context->set_default_verify_paths(ec);
+      } else {
+        tls_context->load_verify_file(options.tls_ca, ec);
+      }
+      if (ec) co_return Status::InvalidArgument("TLS CA " + options.tls_ca + ": " + ec.message());
+      if (options.tls_mode == TlsMode::kVerifyIdentity) {
+        tls_context->set_verify_callback(asio::ssl::host_name_verification(options.host));
+      }
+    } else {
+      tls_context->set_verify_mode(asio::ssl::verify_none);
+    }
+    tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *tls_context);
+    Arm(options.connect_timeout);
+    co_await tls->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      tls.reset();
+      if (timed_out) co_return SocketError(ec, "TLS handshake");
+      co_return Status::IOError("TLS handshake with " + options.host + ":" + std::to_string(options.port) + ": " +
+                                ec.message() + (verify ? " (certificate verification)" : ""));
+    }
+    co_return Status::OK();
   }
 
   awaitable<Status> StartDump(FormatDescription* fd) {
@@ -491,6 +552,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       const uint64_t before_pos = pos;
       Status s = co_await Session();
       deadline = Clock::time_point::max();
+      tls.reset();
       boost::system::error_code ignored;
       socket.close(ignored);
       begin = end = 0;

@@ -30,6 +30,15 @@
 
 namespace tidewatch::binlog {
 
+// TLS on the replication connection, as the MySQL clients' --ssl-mode.
+enum class TlsMode {
+  kDisabled,        // never
+  kPreferred,       // when the server offers it, without verifying the certificate
+  kRequired,        // always, without verifying the certificate
+  kVerifyCa,        // always, the certificate signed by tls_ca
+  kVerifyIdentity,  // as kVerifyCa, and issued for `host`
+};
+
 struct ReplicaStreamOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 3306;
@@ -48,6 +57,8 @@ struct ReplicaStreamOptions {
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds backoff_min{100}, backoff_max{5000};
   int max_reconnects = -1;  // -1: for ever
+  TlsMode tls_mode = TlsMode::kDisabled;
+  std::string tls_ca;  // PEM file of the CA for kVerifyCa/kVerifyIdentity (empty: system CAs)
   // Events whose timestamp is older than this (against the local clock) put
   // the stream in kLagging until it is back within half of it, or idle.
   std::chrono::seconds lag_threshold{10};
@@ -63,6 +74,7 @@ struct StreamStatus {
   uint64_t pos = 0;
   std::string server_version;
   int attempt = 0;         // reconnect attempts since the last event
+  bool tls = false;        // the connection is encrypted
 };
 
 struct StreamEvent {

@@ -223,3 +223,90 @@ TEST(ReplicaStream, FiftyStreamsInOneProcess) {
 
 }  // namespace
 }  // namespace tidewatch::testing
+
+namespace tidewatch::testing {
+namespace {
+
+TEST(ReplicaStream, StartsAfterAMariaDbGtidPosition) {
+  Sandbox sandbox("m", 24750, "--pseudo-gtid-interval 0");
+  sandbox.Sql("m", "CREATE DATABASE g; CREATE TABLE g.t (id INT PRIMARY KEY)");
+  for (int k = 1; k <= 5; ++k) sandbox.Sql("m", "INSERT INTO g.t VALUES (" + std::to_string(k) + ")");
+  // Start after the third of the five inserts.
+  const auto pos = Lines(sandbox.Sql("m", "SELECT @@gtid_binlog_pos")).back();  // 0-24750-N
+  const uint64_t last = std::stoull(pos.substr(pos.rfind('-') + 1));
+  const std::string start = "0-24750-" + std::to_string(last - 2);
+  StreamCollector c;
+  auto o = Options(24750, 905);
+  o.non_blocking = true;
+  o.start_gtid = start;
+  size_t i = c.Add(o);
+  ASSERT_TRUE(c.WaitFor(i, 20s, [](auto&, auto& st) {
+    return !st.empty() && st.back().status.state == binlog::StreamState::kEnded;
+  }));
+  std::vector<std::string> gtids;
+  for (const auto& e : c.Events(i)) {
+    auto j = nlohmann::json::parse(Lines(e.json).front());
+    if (j.contains("gtid")) gtids.push_back(j["gtid"]);
+  }
+  EXPECT_EQ(gtids, (std::vector<std::string>{"0-24750-" + std::to_string(last - 1), "0-24750-" + std::to_string(last)}));
+}
+
+}  // namespace
+}  // namespace tidewatch::testing
+
+namespace tidewatch::testing {
+namespace {
+
+bool Finished(const std::vector<StreamCollector::TimedStatus>& st) {
+  return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
+                         st.back().status.state == binlog::StreamState::kFailed);
+}
+
+TEST(ReplicaStream, TlsVerifiedAgainstTheServersCaAndRefusedWhenItCannotBe) {
+  Sandbox sandbox("m[tls]>r1", 24760, "--pseudo-gtid-interval 0");
+  const std::string ca = (sandbox.dir() / "tls" / "ca.pem").string();
+  // Another CA, which did not sign the server's certificate.
+  const auto other = sandbox.dir() / "other-ca";
+  std::filesystem::create_directories(other);
+  ASSERT_EQ(RunCommand("cd " + other.string() +
+                       " && openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other -keyout k.pem "
+                       "-out ca.pem >/dev/null 2>&1")
+                .status,
+            0);
+  StreamCollector c;
+  auto verified = Options(24760, 906);
+  verified.non_blocking = true;
+  verified.max_reconnects = 0;
+  verified.tls_mode = binlog::TlsMode::kVerifyIdentity;
+  verified.tls_ca = ca;
+  auto wrong_ca = verified;
+  wrong_ca.server_id = 907;
+  wrong_ca.tls_mode = binlog::TlsMode::kVerifyCa;
+  wrong_ca.tls_ca = (other / "ca.pem").string();
+  auto no_tls_server = Options(24761, 908);
+  no_tls_server.non_blocking = true;
+  no_tls_server.max_reconnects = 0;
+  no_tls_server.tls_mode = binlog::TlsMode::kRequired;
+  size_t a = c.Add(verified), b = c.Add(wrong_ca), d = c.Add(no_tls_server);
+  for (size_t i : {a, b, d}) ASSERT_TRUE(c.WaitFor(i, 20s, [](auto&, auto& st) { return Finished(st); })) << i;
+
+  auto sa = c.Statuses(a);
+  EXPECT_EQ(sa.back().status.state, binlog::StreamState::kEnded) << sa.back().status.reason;
+  bool streamed_over_tls = false;
+  for (const auto& st : sa) streamed_over_tls |= st.status.state == binlog::StreamState::kStreaming && st.status.tls;
+  EXPECT_TRUE(streamed_over_tls);
+  EXPECT_GE(c.Events(a).size(), 3u);  // FORMAT_DESCRIPTION, GTID_LIST, BINLOG_CHECKPOINT
+
+  auto sb = c.Statuses(b);
+  EXPECT_EQ(sb.back().status.state, binlog::StreamState::kFailed);
+  EXPECT_NE(sb.back().status.reason.find("certificate verification"), std::string::npos) << sb.back().status.reason;
+  EXPECT_TRUE(c.Events(b).empty());
+
+  auto sd = c.Statuses(d);
+  EXPECT_EQ(sd.back().status.state, binlog::StreamState::kFailed);
+  EXPECT_NE(sd.back().status.reason.find("TLS is required but the server does not offer it"), std::string::npos)
+      << sd.back().status.reason;
+}
+
+}  // namespace
+}  // namespace tidewatch::testing

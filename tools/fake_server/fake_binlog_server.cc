@@ -7,8 +7,15 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+
 #include <cstring>
+#include <memory>
 #include <mutex>
+
+#include "binlog/mysql_protocol.h"
 #include <stdexcept>
 
 namespace tidewatch::tools {
@@ -73,13 +80,17 @@ void Le(std::vector<uint8_t>* v, uint64_t x, int n) {
   for (int i = 0; i < n; ++i) v->push_back(static_cast<uint8_t>(x >> (8 * i)));
 }
 
-std::vector<uint8_t> Handshake() {
+// The 20-byte scramble the handshake announces.
+const std::vector<uint8_t> kScramble = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
+                                        'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't'};
+
+std::vector<uint8_t> Handshake(const std::string& plugin = "mysql_native_password") {
   std::vector<uint8_t> v{10};
   const std::string version = "5.5.5-10.11.0-fake-MariaDB";
   v.insert(v.end(), version.begin(), version.end());
   v.push_back(0);
   Le(&v, 7, 4);
-  for (int i = 0; i < 8; ++i) v.push_back(static_cast<uint8_t>('a' + i));
+  v.insert(v.end(), kScramble.begin(), kScramble.begin() + 8);
   v.push_back(0);
   const uint32_t caps = (1u << 9) | (1u << 15) | (1u << 19) | (1u << 21) | 1u;
   Le(&v, caps & 0xffff, 2);
@@ -88,9 +99,8 @@ std::vector<uint8_t> Handshake() {
   Le(&v, caps >> 16, 2);
   v.push_back(21);
   v.insert(v.end(), 10, 0);
-  for (int i = 0; i < 12; ++i) v.push_back(static_cast<uint8_t>('i' + i));
+  v.insert(v.end(), kScramble.begin() + 8, kScramble.end());
   v.push_back(0);
-  const std::string plugin = "mysql_native_password";
   v.insert(v.end(), plugin.begin(), plugin.end());
   v.push_back(0);
   return v;
@@ -109,8 +119,8 @@ bool HasCrc32(const std::vector<uint8_t>& binlog) {
 
 }  // namespace
 
-FakeBinlogServer::FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog, std::string file_name)
-    : behavior_(behavior), binlog_(std::move(binlog)), file_name_(std::move(file_name)) {
+FakeBinlogServer::FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog, std::string file_name, Auth auth)
+    : behavior_(behavior), binlog_(std::move(binlog)), file_name_(std::move(file_name)), auth_(std::move(auth)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -150,6 +160,69 @@ FakeBinlogServer::~FakeBinlogServer() {
   }
   for (auto& t : workers_) t.join();
   for (int fd : client_fds_) ::close(fd);
+}
+
+// HandshakeResponse41: caps 4 · max packet 4 · charset 1 · filler 23 · user NUL ·
+// auth data (length-encoded, < 251 bytes here).
+std::vector<uint8_t> AuthData(const std::vector<uint8_t>& response) {
+  size_t at = 32;
+  while (at < response.size() && response[at] != 0) ++at;
+  ++at;
+  if (at >= response.size()) return {};
+  size_t n = response[at];
+  if (at + 1 + n > response.size()) return {};
+  return std::vector<uint8_t>(response.begin() + at + 1, response.begin() + at + 1 + n);
+}
+
+bool FakeBinlogServer::Authenticate(int fd, uint8_t* seq) {
+  std::vector<uint8_t> in;
+  if (!SendPacket(fd, seq, Handshake(auth_.plugin)) || !RecvPacket(fd, seq, &in)) return false;
+  const std::vector<uint8_t> kDenied = {0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'A', 'c', 'c', 'e', 's', 's',
+                                        ' ', 'd', 'e', 'n', 'i', 'e', 'd'};
+  if (!auth_.check) return SendPacket(fd, seq, kOk);
+  const auto data = AuthData(in);
+  if (auth_.plugin == "mysql_native_password") {
+    bool good = data == binlog::protocol::NativePasswordScramble(auth_.password, kScramble);
+    SendPacket(fd, seq, good ? kOk : kDenied);
+    return good;
+  }
+  // caching_sha2_password: the fast path compares the scramble; full
+  // authentication sends the RSA public key and decrypts the password.
+  if (!auth_.full_auth) {
+    bool good = data == binlog::protocol::CachingSha2Scramble(auth_.password, kScramble);
+    if (!good) {
+      SendPacket(fd, seq, kDenied);
+      return false;
+    }
+    return SendPacket(fd, seq, {0x01, 0x03}) && SendPacket(fd, seq, kOk);
+  }
+  if (!SendPacket(fd, seq, {0x01, 0x04}) || !RecvPacket(fd, seq, &in) || in != std::vector<uint8_t>{0x02}) return false;
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_PUBKEY(bio.get(), key.get());
+  char* pem = nullptr;
+  long pem_len = BIO_get_mem_data(bio.get(), &pem);
+  std::vector<uint8_t> more{0x01};
+  more.insert(more.end(), pem, pem + pem_len);
+  if (!SendPacket(fd, seq, more) || !RecvPacket(fd, seq, &in)) return false;
+  std::unique_ptr<EVP_PKEY_CTX, decltype(&EVP_PKEY_CTX_free)> ctx(EVP_PKEY_CTX_new(key.get(), nullptr),
+                                                                 EVP_PKEY_CTX_free);
+  size_t n = 0;
+  std::vector<uint8_t> plain;
+  bool good = EVP_PKEY_decrypt_init(ctx.get()) > 0 &&
+              EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) > 0 &&
+              EVP_PKEY_decrypt(ctx.get(), nullptr, &n, in.data(), in.size()) > 0;
+  if (good) {
+    plain.resize(n);
+    good = EVP_PKEY_decrypt(ctx.get(), plain.data(), &n, in.data(), in.size()) > 0;
+    plain.resize(n);
+    for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= kScramble[i % kScramble.size()];
+    std::vector<uint8_t> want(auth_.password.begin(), auth_.password.end());
+    want.push_back(0);
+    good = good && plain == want;
+  }
+  SendPacket(fd, seq, good ? kOk : kDenied);
+  return good;
 }
 
 void FakeBinlogServer::Serve(int fd) {
@@ -192,7 +265,7 @@ void FakeBinlogServer::Serve(int fd) {
       break;
   }
   std::vector<uint8_t> in;
-  if (!SendPacket(fd, &seq, Handshake()) || !RecvPacket(fd, &seq, &in) || !SendPacket(fd, &seq, kOk)) return;
+  if (!Authenticate(fd, &seq)) return;
   const bool crc = HasCrc32(binlog_);
   while (!stopping_ && RecvPacket(fd, &seq, &in) && !in.empty()) {
     seq = 1;

@@ -13,6 +13,14 @@
 
 namespace tidewatch::tools {
 
+// How a FakeBinlogServer checks a login. By default any login is accepted.
+struct FakeServerAuth {
+  std::string plugin = "mysql_native_password";  // or "caching_sha2_password"
+  std::string password;
+  bool check = false;      // verify the client's scramble against `password`
+  bool full_auth = false;  // caching_sha2: demand full authentication (RSA key exchange)
+};
+
 class FakeBinlogServer {
  public:
   enum class Behavior {
@@ -24,8 +32,11 @@ class FakeBinlogServer {
     kCorruptEvent,    // serve the binlog with one event's checksum broken
   };
 
+  using Auth = FakeServerAuth;
+
   // `binlog` holds a whole binlog file (magic included) for kReplay/kCorruptEvent.
-  FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog = {}, std::string file_name = "fake-bin.000001");
+  FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog = {}, std::string file_name = "fake-bin.000001",
+                   Auth auth = Auth());
   ~FakeBinlogServer();
 
   uint16_t port() const { return port_; }
@@ -34,10 +45,12 @@ class FakeBinlogServer {
 
  private:
   void Serve(int fd);
+  bool Authenticate(int fd, uint8_t* seq);
 
   Behavior behavior_;
   std::vector<uint8_t> binlog_;
   std::string file_name_;
+  Auth auth_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

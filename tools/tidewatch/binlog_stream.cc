@@ -84,6 +84,7 @@ int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::
     if (!st.reason.empty()) j["reason"] = st.reason;
     if (!st.server_version.empty()) j["server_version"] = st.server_version;
     if (st.attempt) j["attempt"] = st.attempt;
+    if (st.tls) j["tls"] = true;
     err << "tidewatch: stream " << options.stream.host << ":" << options.stream.port << ": " << j.dump() << '\n';
     if (st.state == StreamState::kFailed) rc = 1;
     if (st.state == StreamState::kFailed || st.state == StreamState::kEnded) poll.cancel();

@@ -66,6 +66,12 @@ int main(int argc, char** argv) {
   stream_cmd->add_option("--max-reconnects", stream.stream.max_reconnects,
                          "give up after this many reconnects without progress (-1: never)");
   stream_cmd->add_flag("--heartbeats", stream.print_heartbeats, "print heartbeats too");
+  std::string tls_mode = "preferred";
+  stream_cmd->add_option("--tls-mode", tls_mode,
+                         "TLS: disabled, preferred (when offered, unverified), required, verify-ca, "
+                         "verify-identity")
+      ->check(CLI::IsMember({"disabled", "preferred", "required", "verify-ca", "verify-identity"}));
+  stream_cmd->add_option("--tls-ca", stream.stream.tls_ca, "PEM file of the CA that signed the server's certificate");
   stream_cmd->add_flag("--summary", stream.summary_only,
                        "decode every event but print only a final line: events, bytes, seconds");
 
@@ -93,6 +99,12 @@ int main(int argc, char** argv) {
       std::cerr << "tidewatch: --until must be FILE:POS, not " << until << "\n";
       return 2;
     }
+    using tidewatch::binlog::TlsMode;
+    stream.stream.tls_mode = tls_mode == "disabled"    ? TlsMode::kDisabled
+                             : tls_mode == "required"  ? TlsMode::kRequired
+                             : tls_mode == "verify-ca" ? TlsMode::kVerifyCa
+                             : tls_mode == "verify-identity" ? TlsMode::kVerifyIdentity
+                                                             : TlsMode::kPreferred;
     stream.stream.server_id = server_id ? server_id : 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
     stream.stream.heartbeat_period = std::chrono::milliseconds(heartbeat_ms);
     stream.stream.read_timeout = std::chrono::milliseconds(timeout_ms ? timeout_ms : 3 * heartbeat_ms);
