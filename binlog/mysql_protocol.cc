@@ -1,5 +1,6 @@
 #include "binlog/mysql_protocol.h"
 
+#include <sodium.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -151,6 +152,37 @@ std::vector<uint8_t> CachingSha2Scramble(std::string_view password, std::span<co
   std::vector<uint8_t> out(32);
   for (int i = 0; i < 32; ++i) out[i] = p1[i] ^ mix[i];
   return out;
+}
+
+std::vector<uint8_t> Ed25519Signature(std::string_view password, std::span<const uint8_t> scramble) {
+  if (sodium_init() < 0) return {};
+  // az = SHA512(password), clamped: the secret scalar and the nonce prefix.
+  uint8_t az[64];
+  crypto_hash_sha512(az, reinterpret_cast<const uint8_t*>(password.data()), password.size());
+  az[0] &= 248;
+  az[31] &= 63;
+  az[31] |= 64;
+  // r = SHA512(az[32..64] || m) mod L;  R = rB;  A = aB
+  std::vector<uint8_t> buf(az + 32, az + 64);
+  buf.insert(buf.end(), scramble.begin(), scramble.end());
+  uint8_t nonce64[64], r[32], R[32], A[32];
+  crypto_hash_sha512(nonce64, buf.data(), buf.size());
+  crypto_core_ed25519_scalar_reduce(r, nonce64);
+  crypto_scalarmult_ed25519_base_noclamp(R, r);
+  crypto_scalarmult_ed25519_base_noclamp(A, az);
+  // k = SHA512(R || A || m) mod L;  S = k·a + r mod L
+  buf.assign(R, R + 32);
+  buf.insert(buf.end(), A, A + 32);
+  buf.insert(buf.end(), scramble.begin(), scramble.end());
+  uint8_t k64[64], k[32], ka[32], S[32];
+  crypto_hash_sha512(k64, buf.data(), buf.size());
+  crypto_core_ed25519_scalar_reduce(k, k64);
+  crypto_core_ed25519_scalar_mul(ka, k, az);
+  crypto_core_ed25519_scalar_add(S, ka, r);
+  std::vector<uint8_t> sig(R, R + 32);
+  sig.insert(sig.end(), S, S + 32);
+  sodium_memzero(az, sizeof az);
+  return sig;
 }
 
 Status CachingSha2RsaEncrypt(std::string_view password, std::span<const uint8_t> scramble,

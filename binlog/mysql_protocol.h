@@ -78,6 +78,10 @@ std::vector<uint8_t> BuildSslRequest(uint32_t capabilities);
 // caching_sha2_password (fast path): SHA256(pw) XOR SHA256(SHA256(SHA256(pw)) + scramble).
 std::vector<uint8_t> NativePasswordScramble(std::string_view password, std::span<const uint8_t> scramble);
 std::vector<uint8_t> CachingSha2Scramble(std::string_view password, std::span<const uint8_t> scramble);
+// MariaDB client_ed25519: an Ed25519 signature of the scramble whose secret
+// scalar and nonce prefix come from SHA512(password), as the server's
+// plugin/auth_ed25519 (ref10 crypto_sign with the password as the seed).
+std::vector<uint8_t> Ed25519Signature(std::string_view password, std::span<const uint8_t> scramble);
 // caching_sha2_password full authentication without TLS: (password + NUL)
 // XOR scramble, RSA-OAEP encrypted with the server's PEM public key.
 Status CachingSha2RsaEncrypt(std::string_view password, std::span<const uint8_t> scramble,

@@ -314,6 +314,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     auto respond = [&](const std::string& name) -> std::optional<std::vector<uint8_t>> {
       if (name == "mysql_native_password") return proto::NativePasswordScramble(options.password, scramble);
       if (name == "caching_sha2_password") return proto::CachingSha2Scramble(options.password, scramble);
+      if (name == "client_ed25519") return proto::Ed25519Signature(options.password, scramble);
       return std::nullopt;
     };
     auto first = respond(plugin);
@@ -334,7 +335,9 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
         size_t nul = rest.find('\0');
         plugin = std::string(rest.substr(0, nul));
         auto data = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
-        if (!data.empty() && data.back() == '\0') data.remove_suffix(1);
+        // The 20-byte scrambles come NUL-terminated; client_ed25519's 32-byte
+        // nonce does not, and may end in a zero byte of its own.
+        if (data.size() == 21 && data.back() == '\0') data.remove_suffix(1);
         scramble.assign(data.begin(), data.end());
         auto r = respond(plugin);
         if (!r) co_return Status::NotSupported("authentication plugin " + plugin + " is not supported");

@@ -310,3 +310,32 @@ TEST(ReplicaStream, TlsVerifiedAgainstTheServersCaAndRefusedWhenItCannotBe) {
 
 }  // namespace
 }  // namespace tidewatch::testing
+
+namespace tidewatch::testing {
+namespace {
+
+TEST(ReplicaStream, LogsInWithMariaDbEd25519) {
+  Sandbox sandbox("m", 24770, "--pseudo-gtid-interval 0");
+  sandbox.Sql("m", "INSTALL SONAME 'auth_ed25519'");
+  sandbox.Sql("m", "CREATE USER 'ed'@'127.0.0.1' IDENTIFIED VIA ed25519 USING PASSWORD('Ed-s3cret!'); "
+                   "GRANT REPLICATION SLAVE ON *.* TO 'ed'@'127.0.0.1'");
+  StreamCollector c;
+  auto good = Options(24770, 909);
+  good.user = "ed";
+  good.password = "Ed-s3cret!";
+  good.non_blocking = true;
+  good.max_reconnects = 0;
+  auto bad = good;
+  bad.server_id = 910;
+  bad.password = "wrong";
+  size_t a = c.Add(good), b = c.Add(bad);
+  for (size_t i : {a, b}) ASSERT_TRUE(c.WaitFor(i, 20s, [](auto&, auto& st) { return Finished(st); }));
+  EXPECT_EQ(c.Statuses(a).back().status.state, binlog::StreamState::kEnded) << c.Statuses(a).back().status.reason;
+  EXPECT_GE(c.Events(a).size(), 3u);
+  EXPECT_EQ(c.Statuses(b).back().status.state, binlog::StreamState::kFailed);
+  EXPECT_NE(c.Statuses(b).back().status.reason.find("Access denied"), std::string::npos)
+      << c.Statuses(b).back().status.reason;
+}
+
+}  // namespace
+}  // namespace tidewatch::testing
