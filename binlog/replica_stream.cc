@@ -20,6 +20,7 @@
 #include "binlog/event_decoder.h"
 #include "binlog/event_header.h"
 #include "binlog/event_type.h"
+#include "binlog/mysql_gtid_set.h"
 #include "binlog/mysql_protocol.h"
 
 namespace tidewatch::binlog {
@@ -100,6 +101,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
   std::vector<uint8_t> assembled;  // payloads of 16 MiB and more
   uint8_t seq = 0;
   std::string server_version;
+  bool server_is_mariadb = false;
   StreamStatus last_status;
   std::unique_ptr<asio::ssl::context> tls_context;
   std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // set while the connection is encrypted
@@ -296,6 +298,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     s = proto::ParseHandshake(p, &hs);
     if (!s.ok()) co_return s;
     server_version = hs.server_version;
+    server_is_mariadb = hs.is_mariadb();
     const uint32_t want = proto::kLongPassword | proto::kProtocol41 | proto::kSecureConnection |
                           proto::kPluginAuth | proto::kPluginAuthLenencData | proto::kTransactions |
                           proto::kMultiResults;
@@ -429,7 +432,12 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     s = co_await Query(set_heartbeat);
     if (!s.ok()) co_return s;
     const bool gtid = use_gtid_start && !options.start_gtid.empty();
-    if (gtid) {
+    std::vector<uint8_t> mysql_gtid_set;
+    if (gtid && !server_is_mariadb) {
+      s = EncodeMysqlGtidSet(options.start_gtid, &mysql_gtid_set);
+      if (!s.ok()) co_return s;
+    }
+    if (gtid && server_is_mariadb) {
       const std::string set_gtid = "SET @slave_connect_state = " + Quote(options.start_gtid) +
                                    ", @slave_gtid_strict_mode = 0, @slave_gtid_ignore_duplicates = 0";
       s = co_await Query(set_gtid);
@@ -442,10 +450,14 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     s = co_await ReadPacket(&p, kRegistering);
     if (!s.ok()) co_return s;
     if (proto::IsErr(p)) co_return Status::InvalidArgument("COM_REGISTER_SLAVE: " + proto::ErrorMessage(p));
-    uint16_t flags = proto::kBinlogSendAnnotateRows;
+    uint16_t flags = server_is_mariadb ? proto::kBinlogSendAnnotateRows : 0;
     if (options.non_blocking) flags |= proto::kBinlogDumpNonBlock;
-    const auto dump = proto::BuildBinlogDump(options.server_id, gtid ? "" : file,
-                                             static_cast<uint32_t>(gtid ? 4 : pos), flags);
+    // MySQL from a GTID set: COM_BINLOG_DUMP_GTID; otherwise COM_BINLOG_DUMP
+    // (MariaDB's GTID start travels in @slave_connect_state).
+    const auto dump = gtid && !server_is_mariadb
+                          ? proto::BuildBinlogDumpGtid(options.server_id, "", 4, mysql_gtid_set, flags)
+                          : proto::BuildBinlogDump(options.server_id, gtid ? "" : file,
+                                                   static_cast<uint32_t>(gtid ? 4 : pos), flags);
     co_return co_await Command(dump, kDumping);
   }
 

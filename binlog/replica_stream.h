@@ -49,7 +49,9 @@ struct ReplicaStreamOptions {
   uint32_t server_id = 0;
   std::string start_file;     // empty with a GTID start: the server chooses
   uint64_t start_pos = 4;
-  std::string start_gtid;     // MariaDB domain-server-seq list; empty = file:pos
+  // Start after these GTIDs: MariaDB domain-server-seq list (@slave_connect_state)
+  // or MySQL uuid:intervals set (COM_BINLOG_DUMP_GTID). Empty: file:pos.
+  std::string start_gtid;
   bool non_blocking = false;  // end at the server's current end of binlog
   std::chrono::milliseconds heartbeat_period{1000};
   // Silence longer than this (no event, no heartbeat) drops the connection.

@@ -21,7 +21,7 @@ struct Outcome {
   size_t events;
 };
 
-Outcome Login(const Server::Auth& auth, const std::string& password) {
+Outcome Login(const Server::Options& auth, const std::string& password) {
   std::ifstream in(std::string(TIDEWATCH_FIXTURES) + "/mysql-bin.checksum-crc32", std::ios::binary);
   std::vector<uint8_t> binlog(std::istreambuf_iterator<char>(in), {});
   Server server(Server::Behavior::kReplay, binlog, "mysql-bin.000001", auth);
@@ -44,7 +44,7 @@ Outcome Login(const Server::Auth& auth, const std::string& password) {
 }
 
 TEST(Auth, NativePassword) {
-  Server::Auth a{"mysql_native_password", "s3cret", true, false};
+  Server::Options a{"5.5.5-10.11.0-fake-MariaDB", "mysql_native_password", "s3cret", true, false};
   auto good = Login(a, "s3cret");
   EXPECT_EQ(good.state, binlog::StreamState::kEnded) << good.reason;
   EXPECT_GT(good.events, 300u);
@@ -56,7 +56,7 @@ TEST(Auth, NativePassword) {
 }
 
 TEST(Auth, CachingSha2FastPath) {
-  Server::Auth a{"caching_sha2_password", "s3cret", true, false};
+  Server::Options a{"5.5.5-10.11.0-fake-MariaDB", "caching_sha2_password", "s3cret", true, false};
   auto good = Login(a, "s3cret");
   EXPECT_EQ(good.state, binlog::StreamState::kEnded) << good.reason;
   auto bad = Login(a, "wrong");
@@ -65,7 +65,7 @@ TEST(Auth, CachingSha2FastPath) {
 }
 
 TEST(Auth, CachingSha2FullAuthenticationWithTheServersRsaKey) {
-  Server::Auth a{"caching_sha2_password", "s3cret", true, true};
+  Server::Options a{"5.5.5-10.11.0-fake-MariaDB", "caching_sha2_password", "s3cret", true, true};
   auto good = Login(a, "s3cret");
   EXPECT_EQ(good.state, binlog::StreamState::kEnded) << good.reason;
   EXPECT_GT(good.events, 300u);

@@ -84,9 +84,9 @@ void Le(std::vector<uint8_t>* v, uint64_t x, int n) {
 const std::vector<uint8_t> kScramble = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
                                         'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't'};
 
-std::vector<uint8_t> Handshake(const std::string& plugin = "mysql_native_password") {
+std::vector<uint8_t> Handshake(const std::string& plugin = "mysql_native_password",
+                               const std::string& version = "5.5.5-10.11.0-fake-MariaDB") {
   std::vector<uint8_t> v{10};
-  const std::string version = "5.5.5-10.11.0-fake-MariaDB";
   v.insert(v.end(), version.begin(), version.end());
   v.push_back(0);
   Le(&v, 7, 4);
@@ -119,8 +119,9 @@ bool HasCrc32(const std::vector<uint8_t>& binlog) {
 
 }  // namespace
 
-FakeBinlogServer::FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog, std::string file_name, Auth auth)
-    : behavior_(behavior), binlog_(std::move(binlog)), file_name_(std::move(file_name)), auth_(std::move(auth)) {
+FakeBinlogServer::FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog, std::string file_name,
+                                   Options options)
+    : behavior_(behavior), binlog_(std::move(binlog)), file_name_(std::move(file_name)), auth_(std::move(options)) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -176,7 +177,7 @@ std::vector<uint8_t> AuthData(const std::vector<uint8_t>& response) {
 
 bool FakeBinlogServer::Authenticate(int fd, uint8_t* seq) {
   std::vector<uint8_t> in;
-  if (!SendPacket(fd, seq, Handshake(auth_.plugin)) || !RecvPacket(fd, seq, &in)) return false;
+  if (!SendPacket(fd, seq, Handshake(auth_.plugin, auth_.version)) || !RecvPacket(fd, seq, &in)) return false;
   const std::vector<uint8_t> kDenied = {0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'A', 'c', 'c', 'e', 's', 's',
                                         ' ', 'd', 'e', 'n', 'i', 'e', 'd'};
   if (!auth_.check) return SendPacket(fd, seq, kOk);
@@ -223,6 +224,11 @@ bool FakeBinlogServer::Authenticate(int fd, uint8_t* seq) {
   }
   SendPacket(fd, seq, good ? kOk : kDenied);
   return good;
+}
+
+std::vector<uint8_t> FakeBinlogServer::last_dump_command() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return last_dump_;
 }
 
 void FakeBinlogServer::Serve(int fd) {
@@ -284,8 +290,12 @@ void FakeBinlogServer::Serve(int fd) {
       }
     } else if (command == 0x03 || command == 0x15) {
       if (!SendPacket(fd, &seq, kOk)) return;
-    } else if (command == 0x12) {
-      const bool non_block = in.size() >= 7 && (in[5] & 1);
+    } else if (command == 0x12 || command == 0x1e) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        last_dump_ = in;
+      }
+      const bool non_block = command == 0x12 ? in.size() >= 7 && (in[5] & 1) : in.size() >= 3 && (in[1] & 1);
       // The artificial ROTATE a server sends first: position 4 and the file name.
       std::vector<uint8_t> rotate;
       Le(&rotate, 0, 4);
@@ -302,7 +312,7 @@ void FakeBinlogServer::Serve(int fd) {
       if (!SendPacket(fd, &seq, packet)) return;
       // From the requested position; past 4 the file's FORMAT_DESCRIPTION
       // comes first, marked artificial (log_pos 0) as real servers do.
-      const uint64_t start = in.size() >= 5 ? (in[1] | in[2] << 8 | in[3] << 16 | static_cast<uint64_t>(in[4]) << 24) : 4;
+      const uint64_t start = command == 0x12 && in.size() >= 5 ? (in[1] | in[2] << 8 | in[3] << 16 | static_cast<uint64_t>(in[4]) << 24) : 4;
       auto event_size = [&](size_t at) {
         return binlog_[at + 9] | binlog_[at + 10] << 8 | binlog_[at + 11] << 16 |
                static_cast<uint32_t>(binlog_[at + 12]) << 24;

@@ -7,14 +7,17 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace tidewatch::tools {
 
-// How a FakeBinlogServer checks a login. By default any login is accepted.
-struct FakeServerAuth {
+// How a FakeBinlogServer presents itself and checks a login. By default it
+// says it is MariaDB and accepts any login.
+struct FakeServerOptions {
+  std::string version = "5.5.5-10.11.0-fake-MariaDB";
   std::string plugin = "mysql_native_password";  // or "caching_sha2_password"
   std::string password;
   bool check = false;      // verify the client's scramble against `password`
@@ -32,16 +35,18 @@ class FakeBinlogServer {
     kCorruptEvent,    // serve the binlog with one event's checksum broken
   };
 
-  using Auth = FakeServerAuth;
+  using Options = FakeServerOptions;
 
   // `binlog` holds a whole binlog file (magic included) for kReplay/kCorruptEvent.
   FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlog = {}, std::string file_name = "fake-bin.000001",
-                   Auth auth = Auth());
+                   Options options = Options());
   ~FakeBinlogServer();
 
   uint16_t port() const { return port_; }
   // Connections accepted so far.
   int connections() const { return connections_.load(); }
+  // The payload of the last COM_BINLOG_DUMP / COM_BINLOG_DUMP_GTID received.
+  std::vector<uint8_t> last_dump_command() const;
 
  private:
   void Serve(int fd);
@@ -50,7 +55,9 @@ class FakeBinlogServer {
   Behavior behavior_;
   std::vector<uint8_t> binlog_;
   std::string file_name_;
-  Auth auth_;
+  Options auth_;
+  mutable std::mutex mu_;
+  std::vector<uint8_t> last_dump_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};

@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
                          "file whose first line is the password (never given on the command line)");
   auto* from_opt = stream_cmd->add_option("--from", from, "start at FILE:POS (default: the first binlog)");
   stream_cmd->add_option("--gtid", stream.stream.start_gtid,
-                         "start after this MariaDB GTID position (domain-server-seq,...)")
+                         "start after these GTIDs: a MariaDB position (domain-server-seq,...) or a MySQL "
+                         "GTID set (uuid:1-5,...; COM_BINLOG_DUMP_GTID)")
       ->excludes(from_opt);
   stream_cmd->add_option("--until", until, "stop once FILE:POS is reached");
   stream_cmd->add_flag("--non-blocking", stream.stream.non_blocking,
