@@ -39,7 +39,7 @@ if [ "$fuzz" = 1 ]; then
   step "decoder fuzzer (60 s)"
   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DTIDEWATCH_FUZZ=ON -DTIDEWATCH_BENCH=OFF >/dev/null
-  ninja -C build-fuzz -j "$jobs" decoder_fuzzer
+  ninja -C build-fuzz -j "$jobs" decoder_fuzzer protocol_fuzzer
   corpus=$(mktemp -d)
   trap 'rm -rf "$corpus" "${log:-}"' EXIT
   # Seeds: the reference binlogs without their magic, checksum verification on.
@@ -55,5 +55,15 @@ if [ "$fuzz" = 1 ]; then
     exit 1
   fi
   grep -E '^Done|number_of_executed_units' "$log"
-  echo "fuzzer: no crash, hang or leak in 60 s"
+  echo "decoder fuzzer: no crash, hang or leak in 60 s"
+
+  step "protocol fuzzer (20 s)"
+  if ! ./build-fuzz/tests/protocol_fuzzer -max_total_time=20 -timeout=10 -rss_limit_mb=2560 \
+      -malloc_limit_mb=2048 >"$log" 2>&1; then
+    tail -n 60 "$log"
+    echo "protocol fuzzer: FAILED (the crashing input is saved as ./crash-* / ./timeout-* / ./oom-*)" >&2
+    exit 1
+  fi
+  grep -E '^Done' "$log"
+  echo "protocol fuzzer: no crash, hang or leak in 20 s"
 fi
