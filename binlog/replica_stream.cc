@@ -439,7 +439,8 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     }
     if (gtid && server_is_mariadb) {
       const std::string set_gtid = "SET @slave_connect_state = " + Quote(options.start_gtid) +
-                                   ", @slave_gtid_strict_mode = 0, @slave_gtid_ignore_duplicates = 0";
+                                   ", @slave_gtid_strict_mode = " + (options.gtid_strict ? "1" : "0") +
+                                   ", @slave_gtid_ignore_duplicates = 0";
       s = co_await Query(set_gtid);
       if (!s.ok()) co_return s;
     }
@@ -618,5 +619,6 @@ void ReplicaStream::Stop() {
 
 const std::string& ReplicaStream::file() const { return impl_->file; }
 uint64_t ReplicaStream::pos() const { return impl_->pos; }
+size_t ReplicaStream::receive_buffer_bytes() const { return impl_->buf.capacity() + impl_->assembled.capacity(); }
 
 }  // namespace tidewatch::binlog

@@ -52,6 +52,9 @@ struct ReplicaStreamOptions {
   // Start after these GTIDs: MariaDB domain-server-seq list (@slave_connect_state)
   // or MySQL uuid:intervals set (COM_BINLOG_DUMP_GTID). Empty: file:pos.
   std::string start_gtid;
+  // MariaDB: @slave_gtid_strict_mode for a GTID start — the server refuses a
+  // position its binlogs do not hold instead of guessing.
+  bool gtid_strict = true;
   bool non_blocking = false;  // end at the server's current end of binlog
   std::chrono::milliseconds heartbeat_period{1000};
   // Silence longer than this (no event, no heartbeat) drops the connection.
@@ -104,6 +107,9 @@ class ReplicaStream {
 
   const std::string& file() const;
   uint64_t pos() const;
+  // Bytes the stream holds for receiving: its whole memory for events. It
+  // grows only to hold the largest event seen, whatever the consumer's pace.
+  size_t receive_buffer_bytes() const;
 
  private:
   struct Impl;

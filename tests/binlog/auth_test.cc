@@ -35,10 +35,7 @@ Outcome Login(const Server::Options& auth, const std::string& password) {
   o.max_reconnects = 0;
   o.read_timeout = 5s;
   size_t id = c.Add(o);
-  c.WaitFor(id, 20s, [](auto&, auto& st) {
-    return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
-                           st.back().status.state == binlog::StreamState::kFailed);
-  });
+  c.WaitFinished(id, 20s);
   auto st = c.Statuses(id);
   return {st.back().status.state, st.back().status.reason, c.Events(id).size()};
 }

@@ -36,11 +36,6 @@ binlog::ReplicaStreamOptions Options(uint16_t port) {
   return o;
 }
 
-bool Finished(const std::vector<StreamCollector::TimedStatus>& st) {
-  return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
-                         st.back().status.state == binlog::StreamState::kFailed);
-}
-
 TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
   const std::string fixture = std::string(TIDEWATCH_FIXTURES) + "/mysql-bin.checksum-crc32";
   const auto binlog = ReadFile(fixture);
@@ -66,7 +61,7 @@ TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
   const size_t good_id = c.Add(Options(good.port()));
 
   for (size_t k = 0; k < cases.size(); ++k) {
-    ASSERT_TRUE(c.WaitFor(ids[k], 10s, [](auto&, auto& st) { return Finished(st); }))
+    ASSERT_TRUE(c.WaitFinished(ids[k], 10s))
         << "case " << k << ": " << (c.Statuses(ids[k]).empty() ? "no status" : c.Statuses(ids[k]).back().status.reason);
     auto st = c.Statuses(ids[k]);
     EXPECT_EQ(st.back().status.state, binlog::StreamState::kFailed) << k;
@@ -74,7 +69,7 @@ TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
         << "case " << k << ": " << st.back().status.reason;
     EXPECT_EQ(bad[k]->connections(), 2) << "one try and one reconnect";
   }
-  ASSERT_TRUE(c.WaitFor(good_id, 10s, [](auto&, auto& st) { return Finished(st); }));
+  ASSERT_TRUE(c.WaitFinished(good_id, 10s));
   EXPECT_EQ(c.Statuses(good_id).back().status.state, binlog::StreamState::kEnded);
 
   // The good stream delivered the file, event for event.
@@ -99,7 +94,7 @@ TEST(BadPeer, CorruptEventErrorNamesThePosition) {
   tools::FakeBinlogServer server(Behavior::kCorruptEvent, binlog, "mysql-bin.000001");
   StreamCollector c;
   size_t id = c.Add(Options(server.port()));
-  ASSERT_TRUE(c.WaitFor(id, 10s, [](auto&, auto& st) { return Finished(st); }));
+  ASSERT_TRUE(c.WaitFinished(id, 10s));
   auto reason = c.Statuses(id).back().status.reason;
   // The file's third event is damaged: the first two are delivered once, the
   // reconnect resumes right after them, meets the same damage, and gives up.

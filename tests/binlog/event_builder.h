@@ -105,10 +105,12 @@ class FileBuilder {
   uint64_t Add(uint8_t type, const std::vector<uint8_t>& body, uint32_t server_id = 1) {
     uint64_t pos = data_.size();
     auto e = MakeEvent(type, body, pos, crc_, server_id);
+    ++events_;
     data_.insert(data_.end(), e.begin(), e.end());
     return pos;
   }
   std::vector<uint8_t>& data() { return data_; }
+  size_t event_count() const { return events_; }
   std::string Write(const std::string& path) const {
     std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(data_.data()),
                                                static_cast<std::streamsize>(data_.size()));
@@ -118,6 +120,7 @@ class FileBuilder {
  private:
   bool crc_;
   std::vector<uint8_t> data_;
+  size_t events_ = 0;  // the FORMAT_DESCRIPTION included
 };
 
 }  // namespace tidewatch::testing

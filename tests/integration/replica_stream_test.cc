@@ -80,10 +80,7 @@ TEST(ReplicaStream, DeliversTheBinlogEventForEventAcrossFilesIncludingHugeAndCom
   auto o = Options(24700, 901);
   o.non_blocking = true;
   size_t i = c.Add(o);
-  ASSERT_TRUE(c.WaitFor(i, 60s, [](auto&, auto& st) {
-    return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
-                           st.back().status.state == binlog::StreamState::kFailed);
-  }));
+  ASSERT_TRUE(c.WaitFinished(i, 60s));
   auto statuses = c.Statuses(i);
   EXPECT_EQ(statuses.back().status.state, binlog::StreamState::kEnded) << statuses.back().status.reason;
   auto expected = FileLines(sandbox.Binlogs("m"));
@@ -257,11 +254,6 @@ TEST(ReplicaStream, StartsAfterAMariaDbGtidPosition) {
 namespace tidewatch::testing {
 namespace {
 
-bool Finished(const std::vector<StreamCollector::TimedStatus>& st) {
-  return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
-                         st.back().status.state == binlog::StreamState::kFailed);
-}
-
 TEST(ReplicaStream, TlsVerifiedAgainstTheServersCaAndRefusedWhenItCannotBe) {
   Sandbox sandbox("m[tls]>r1", 24760, "--pseudo-gtid-interval 0");
   const std::string ca = (sandbox.dir() / "tls" / "ca.pem").string();
@@ -288,7 +280,7 @@ TEST(ReplicaStream, TlsVerifiedAgainstTheServersCaAndRefusedWhenItCannotBe) {
   no_tls_server.max_reconnects = 0;
   no_tls_server.tls_mode = binlog::TlsMode::kRequired;
   size_t a = c.Add(verified), b = c.Add(wrong_ca), d = c.Add(no_tls_server);
-  for (size_t i : {a, b, d}) ASSERT_TRUE(c.WaitFor(i, 20s, [](auto&, auto& st) { return Finished(st); })) << i;
+  for (size_t i : {a, b, d}) ASSERT_TRUE(c.WaitFinished(i, 20s)) << i;
 
   auto sa = c.Statuses(a);
   EXPECT_EQ(sa.back().status.state, binlog::StreamState::kEnded) << sa.back().status.reason;
@@ -329,7 +321,7 @@ TEST(ReplicaStream, LogsInWithMariaDbEd25519) {
   bad.server_id = 910;
   bad.password = "wrong";
   size_t a = c.Add(good), b = c.Add(bad);
-  for (size_t i : {a, b}) ASSERT_TRUE(c.WaitFor(i, 20s, [](auto&, auto& st) { return Finished(st); }));
+  for (size_t i : {a, b}) ASSERT_TRUE(c.WaitFinished(i, 20s));
   EXPECT_EQ(c.Statuses(a).back().status.state, binlog::StreamState::kEnded) << c.Statuses(a).back().status.reason;
   EXPECT_GE(c.Events(a).size(), 3u);
   EXPECT_EQ(c.Statuses(b).back().status.state, binlog::StreamState::kFailed);

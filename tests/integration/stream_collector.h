@@ -88,6 +88,14 @@ class StreamCollector {
   }
   void Stop(size_t i) { streams_[i]->stream->Stop(); }
 
+  // Waits until stream i has ended or failed.
+  bool WaitFinished(size_t i, std::chrono::milliseconds timeout) {
+    return WaitFor(i, timeout, [](auto&, auto& st) {
+      return !st.empty() && (st.back().status.state == binlog::StreamState::kEnded ||
+                             st.back().status.state == binlog::StreamState::kFailed);
+    });
+  }
+
  private:
   struct Slot {
     std::unique_ptr<binlog::ReplicaStream> stream;
