@@ -125,6 +125,7 @@ struct MariaGtid {
   uint32_t domain_id = 0;
   uint32_t server_id = 0;
   uint64_t seq_no = 0;
+  bool operator==(const MariaGtid&) const = default;
 };
 
 struct MariaGtidListBody {
@@ -160,7 +161,10 @@ struct MysqlGtidBody {
   uint32_t immediate_server_version = 0, original_server_version = 0;
 };
 
-struct GtidInterval { uint64_t start = 0, end = 0; };  // [start, end)
+struct GtidInterval {  // [start, end)
+  uint64_t start = 0, end = 0;
+  bool operator==(const GtidInterval&) const = default;
+};
 struct PreviousGtidsSid {
   Uuid sid{};
   std::string_view tag;

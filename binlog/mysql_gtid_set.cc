@@ -17,7 +17,7 @@ void PutLE(std::vector<uint8_t>* v, uint64_t x) {
   for (int i = 0; i < 8; ++i) v->push_back(static_cast<uint8_t>(x >> (8 * i)));
 }
 
-bool ParseUuid(std::string_view s, uint8_t out[16]) {
+bool ParseUuid(std::string_view s, Uuid* out) {
   std::string hex;
   for (char c : s) {
     if (c == '-') continue;
@@ -25,9 +25,7 @@ bool ParseUuid(std::string_view s, uint8_t out[16]) {
     hex.push_back(c);
   }
   if (hex.size() != 32 || (s.size() != 32 && s.size() != 36)) return false;
-  for (int i = 0; i < 16; ++i) {
-    std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, out[i], 16);
-  }
+  for (int i = 0; i < 16; ++i) std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, (*out)[i], 16);
   return true;
 }
 
@@ -38,10 +36,8 @@ bool ParseNumber(std::string_view s, uint64_t* out) {
 
 }  // namespace
 
-Status EncodeMysqlGtidSet(std::string_view text, std::vector<uint8_t>* wire) {
-  wire->clear();
-  PutLE(wire, 0);  // n_sids, filled in at the end
-  uint64_t n_sids = 0;
+Status ParseMysqlGtidSet(std::string_view text, std::vector<SidIntervals>* out) {
+  out->clear();
   text = Trim(text);
   while (!text.empty()) {
     size_t comma = text.find(',');
@@ -49,14 +45,10 @@ Status EncodeMysqlGtidSet(std::string_view text, std::vector<uint8_t>* wire) {
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
     if (part.empty()) continue;
     size_t colon = part.find(':');
-    uint8_t uuid[16];
-    if (colon == std::string_view::npos || !ParseUuid(Trim(part.substr(0, colon)), uuid)) {
+    SidIntervals sid;
+    if (colon == std::string_view::npos || !ParseUuid(Trim(part.substr(0, colon)), &sid.sid)) {
       return Status::InvalidArgument("GTID set: '" + std::string(part) + "' is not uuid:interval[:interval…]");
     }
-    wire->insert(wire->end(), uuid, uuid + 16);
-    const size_t count_at = wire->size();
-    PutLE(wire, 0);
-    uint64_t n = 0;
     std::string_view rest = part.substr(colon + 1);
     while (true) {
       size_t next = rest.find(':');
@@ -69,19 +61,37 @@ Status EncodeMysqlGtidSet(std::string_view text, std::vector<uint8_t>* wire) {
       if (!ok && !iv.empty() && !std::isdigit(static_cast<unsigned char>(iv.front()))) {
         return Status::NotSupported("GTID set: tagged GTIDs ('" + std::string(part) + "') are not supported");
       }
-      if (!ok || start == 0 || end < start) {
+      if (!ok || start == 0 || end < start || end == UINT64_MAX) {
         return Status::InvalidArgument("GTID set: bad interval '" + std::string(iv) + "' in '" + std::string(part) + "'");
       }
-      PutLE(wire, start);
-      PutLE(wire, end + 1);
-      ++n;
+      sid.intervals.push_back({start, end + 1});
       if (next == std::string_view::npos) break;
       rest = rest.substr(next + 1);
     }
-    for (int i = 0; i < 8; ++i) (*wire)[count_at + i] = static_cast<uint8_t>(n >> (8 * i));
-    ++n_sids;
+    out->push_back(std::move(sid));
   }
-  for (int i = 0; i < 8; ++i) (*wire)[i] = static_cast<uint8_t>(n_sids >> (8 * i));
+  return Status::OK();
+}
+
+std::vector<uint8_t> EncodeMysqlGtidSet(const std::vector<SidIntervals>& set) {
+  std::vector<uint8_t> wire;
+  PutLE(&wire, set.size());
+  for (const auto& s : set) {
+    wire.insert(wire.end(), s.sid.begin(), s.sid.end());
+    PutLE(&wire, s.intervals.size());
+    for (const auto& iv : s.intervals) {
+      PutLE(&wire, iv.start);
+      PutLE(&wire, iv.end);
+    }
+  }
+  return wire;
+}
+
+Status EncodeMysqlGtidSet(std::string_view text, std::vector<uint8_t>* wire) {
+  std::vector<SidIntervals> set;
+  Status s = ParseMysqlGtidSet(text, &set);
+  if (!s.ok()) return s;
+  *wire = EncodeMysqlGtidSet(set);
   return Status::OK();
 }
 

@@ -14,14 +14,12 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 
 #include "binlog/mysql_protocol.h"
-#include <stdexcept>
 
 namespace tidewatch::tools {
 namespace {
-
-std::mutex g_fds_mu;
 
 bool SendAll(int fd, const uint8_t* p, size_t n) {
   while (n > 0) {
@@ -143,7 +141,7 @@ FakeBinlogServer::FakeBinlogServer(Behavior behavior, std::vector<uint8_t> binlo
         continue;
       }
       ++connections_;
-      std::lock_guard<std::mutex> l(g_fds_mu);
+      std::lock_guard<std::mutex> l(mu_);
       client_fds_.push_back(fd);
       workers_.emplace_back([this, fd] { Serve(fd); });
     }
@@ -156,7 +154,7 @@ FakeBinlogServer::~FakeBinlogServer() {
   ::close(listen_fd_);
   acceptor_.join();
   {
-    std::lock_guard<std::mutex> l(g_fds_mu);
+    std::lock_guard<std::mutex> l(mu_);
     for (int fd : client_fds_) ::shutdown(fd, SHUT_RDWR);
   }
   for (auto& t : workers_) t.join();

@@ -56,7 +56,7 @@ class FakeBinlogServer {
   std::vector<uint8_t> binlog_;
   std::string file_name_;
   Options auth_;
-  mutable std::mutex mu_;
+  mutable std::mutex mu_;  // guards client_fds_ and last_dump_
   std::vector<uint8_t> last_dump_;
   int listen_fd_ = -1;
   uint16_t port_ = 0;
