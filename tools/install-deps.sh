@@ -7,7 +7,7 @@ pkgs=(
   clang libclang-rt-14-dev
   libboost-dev libmariadb-dev librdkafka-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
-  libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
+  libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
 )
 missing=()

@@ -10,6 +10,8 @@
 
 #include "tools/tidewatch/binlog_dump.h"
 #include "tools/tidewatch/binlog_stream.h"
+#include "tools/tidewatch/config.h"
+#include "tools/tidewatch/relocation_commands.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -76,7 +78,56 @@ int main(int argc, char** argv) {
   stream_cmd->add_flag("--summary", stream.summary_only,
                        "decode every event but print only a final line: events, bytes, seconds");
 
+  // orchestrator's relocation commands.
+  tidewatch::tools::RelocationOptions reloc;
+  std::string config_path, method = "auto";
+  std::vector<CLI::App*> reloc_cmds;
+  struct CommandSpec {
+    const char* name;
+    const char* help;
+    bool destination;
+  };
+  for (const CommandSpec& c : {
+           CommandSpec{"last-pseudo-gtid", "Print the last Pseudo-GTID entry in an instance's binary logs", false},
+           CommandSpec{"match-below", "Move a replica below another server (-s) by GTID or Pseudo-GTID", true},
+           CommandSpec{"match-up", "Move a replica below its master's master", false},
+           CommandSpec{"rematch", "Reconnect a replica to its own master at the matched position", false},
+           CommandSpec{"multi-match-replicas", "Move every replica of an instance below another server (-s)", true},
+           CommandSpec{"regroup-replicas",
+                       "Make the most advanced replica of an instance the master of the other replicas", false}}) {
+    auto* cmd = app.add_subcommand(c.name, c.help);
+    cmd->add_option("-i,--instance", reloc.instance, "the instance, HOST:PORT")->required();
+    if (c.destination) cmd->add_option("-s,-d,--destination", reloc.destination, "destination, HOST:PORT")->required();
+    cmd->add_option("-c,--config", config_path,
+                    "JSON config (orchestrator keys: MySQLTopologyUser, MySQLTopologyPassword, "
+                    "PseudoGTIDPattern, …); default /etc/tidewatch.conf.json, then ./tidewatch.conf.json");
+    cmd->add_flag("--json", reloc.json, "print one JSON object");
+    cmd->add_option("--method", method, "auto (GTID when the replica uses it), gtid or pseudo-gtid")
+        ->check(CLI::IsMember({"auto", "gtid", "pseudo-gtid"}));
+    cmd->add_option("--replicas", reloc.replicas,
+                    "servers that may replicate from the instance (besides DiscoverySeeds), HOST:PORT")
+        ->delimiter(',');
+    reloc_cmds.push_back(cmd);
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  for (auto* cmd : reloc_cmds) {
+    if (!cmd->parsed()) continue;
+    tidewatch::tools::Config config;
+    auto s = tidewatch::tools::LoadConfig(config_path, &config);
+    if (!s.ok()) {
+      std::cerr << "tidewatch: " << s.message() << "\n";
+      return 2;
+    }
+    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    reloc.command = cmd->get_name();
+    reloc.method = method == "gtid"          ? tidewatch::pgtid::MatchMethod::kGtid
+                   : method == "pseudo-gtid" ? tidewatch::pgtid::MatchMethod::kPseudoGtid
+                                             : tidewatch::pgtid::MatchMethod::kAuto;
+    reloc.progress = ::isatty(STDERR_FILENO) != 0;
+    return tidewatch::tools::RunRelocation(config, reloc, std::cout, std::cerr);
+  }
 
   if (stream_cmd->parsed()) {
     if (!tidewatch::tools::ParseHostPort(source, &stream.stream.host, &stream.stream.port)) {

@@ -1,0 +1,438 @@
+#include "pgtid/executor.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+#include <thread>
+
+#include "pgtid/mariadb_gtid_position.h"
+#include "pgtid/mysql_gtid_set.h"
+
+namespace tidewatch::pgtid {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string NameOf(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
+
+Status Run(SqlConnection& c, const std::string& sql, std::vector<std::string>* log) {
+  log->push_back(c.endpoint().Name() + ": " + sql);
+  return c.Execute(sql);
+}
+
+// The transaction `gtid` ("domain-server-seq") is the last one of its domain
+// in the MariaDB position `pos`.
+bool IsLastOfDomain(const std::string& pos, const std::string& gtid, std::string* have) {
+  MariadbGtidPosition p, g;
+  if (!MariadbGtidPosition::Parse(pos, &p).ok() || !MariadbGtidPosition::Parse(gtid, &g).ok() ||
+      g.domains().size() != 1) {
+    return true;  // not comparable: no claim
+  }
+  const auto& want = g.domains().begin()->second;
+  auto it = p.domains().find(want.domain_id);
+  if (it == p.domains().end()) {
+    *have = "nothing in domain " + std::to_string(want.domain_id);
+    return false;
+  }
+  const auto& h = it->second;
+  *have = std::to_string(h.domain_id) + "-" + std::to_string(h.server_id) + "-" + std::to_string(h.seq_no);
+  return h == want;
+}
+
+}  // namespace
+
+bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  unsigned p = 0;
+  auto [ptr, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), p);
+  if (ec != std::errc() || ptr != text.data() + text.size() || p == 0 || p > 65535) return false;
+  *host = text.substr(0, colon);
+  *port = static_cast<uint16_t>(p);
+  return true;
+}
+
+Executor::Executor(ExecutorOptions options, const PseudoGtidPattern* pattern, IndexSource* indexes)
+    : options_(std::move(options)), pattern_(pattern), indexes_(indexes) {}
+
+Status Executor::Connect(const std::string& name, std::unique_ptr<SqlConnection>* out) {
+  SqlEndpoint ep;
+  if (!SplitHostPort(name, &ep.host, &ep.port)) {
+    return Status::InvalidArgument("\"" + name + "\" is not host:port");
+  }
+  ep.user = options_.user;
+  ep.password = options_.password;
+  return SqlConnection::Connect(ep, out);
+}
+
+// orchestrator's StopReplicationNicely: the IO thread first, then wait for the
+// SQL thread to apply what was relayed, then the SQL thread.
+Status Executor::StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log) {
+  Status s = Run(c, StopReplicaSql(*i, /*io_thread_only=*/true), log);
+  if (!s.ok()) return s;
+  const auto deadline = Clock::now() + options_.stop_timeout;
+  ReplicaStatus r;
+  while (true) {
+    s = ReadReplicaStatus(c, *i, &r);
+    if (!s.ok()) return s;
+    if (!r.sql_running || r.exec_master == r.read_master || Clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  s = Run(c, StopReplicaSql(*i), log);
+  if (!s.ok()) return s;
+  return ReadInstance(c, i);
+}
+
+std::string Executor::PreCheck(const Instance& r, const Instance& t) {
+  if (!r.replica.configured) return r.name + " is not a replica";
+  if (r.name == t.name) return "an instance cannot replicate from itself";
+  if (r.server_id == t.server_id) {
+    return r.name + " and " + t.name + " have the same server_id " + std::to_string(r.server_id);
+  }
+  if (!t.log_bin) return t.name + " does not write binary logs";
+  if (t.replica.configured && !t.log_slave_updates) {
+    return t.name + " is a replica without log_slave_updates: its binary logs lack what it replicates";
+  }
+  if (t.mariadb != r.mariadb) return r.name + " and " + t.name + " are not the same server flavour";
+  if (std::tie(t.major, t.minor) > std::tie(r.major, r.minor)) {
+    return t.name + " runs " + t.version + ", newer than " + r.version + " on " + r.name;
+  }
+  if (t.binlog_format != r.binlog_format) {
+    return "binlog formats differ: " + r.name + " logs " + r.binlog_format + ", " + t.name + " logs " +
+           t.binlog_format;
+  }
+  if (t.replica.configured && t.replica.has_filters != r.replica.has_filters) {
+    return (r.replica.has_filters ? r.name : t.name) + " has replication filters and " +
+           (r.replica.has_filters ? t.name : r.name) + " has none";
+  }
+  if (options_.maintenance) {
+    for (const auto* i : {&r, &t}) {
+      std::string why = options_.maintenance(i->name);
+      if (!why.empty()) return i->name + " is under maintenance: " + why;
+    }
+  }
+  return {};
+}
+
+void Executor::Rollback(SqlConnection& c, const Instance& before, Move* m) {
+  ChangeMasterTarget back;
+  back.host = before.replica.master_host;
+  back.port = before.replica.master_port;
+  if (before.replica.UsesGtid()) {
+    back.use_gtid = before.mariadb ? (before.replica.using_gtid == "Current_Pos" ? "current_pos" : "slave_pos")
+                                   : "auto";
+  } else {
+    back.coordinates = before.replica.exec_master;
+  }
+  (void)Run(c, StopReplicaSql(before), &m->statements);
+  Status s = Run(c, ChangeMasterSql(c, before, back), &m->statements);
+  if (s.ok()) s = Run(c, StartReplicaSql(before), &m->statements);
+  m->rolled_back = s.ok();
+  if (!s.ok()) m->refused += "; rollback failed: " + s.message();
+}
+
+Status Executor::MatchBelow(const std::string& instance, const std::string& destination, Move* out) {
+  const auto started = Clock::now();
+  *out = Move();
+  out->instance = instance;
+  out->destination = destination;
+  auto finish = [&] {
+    out->millis = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    return Status::OK();
+  };
+  std::unique_ptr<SqlConnection> rc, tc;
+  Status s = Connect(instance, &rc);
+  if (s.ok()) s = Connect(destination, &tc);
+  if (!s.ok()) {
+    out->refused = s.message();
+    return finish();
+  }
+  Instance r, t;
+  s = ReadInstance(*rc, &r);
+  if (s.ok()) s = ReadInstance(*tc, &t);
+  if (!s.ok()) {
+    out->refused = s.message();
+    return finish();
+  }
+  out->from_master = r.replica.Master();
+  if (std::string why = PreCheck(r, t); !why.empty()) {
+    out->refused = why;
+    return finish();
+  }
+  const bool gtid_possible = r.HasGtid() && t.HasGtid() && t.log_bin;
+  bool use_gtid = false;
+  switch (options_.method) {
+    case MatchMethod::kGtid:
+      if (!gtid_possible) {
+        out->refused = "GTID relocation asked for, but " + (r.HasGtid() ? t.name : r.name) + " has no GTIDs";
+        return finish();
+      }
+      use_gtid = true;
+      break;
+    case MatchMethod::kPseudoGtid: use_gtid = false; break;
+    case MatchMethod::kAuto: use_gtid = gtid_possible && r.replica.UsesGtid(); break;
+  }
+  out->method = use_gtid ? "gtid" : "pseudo-gtid";
+
+  s = StopNicely(*rc, &r, &out->statements);
+  if (!s.ok()) {
+    out->refused = s.message();
+    return finish();
+  }
+  const Instance before = r;
+  out->previous = r.replica.exec_master;
+  out->previous_gtid = r.mariadb ? (r.replica.using_gtid == "Current_Pos" ? r.gtid_current_pos : r.gtid_slave_pos)
+                                 : r.gtid_executed;
+  // Until the change, refusing leaves the instance as it was: stopped
+  // replication is started again.
+  auto refuse = [&](std::string why) {
+    out->refused = std::move(why);
+    (void)Run(*rc, StartReplicaSql(r), &out->statements);
+    return finish();
+  };
+
+  ChangeMasterTarget target;
+  SplitHostPort(destination, &target.host, &target.port);
+  if (use_gtid) {
+    // The destination must hold every transaction the instance has.
+    s = ReadInstance(*tc, &t);
+    if (!s.ok()) return refuse(s.message());
+    if (r.mariadb) {
+      MariadbGtidPosition have, dest;
+      if (MariadbGtidPosition::Parse(out->previous_gtid, &have).ok() &&
+          MariadbGtidPosition::Parse(t.gtid_binlog_pos, &dest).ok() && !dest.Contains(have)) {
+        return refuse(t.name + " is behind " + r.name + " (GTID " + t.gtid_binlog_pos + " does not contain " +
+                      out->previous_gtid + ")");
+      }
+      target.use_gtid = "slave_pos";
+      out->verified = "destination GTID position " + t.gtid_binlog_pos + " contains " + out->previous_gtid;
+    } else {
+      MysqlGtidSet have, dest;
+      if (MysqlGtidSet::Parse(r.gtid_executed, &have).ok() && MysqlGtidSet::Parse(t.gtid_executed, &dest).ok() &&
+          !dest.Contains(have)) {
+        return refuse(t.name + " is behind " + r.name + " or " + r.name + " has errant GTIDs");
+      }
+      target.use_gtid = "auto";
+      out->verified = "destination gtid_executed contains the instance's";
+    }
+  } else {
+    InstancePoint point;
+    s = LocateInstance(r, *indexes_, *pattern_, &point);
+    if (!s.ok()) return refuse(s.message());
+    out->route = point.route;
+    out->entry = point.entry_text;
+    out->k = point.k;
+    const ServerIndex* dest_index = nullptr;
+    s = indexes_->CaughtUp(target.host, target.port, &dest_index);
+    if (!s.ok()) return refuse(s.message());
+    binlog::ReplicaStreamOptions so = options_.stream;
+    so.host = target.host;
+    so.port = target.port;
+    DestinationPoint dp;
+    s = MatchOnDestination(so, *dest_index, point, &dp);
+    if (!s.ok()) return refuse(s.message());
+    out->compared = dp.compared;
+    target.coordinates = dp.coordinates;
+    out->coordinates = dp.coordinates;
+    out->verified = std::to_string(dp.compared) + " of " + std::to_string(point.k) + " events compared";
+    // With GTIDs in the logs the match is checked exactly: the destination's
+    // transaction that ends at the match is the instance's last one.
+    if (r.mariadb && !dp.last_gtid.empty()) {
+      std::string have;
+      if (!IsLastOfDomain(out->previous_gtid, dp.last_gtid, &have)) {
+        return refuse("the match is wrong: the destination's transaction before " + dp.coordinates.ToString() +
+                      " is " + dp.last_gtid + " but the instance last executed " + have);
+      }
+      out->verified += "; last transaction " + dp.last_gtid + " is the instance's last";
+    }
+    if (dp.has_next) {
+      out->verified += "; next event " + SignatureName(dp.next) +
+                       (dp.next_gtid.empty() ? "" : " " + dp.next_gtid);
+    }
+  }
+
+  s = Run(*rc, ChangeMasterSql(*rc, r, target), &out->statements);
+  if (!s.ok()) return refuse(s.message());
+  s = Run(*rc, StartReplicaSql(r), &out->statements);
+  // Post-check: both threads run against the destination, no error.
+  const auto deadline = Clock::now() + options_.start_timeout;
+  ReplicaStatus now;
+  std::string problem = s.ok() ? "" : s.message();
+  while (problem.empty()) {
+    s = ReadReplicaStatus(*rc, r, &now);
+    if (!s.ok()) {
+      problem = s.message();
+      break;
+    }
+    if (now.Master() != NameOf(target.host, target.port)) {
+      problem = "replicates from " + now.Master() + " after the change";
+    } else if (!now.last_sql_error.empty()) {
+      problem = "SQL thread error: " + now.last_sql_error;
+    } else if (!now.last_io_error.empty() && now.io_running != "Yes") {
+      problem = "IO thread error: " + now.last_io_error;
+    } else if (now.io_running == "Yes" && now.sql_running) {
+      break;
+    } else if (Clock::now() > deadline) {
+      problem = "replication did not start within " + std::to_string(options_.start_timeout.count()) +
+                " ms (IO " + now.io_running + ", SQL " + (now.sql_running ? "Yes" : "No") + ")";
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  if (!problem.empty()) {
+    out->refused = r.name + " below " + destination + ": " + problem;
+    Rollback(*rc, before, out);
+    return finish();
+  }
+  out->moved = true;
+  return finish();
+}
+
+Status Executor::MatchUp(const std::string& instance, Move* out) {
+  *out = Move();
+  out->instance = instance;
+  std::unique_ptr<SqlConnection> rc, mc;
+  Instance r, m;
+  Status s = Connect(instance, &rc);
+  if (s.ok()) s = ReadInstance(*rc, &r);
+  if (s.ok() && !r.replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
+  if (s.ok()) s = Connect(r.replica.Master(), &mc);
+  if (s.ok()) s = ReadInstance(*mc, &m);
+  if (s.ok() && !m.replica.configured) {
+    s = Status::InvalidArgument(m.name + ", the master of " + instance + ", is not a replica: nothing above it");
+  }
+  if (!s.ok()) {
+    out->refused = "cannot find the master's master: " + s.message();
+    return Status::OK();
+  }
+  return MatchBelow(instance, m.replica.Master(), out);
+}
+
+Status Executor::Rematch(const std::string& instance, Move* out) {
+  *out = Move();
+  out->instance = instance;
+  std::unique_ptr<SqlConnection> rc;
+  Instance r;
+  Status s = Connect(instance, &rc);
+  if (s.ok()) s = ReadInstance(*rc, &r);
+  if (s.ok() && !r.replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
+  if (!s.ok()) {
+    out->refused = s.message();
+    return Status::OK();
+  }
+  return MatchBelow(instance, r.replica.Master(), out);
+}
+
+Status Executor::ReplicasOf(const std::string& master, const std::vector<std::string>& known,
+                            std::vector<std::string>* out) {
+  out->clear();
+  std::set<std::string> seen;
+  std::unique_ptr<SqlConnection> mc;
+  if (Connect(master, &mc).ok()) {
+    SqlResult hosts;
+    if (mc->Query("SHOW SLAVE HOSTS", &hosts).ok()) {
+      for (size_t i = 0; i < hosts.rows.size(); ++i) {
+        std::string n = hosts.GetOr(i, "Host") + ":" + hosts.GetOr(i, "Port");
+        if (seen.insert(n).second) out->push_back(n);
+      }
+    }
+  }
+  for (const auto& k : known) {
+    if (seen.count(k) != 0 || k == master) continue;
+    std::unique_ptr<SqlConnection> c;
+    Instance i;
+    if (!Connect(k, &c).ok() || !ReadReplicaStatus(*c, i, &i.replica).ok()) continue;
+    if (i.replica.configured && i.replica.Master() == master && seen.insert(k).second) out->push_back(k);
+  }
+  if (out->empty()) {
+    return Status::NotSupported(master + ": no replicas found (the master does not answer SHOW SLAVE HOSTS "
+                                "and no known server replicates from it)");
+  }
+  return Status::OK();
+}
+
+Status Executor::MultiMatch(const std::string& master, const std::string& destination,
+                            const std::vector<std::string>& known_replicas, std::vector<Move>* out) {
+  out->clear();
+  std::vector<std::string> replicas;
+  Status s = ReplicasOf(master, known_replicas, &replicas);
+  if (!s.ok()) return s;
+  for (const auto& r : replicas) {
+    if (r == destination) continue;
+    Move m;
+    s = MatchBelow(r, destination, &m);
+    if (!s.ok()) return s;
+    out->push_back(std::move(m));
+  }
+  return Status::OK();
+}
+
+Status Executor::RegroupReplicas(const std::string& master, const std::vector<std::string>& known_replicas,
+                                 Regroup* out) {
+  *out = Regroup();
+  out->master = master;
+  std::vector<std::string> names;
+  Status s = ReplicasOf(master, known_replicas, &names);
+  if (!s.ok()) return s;
+  struct Replica {
+    std::unique_ptr<SqlConnection> c;
+    Instance i;
+  };
+  std::vector<Replica> replicas;
+  std::vector<std::string> ignored_log;
+  for (const auto& n : names) {
+    Replica r;
+    s = Connect(n, &r.c);
+    if (s.ok()) s = ReadInstance(*r.c, &r.i);
+    if (s.ok() && r.i.replica.Master() == master) s = StopNicely(*r.c, &r.i, &ignored_log);
+    if (!s.ok()) {
+      Move m;
+      m.instance = n;
+      m.refused = "unreachable: " + s.message();
+      out->moves.push_back(std::move(m));
+      continue;
+    }
+    if (r.i.replica.Master() == master) replicas.push_back(std::move(r));
+  }
+  if (replicas.empty()) return Status::NotSupported(master + ": no reachable replica");
+  // Most advanced first (all are in the master's coordinates).
+  std::stable_sort(replicas.begin(), replicas.end(), [](const Replica& a, const Replica& b) {
+    return a.i.replica.exec_master > b.i.replica.exec_master;
+  });
+  for (const auto& r : replicas) out->replicas.push_back(r.i.name + " at " + r.i.replica.exec_master.ToString());
+  const Replica* candidate = nullptr;
+  for (const auto& r : replicas) {
+    if (r.i.log_bin && r.i.log_slave_updates && r.i.replica.sql_delay == 0) {
+      candidate = &r;
+      break;
+    }
+  }
+  if (candidate == nullptr) {
+    for (auto& r : replicas) (void)Run(*r.c, StartReplicaSql(r.i), &ignored_log);
+    return Status::NotSupported(master + ": no replica can serve the others (none writes binary logs with "
+                                "log_slave_updates)");
+  }
+  out->candidate = candidate->i.name;
+  for (auto& r : replicas) {
+    if (&r == candidate) continue;
+    if (r.i.replica.exec_master > candidate->i.replica.exec_master) {
+      Move m;
+      m.instance = r.i.name;
+      m.destination = candidate->i.name;
+      m.refused = r.i.name + " is ahead of the candidate " + candidate->i.name + " (" +
+                  r.i.replica.exec_master.ToString() + " > " + candidate->i.replica.exec_master.ToString() + ")";
+      (void)Run(*r.c, StartReplicaSql(r.i), &m.statements);
+      out->moves.push_back(std::move(m));
+      continue;
+    }
+    Move m;
+    s = MatchBelow(r.i.name, candidate->i.name, &m);
+    if (!s.ok()) return s;
+    out->moves.push_back(std::move(m));
+  }
+  (void)Run(*candidate->c, StartReplicaSql(candidate->i), &ignored_log);
+  return Status::OK();
+}
+
+}  // namespace tidewatch::pgtid

@@ -1,0 +1,97 @@
+// Executor: moves replicas, as orchestrator's match-below, match-up, rematch,
+// multi-match-replicas and regroup-replicas do, but placing them from the
+// index (matcher.h) instead of scanning binary logs.
+//
+// Every move: pre-checks that change nothing (the destination logs binary
+// logs and, if it is a replica itself, the updates it replicates; versions;
+// binlog formats; replication filters; server ids; maintenance) → replication
+// on the instance stopped nicely (IO thread first, the relay log applied) →
+// the destination coordinates computed (GTID or Pseudo-GTID, saying which) →
+// CHANGE MASTER TO → START SLAVE → a post-check that the instance replicates
+// from the destination; on any failure after the change, the instance is put
+// back on its previous master at its previous coordinates.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "binlog/replica_stream.h"
+#include "pgtid/index_source.h"
+#include "pgtid/instance.h"
+#include "pgtid/matcher.h"
+
+namespace tidewatch::pgtid {
+
+enum class MatchMethod { kAuto, kGtid, kPseudoGtid };
+
+struct ExecutorOptions {
+  std::string user, password;            // MySQLTopologyUser / MySQLTopologyPassword
+  binlog::ReplicaStreamOptions stream;   // for reading binlogs (credentials, TLS, server_id)
+  MatchMethod method = MatchMethod::kAuto;
+  std::chrono::milliseconds stop_timeout{10000};   // relay log to be applied
+  std::chrono::milliseconds start_timeout{10000};  // replication to run after the change
+  // Returns a reason when host:port is under maintenance or downtimed.
+  std::function<std::string(const std::string&)> maintenance;
+};
+
+struct Move {
+  std::string instance, from_master, destination;
+  std::string method;                // "gtid" or "pseudo-gtid"
+  BinlogCoordinates previous;        // executed coordinates on the previous master
+  std::string previous_gtid;         // the instance's GTID position before the move
+  BinlogCoordinates coordinates;     // on the destination (Pseudo-GTID)
+  std::string route;                 // where the instance's position was found
+  std::string entry;                 // the Pseudo-GTID entry matched
+  uint64_t k = 0, compared = 0;
+  std::string verified;              // how the match was checked
+  bool moved = false, rolled_back = false;
+  std::string refused;               // why nothing was changed, or why it was rolled back
+  std::vector<std::string> statements;
+  double millis = 0;
+};
+
+struct Regroup {
+  std::string master;
+  std::string candidate;
+  std::vector<Move> moves;
+  std::vector<std::string> replicas;  // all replicas considered, most advanced first
+};
+
+class Executor {
+ public:
+  Executor(ExecutorOptions options, const PseudoGtidPattern* pattern, IndexSource* indexes);
+
+  // Each returns OK with out->refused set when the move was refused or rolled
+  // back; an error only when nothing could be tried (bad arguments).
+  Status MatchBelow(const std::string& instance, const std::string& destination, Move* out);
+  Status MatchUp(const std::string& instance, Move* out);
+  Status Rematch(const std::string& instance, Move* out);
+  // Every replica of `master` (other than `destination`) below `destination`.
+  Status MultiMatch(const std::string& master, const std::string& destination,
+                    const std::vector<std::string>& known_replicas, std::vector<Move>* out);
+  // The replicas of `master`: the most advanced one that can serve the others
+  // becomes their master.
+  Status RegroupReplicas(const std::string& master, const std::vector<std::string>& known_replicas,
+                         Regroup* out);
+
+  // The replicas of `master`: from its SHOW SLAVE HOSTS when it answers, and
+  // those of `known` that replicate from it.
+  Status ReplicasOf(const std::string& master, const std::vector<std::string>& known,
+                    std::vector<std::string>* out);
+
+ private:
+  Status Connect(const std::string& name, std::unique_ptr<SqlConnection>* out);
+  Status StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log);
+  std::string PreCheck(const Instance& r, const Instance& t);
+  void Rollback(SqlConnection& c, const Instance& before, Move* m);
+
+  ExecutorOptions options_;
+  const PseudoGtidPattern* pattern_;
+  IndexSource* indexes_;
+};
+
+bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port);
+
+}  // namespace tidewatch::pgtid

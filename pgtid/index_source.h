@@ -1,0 +1,61 @@
+// IndexSource: where the matcher gets a server's index. StreamingIndexSource
+// builds each index by reading the server's binlogs over the replication
+// protocol — from its first binlog the first time, then only what is new —
+// so a command run without a daemon pays one read of the logs it needs, at
+// stream speed, never a SHOW BINLOG EVENTS scan.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "binlog/replica_stream.h"
+#include "pgtid/indexer.h"
+#include "pgtid/pseudo_gtid_pattern.h"
+#include "pgtid/server_index.h"
+
+namespace tidewatch::pgtid {
+
+struct IndexProgress {
+  std::string server;
+  uint64_t bytes = 0, total_bytes = 0;  // total: the server's binlogs' sizes (0: unknown)
+  uint64_t events = 0;
+  bool done = false;
+};
+
+class IndexSource {
+ public:
+  virtual ~IndexSource() = default;
+  // The index of host:port caught up to the server's current end of binlog.
+  virtual Status CaughtUp(const std::string& host, uint16_t port, const ServerIndex** out) = 0;
+  // What is already known of host:port without reading it (it may be
+  // dead); nullptr when nothing is.
+  virtual const ServerIndex* Known(const std::string& host, uint16_t port) = 0;
+};
+
+class StreamingIndexSource : public IndexSource {
+ public:
+  // `stream` carries the credentials, TLS settings and the server_id to
+  // register with; host, port and start position are set per server.
+  StreamingIndexSource(binlog::ReplicaStreamOptions stream, const PseudoGtidPattern* pattern,
+                       IndexOptions options = {});
+  ~StreamingIndexSource() override;
+
+  void set_progress(std::function<void(const IndexProgress&)> f) { progress_ = std::move(f); }
+
+  Status CaughtUp(const std::string& host, uint16_t port, const ServerIndex** out) override;
+  const ServerIndex* Known(const std::string& host, uint16_t port) override;
+  // Adopts an index built elsewhere (e.g. loaded from the store).
+  void Adopt(std::unique_ptr<ServerIndex> index);
+
+ private:
+  struct Slot;
+  binlog::ReplicaStreamOptions stream_;
+  const PseudoGtidPattern* pattern_;
+  IndexOptions options_;
+  std::function<void(const IndexProgress&)> progress_;
+  std::map<std::string, std::unique_ptr<Slot>> slots_;
+};
+
+}  // namespace tidewatch::pgtid

@@ -1,0 +1,148 @@
+#include "pgtid/instance.h"
+
+#include <charconv>
+#include <cstdio>
+
+namespace tidewatch::pgtid {
+
+namespace {
+
+uint64_t ToU64(const std::string& s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// The first of `names` that the result has: SHOW REPLICA STATUS renamed the
+// columns (Master_Host → Source_Host, Slave_IO_Running → Replica_IO_Running).
+std::string Col(const SqlResult& r, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (auto v = r.Get(0, n)) return *v;
+  }
+  return {};
+}
+
+bool IsOn(const std::optional<std::string>& v) { return v && (*v == "1" || *v == "ON"); }
+
+}  // namespace
+
+Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStatus* out) {
+  *out = ReplicaStatus();
+  SqlResult r;
+  Status s = c.Query(spelling.ReplicaSpelling() ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS", &r);
+  if (!s.ok()) return s;
+  if (r.rows.empty()) return Status::OK();
+  out->configured = true;
+  out->master_host = Col(r, {"Master_Host", "Source_Host"});
+  out->master_port = static_cast<uint16_t>(ToU64(Col(r, {"Master_Port", "Source_Port"})));
+  out->read_master = {Col(r, {"Master_Log_File", "Source_Log_File"}),
+                      ToU64(Col(r, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
+  out->exec_master = {Col(r, {"Relay_Master_Log_File", "Relay_Source_Log_File"}),
+                      ToU64(Col(r, {"Exec_Master_Log_Pos", "Exec_Source_Log_Pos"}))};
+  out->relay_log_file = Col(r, {"Relay_Log_File"});
+  out->relay_log_pos = ToU64(Col(r, {"Relay_Log_Pos"}));
+  out->io_running = Col(r, {"Slave_IO_Running", "Replica_IO_Running"});
+  out->sql_running = Col(r, {"Slave_SQL_Running", "Replica_SQL_Running"}) == "Yes";
+  out->last_io_error = Col(r, {"Last_IO_Error"});
+  out->last_sql_error = Col(r, {"Last_SQL_Error"});
+  if (spelling.mariadb) {
+    out->using_gtid = Col(r, {"Using_Gtid"});
+  } else {
+    out->using_gtid = Col(r, {"Auto_Position"}) == "1" ? "Auto_Position" : "No";
+  }
+  for (const char* f : {"Replicate_Do_DB", "Replicate_Ignore_DB", "Replicate_Do_Table",
+                        "Replicate_Ignore_Table", "Replicate_Wild_Do_Table", "Replicate_Wild_Ignore_Table"}) {
+    if (!Col(r, {f}).empty()) out->has_filters = true;
+  }
+  auto behind = r.Get(0, "Seconds_Behind_Master");
+  if (!behind) behind = r.Get(0, "Seconds_Behind_Source");
+  if (behind) out->seconds_behind = static_cast<int64_t>(ToU64(*behind));
+  out->sql_delay = static_cast<int64_t>(ToU64(Col(r, {"SQL_Delay"})));
+  return Status::OK();
+}
+
+Status ReadInstance(SqlConnection& c, Instance* out) {
+  *out = Instance();
+  out->name = c.endpoint().Name();
+  out->version = c.server_version();
+  out->mariadb = c.is_mariadb();
+  std::sscanf(out->version.c_str(), "%d.%d.%d", &out->major, &out->minor, &out->patch);
+  SqlResult r;
+  Status s = c.Query(
+      out->mariadb
+          ? "SELECT @@server_id, @@log_bin, @@log_slave_updates, @@read_only, @@binlog_format, "
+            "@@gtid_binlog_pos, @@gtid_slave_pos, @@gtid_current_pos, @@datadir, @@relay_log_index"
+          : "SELECT @@server_id, @@log_bin, @@log_replica_updates, @@read_only, @@binlog_format, "
+            "@@gtid_mode, @@gtid_executed, '', @@datadir, @@relay_log_index",
+      &r);
+  if (!s.ok() && !out->mariadb) {
+    // MySQL before 8.0.26 names it log_slave_updates.
+    s = c.Query(
+        "SELECT @@server_id, @@log_bin, @@log_slave_updates, @@read_only, @@binlog_format, "
+        "@@gtid_mode, @@gtid_executed, '', @@datadir, @@relay_log_index",
+        &r);
+  }
+  if (!s.ok()) return s;
+  if (r.rows.empty()) return Status::Corruption(out->name + ": no row for the server variables");
+  auto v = [&](size_t i) { return r.rows[0][i].value_or(""); };
+  out->server_id = static_cast<uint32_t>(ToU64(v(0)));
+  out->log_bin = IsOn(r.rows[0][1]);
+  out->log_slave_updates = IsOn(r.rows[0][2]);
+  out->read_only = IsOn(r.rows[0][3]);
+  out->binlog_format = v(4);
+  if (out->mariadb) {
+    out->gtid_binlog_pos = v(5);
+    out->gtid_slave_pos = v(6);
+    out->gtid_current_pos = v(7);
+  } else {
+    out->gtid_mode = v(5);
+    out->gtid_executed = v(6);
+  }
+  out->datadir = v(8);
+  out->relay_log_index = v(9);
+  if (out->log_bin) {
+    SqlResult m;
+    const bool v84 = !out->mariadb && (out->major > 8 || (out->major == 8 && out->minor >= 4));
+    s = c.Query(v84 ? "SHOW BINARY LOG STATUS"
+                                                                              : "SHOW MASTER STATUS",
+                &m);
+    if (!s.ok()) return s;
+    if (!m.rows.empty()) out->self = {m.GetOr(0, "File"), ToU64(m.GetOr(0, "Position"))};
+    SqlResult logs;
+    s = c.Query("SHOW BINARY LOGS", &logs);
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < logs.rows.size(); ++i) out->binary_logs.push_back(logs.GetOr(i, "Log_name"));
+  }
+  return ReadReplicaStatus(c, *out, &out->replica);
+}
+
+std::string StopReplicaSql(const Instance& i, bool io_thread_only) {
+  std::string s = i.ReplicaSpelling() ? "STOP REPLICA" : "STOP SLAVE";
+  if (io_thread_only) s += " IO_THREAD";
+  return s;
+}
+
+std::string StartReplicaSql(const Instance& i) { return i.ReplicaSpelling() ? "START REPLICA" : "START SLAVE"; }
+
+std::string ChangeMasterSql(const SqlConnection& c, const Instance& i, const ChangeMasterTarget& t) {
+  const bool source = i.ReplicaSpelling();
+  const std::string k = source ? "SOURCE_" : "MASTER_";
+  std::string s = source ? "CHANGE REPLICATION SOURCE TO " : "CHANGE MASTER TO ";
+  s += k + "HOST=" + c.Literal(t.host) + ", " + k + "PORT=" + std::to_string(t.port);
+  if (t.use_gtid.empty()) {
+    s += ", " + k + "LOG_FILE=" + c.Literal(t.coordinates.file) + ", " + k +
+         "LOG_POS=" + std::to_string(t.coordinates.pos);
+    if (i.mariadb) {
+      s += ", MASTER_USE_GTID=no";
+    } else if (i.HasGtid()) {
+      s += ", " + k + "AUTO_POSITION=0";
+    }
+  } else if (i.mariadb) {
+    s += ", MASTER_USE_GTID=" + (t.use_gtid == "current_pos" ? std::string("current_pos") : "slave_pos");
+  } else {
+    s += ", " + k + "AUTO_POSITION=1";
+  }
+  return s;
+}
+
+}  // namespace tidewatch::pgtid

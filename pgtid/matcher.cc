@@ -1,0 +1,208 @@
+#include "pgtid/matcher.h"
+
+#include <filesystem>
+#include <fstream>
+#include <variant>
+
+#include "binlog/binlog_range_reader.h"
+#include "binlog/event_decoder.h"
+#include "binlog/event_type.h"
+#include "binlog/file_reader.h"
+#include "binlog/uuid.h"
+
+namespace tidewatch::pgtid {
+
+using namespace binlog;
+
+namespace {
+
+void FromEntry(const ServerIndex& index, const EntryOffset& off, const char* route, InstancePoint* out) {
+  out->route = route;
+  out->entry_text = off.entry->text;
+  out->entry_gtid = off.entry->gtid;
+  out->entry_at = index.CoordinatesOf(*off.entry);
+  out->k = off.k;
+  out->signatures = off.signatures;
+}
+
+std::string GtidOf(const Event& e) {
+  if (auto* g = std::get_if<MariaGtidBody>(&e.body)) {
+    return std::to_string(g->domain_id) + "-" + std::to_string(g->server_id) + "-" + std::to_string(g->seq_no);
+  }
+  if (auto* m = std::get_if<MysqlGtidBody>(&e.body)) {
+    if (e.header.type != kAnonymousGtidEvent) return UuidToString(m->sid) + ":" + std::to_string(m->gno);
+  }
+  return {};
+}
+
+}  // namespace
+
+Status IndexRelayLog(const Instance& instance, const PseudoGtidPattern& pattern, ServerIndex* out) {
+  namespace fs = std::filesystem;
+  fs::path index_path = instance.relay_log_index;
+  if (index_path.empty()) return Status::NotSupported(instance.name + ": no relay log index");
+  if (index_path.is_relative()) index_path = fs::path(instance.datadir) / index_path;
+  std::ifstream in(index_path);
+  if (!in) {
+    return Status::NotSupported(instance.name + ": relay log index " + index_path.string() +
+                                " is not readable here");
+  }
+  Indexer indexer(out, &pattern);
+  std::string master_file;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    fs::path p = line;
+    if (p.is_relative()) p = fs::path(instance.datadir) / p;
+    BinlogFileReader reader;
+    Status s = reader.Open(p.string());
+    if (!s.ok()) return s;
+    RawEvent raw;
+    EventDecoder decoder;
+    Event event;
+    while ((s = reader.Next(&raw)).ok()) {
+      const uint8_t type = raw.header.type;
+      // The replica's own events (its FORMAT_DESCRIPTION, the ROTATE to the
+      // next relay log) carry its server_id; the master's carry theirs.
+      if (raw.header.server_id == instance.server_id && !IsReplicatedEvent(type)) continue;
+      if (type == kRotateEvent) {
+        s = decoder.Decode(raw, reader.format(), &event);
+        if (!s.ok()) return s.WithContext(p.string());
+        master_file = std::string(std::get<RotateBody>(event.body).file);
+        continue;
+      }
+      // End positions of 0 mark events the master generated for the replica.
+      if (raw.header.log_pos == 0 || master_file.empty() || type == kFormatDescriptionEvent) continue;
+      if (raw.header.log_pos < raw.header.event_size) continue;
+      RawEvent in_master = raw;
+      in_master.pos = raw.header.log_pos - raw.header.event_size;
+      s = indexer.Add(master_file, in_master, reader.format());
+      if (!s.ok()) return s.WithContext(p.string());
+    }
+    if (!s.IsEndOfFile() && !s.IsTruncated()) return s;
+  }
+  return Status::OK();
+}
+
+Status LocateInstance(const Instance& instance, IndexSource& indexes, const PseudoGtidPattern& pattern,
+                      InstancePoint* out) {
+  *out = InstancePoint();
+  const ReplicaStatus& r = instance.replica;
+  if (!r.configured) return Status::InvalidArgument(instance.name + " is not a replica");
+  EntryOffset off;
+
+  // a. The master's index, read now if the master is alive.
+  const ServerIndex* m = indexes.Known(r.master_host, r.master_port);
+  Status s;
+  if (m == nullptr || !m->FileIndex(r.exec_master.file) ||
+      m->position() < r.exec_master) {
+    const ServerIndex* fresh = nullptr;
+    s = indexes.CaughtUp(r.master_host, r.master_port, &fresh);
+    if (s.ok()) m = fresh;
+  }
+  if (m != nullptr) {
+    s = m->Translate(r.exec_master, &off);
+    if (s.ok()) {
+      FromEntry(*m, off, "master-index", out);
+      return Status::OK();
+    }
+  }
+  out->tried.push_back("master " + r.Master() + ": " + (s.ok() ? "not indexed" : s.message()));
+
+  // b. The replica's own binlog, which ends at its executed position.
+  if (instance.log_bin && instance.log_slave_updates) {
+    const ServerIndex* own = nullptr;
+    s = indexes.CaughtUp(instance.name.substr(0, instance.name.rfind(':')),
+                         static_cast<uint16_t>(std::stoul(instance.name.substr(instance.name.rfind(':') + 1))),
+                         &own);
+    if (s.ok()) s = own->Translate(own->position(), &off);
+    if (s.ok()) {
+      FromEntry(*own, off, "own-binlog", out);
+      return Status::OK();
+    }
+    out->tried.push_back("own binlog: " + s.message());
+  } else {
+    out->tried.push_back("own binlog: " + std::string(instance.log_bin ? "log_slave_updates is off"
+                                                                          : "binary logging is off"));
+  }
+
+  // c. The relay log files, when they are readable here.
+  ServerIndex relay(instance.name + " relay log");
+  s = IndexRelayLog(instance, pattern, &relay);
+  if (s.ok()) s = relay.Translate(r.exec_master, &off);
+  if (s.ok()) {
+    FromEntry(relay, off, "relay-log", out);
+    return Status::OK();
+  }
+  out->tried.push_back("relay log: " + s.message());
+  std::string why = instance.name + ": cannot place the executed position " + r.exec_master.ToString() +
+                    " after a Pseudo-GTID entry";
+  for (const auto& t : out->tried) why += "; " + t;
+  return Status::NotSupported(why);
+}
+
+Status MatchOnDestination(const ReplicaStreamOptions& stream, const ServerIndex& destination,
+                          const InstancePoint& point, DestinationPoint* out) {
+  *out = DestinationPoint();
+  const PseudoGtidEntry* e = destination.FindEntry(point.entry_text);
+  if (e == nullptr) {
+    return Status::NotSupported(destination.server() + " has no Pseudo-GTID entry \"" + point.entry_text +
+                                "\": the destination is behind the instance or has another history");
+  }
+  out->entry = destination.CoordinatesOf(*e);
+  out->coordinates = {destination.files()[e->file], e->end_pos};
+  out->last_gtid = e->gtid;
+  ReplicaStreamOptions o = stream;
+  o.start_file = destination.files()[e->file];
+  o.start_pos = e->end_pos;
+  o.start_gtid.clear();
+  EventDecoder decoder;
+  Event event;
+  uint64_t walked = 0;
+  std::string gtid = e->gtid;
+  Status problem;
+  Status s = ReadBinlogRange(o, [&](const StreamEvent& ev) {
+    const uint8_t type = ev.raw.header.type;
+    const Event* decoded = nullptr;
+    if (NeedsDecoding(type)) {
+      problem = decoder.Decode(ev.raw, ev.format, &event);
+      if (!problem.ok()) return false;
+      decoded = &event;
+      std::string g = GtidOf(event);
+      if (!g.empty()) gtid = g;
+    }
+    if (!IsReplicatedEvent(type)) return true;
+    const EventSignature sig = SignatureOf(ev.raw, ev.format, decoded);
+    if (walked == point.k) {
+      out->has_next = true;
+      out->next = sig;
+      if (decoded != nullptr) out->next_gtid = GtidOf(event);
+      return false;
+    }
+    if (!point.signatures.empty()) {
+      const EventSignature want = point.signatures[walked];
+      if (!SignaturesAgree(want, sig)) {
+        problem = Status::Corruption(
+            "the logs disagree: event " + std::to_string(walked + 1) + " after the entry is " +
+            SignatureName(want) + " on the instance and " + SignatureName(sig) + " on " + destination.server() +
+            " at " + ev.file + ":" + std::to_string(ev.raw.pos) +
+            (SignatureClass(want) == SignatureClass(sig) ? " with different contents" : ""));
+        return false;
+      }
+      ++out->compared;
+    }
+    ++walked;
+    out->coordinates = {ev.file, ev.raw.next_pos()};
+    out->last_gtid = gtid;
+    return true;
+  });
+  if (!problem.ok()) return problem;
+  if (!s.ok()) return s;
+  if (walked < point.k) {
+    return Status::NotSupported(destination.server() + " is behind the instance: it has " +
+                                std::to_string(walked) + " of the " + std::to_string(point.k) +
+                                " events after the entry");
+  }
+  return Status::OK();
+}
+
+}  // namespace tidewatch::pgtid

@@ -1,0 +1,136 @@
+#include "pgtid/sql_connection.h"
+
+#include <mysql.h>
+#include <strings.h>
+
+namespace tidewatch::pgtid {
+
+namespace {
+MYSQL* Handle(void* p) { return static_cast<MYSQL*>(p); }
+
+// Statements are named in errors by their first words only: a statement can
+// carry a password (CHANGE MASTER TO … MASTER_PASSWORD).
+std::string StatementName(std::string_view sql) {
+  constexpr size_t kMax = 60;
+  std::string s(sql.substr(0, kMax));
+  if (auto p = s.find("PASSWORD"); p != std::string::npos) s.resize(p);
+  if (sql.size() > kMax && s.size() == kMax) s += "…";
+  return s;
+}
+}  // namespace
+
+int SqlResult::Column(std::string_view name) const {
+  for (size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].size() == name.size() &&
+        ::strncasecmp(columns[i].data(), name.data(), name.size()) == 0) {
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+std::optional<std::string> SqlResult::Get(size_t row, std::string_view name) const {
+  const int c = Column(name);
+  if (c < 0 || row >= rows.size()) return std::nullopt;
+  return rows[row][c];
+}
+
+std::string SqlResult::GetOr(size_t row, std::string_view name, std::string fallback) const {
+  auto v = Get(row, name);
+  return v ? *v : fallback;
+}
+
+SqlConnection::SqlConnection(SqlEndpoint endpoint) : endpoint_(std::move(endpoint)) {}
+
+SqlConnection::~SqlConnection() {
+  if (mysql_ != nullptr) mysql_close(Handle(mysql_));
+}
+
+Status SqlConnection::Connect(const SqlEndpoint& endpoint, std::unique_ptr<SqlConnection>* out) {
+  std::unique_ptr<SqlConnection> c(new SqlConnection(endpoint));
+  MYSQL* m = mysql_init(nullptr);
+  if (m == nullptr) return Status::IOError(endpoint.Name() + ": out of memory for a connection");
+  c->mysql_ = m;
+  unsigned connect_s = std::max<unsigned>(1, (endpoint.connect_timeout.count() + 999) / 1000);
+  unsigned read_s = std::max<unsigned>(1, (endpoint.read_timeout.count() + 999) / 1000);
+  mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &connect_s);
+  mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &read_s);
+  mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &read_s);
+  mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  my_bool no_reconnect = 0;
+  mysql_options(m, MYSQL_OPT_RECONNECT, &no_reconnect);
+  if (mysql_real_connect(m, endpoint.host.c_str(), endpoint.user.c_str(), endpoint.password.c_str(),
+                         nullptr, endpoint.port, nullptr, 0) == nullptr) {
+    c->last_errno_ = mysql_errno(m);
+    return Status::IOError(endpoint.Name() + ": cannot connect: " + mysql_error(m) + " (error " +
+                           std::to_string(mysql_errno(m)) + ")");
+  }
+  c->server_version_ = mysql_get_server_info(m);
+  c->is_mariadb_ = c->server_version_.find("MariaDB") != std::string::npos;
+  *out = std::move(c);
+  return Status::OK();
+}
+
+Status SqlConnection::Failure(std::string_view sql) {
+  last_errno_ = mysql_errno(Handle(mysql_));
+  return Status::IOError(endpoint_.Name() + ": " + StatementName(sql) + ": " +
+                         mysql_error(Handle(mysql_)) + " (error " + std::to_string(last_errno_) + ")");
+}
+
+Status SqlConnection::Query(std::string_view sql, SqlResult* out) {
+  *out = SqlResult();
+  MYSQL* m = Handle(mysql_);
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return Failure(sql);
+  last_errno_ = 0;
+  MYSQL_RES* res = mysql_store_result(m);
+  if (res == nullptr) {
+    if (mysql_field_count(m) != 0) return Failure(sql);
+    return Status::OK();
+  }
+  const unsigned n = mysql_num_fields(res);
+  MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  out->columns.reserve(n);
+  for (unsigned i = 0; i < n; ++i) out->columns.emplace_back(fields[i].name, fields[i].name_length);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    auto& r = out->rows.emplace_back();
+    r.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (row[i] == nullptr) {
+        r.emplace_back(std::nullopt);
+      } else {
+        r.emplace_back(std::string(row[i], lengths[i]));
+      }
+    }
+  }
+  mysql_free_result(res);
+  while (mysql_more_results(m)) {
+    if (mysql_next_result(m) > 0) return Failure(sql);
+    if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
+  }
+  return Status::OK();
+}
+
+Status SqlConnection::Execute(std::string_view sql) {
+  SqlResult ignored;
+  return Query(sql, &ignored);
+}
+
+std::string SqlConnection::Literal(std::string_view s) const {
+  std::string buf(s.size() * 2 + 1, '\0');
+  unsigned long n = mysql_real_escape_string(Handle(mysql_), buf.data(), s.data(), s.size());
+  buf.resize(n);
+  return "'" + buf + "'";
+}
+
+std::string SqlConnection::Identifier(std::string_view s) {
+  std::string r = "`";
+  for (char ch : s) {
+    r += ch;
+    if (ch == '`') r += '`';
+  }
+  r += '`';
+  return r;
+}
+
+}  // namespace tidewatch::pgtid

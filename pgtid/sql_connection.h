@@ -1,0 +1,81 @@
+// SqlConnection: one blocking client connection (MariaDB Connector/C) to a
+// server, for the statements the executor and the pollers issue (SHOW SLAVE
+// STATUS, CHANGE MASTER TO, …). Blocking: never used on the event loop.
+//
+// Every error names the server and the statement that failed, and carries the
+// server's error number. Passwords appear in no message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "binlog/status.h"
+
+namespace tidewatch::pgtid {
+
+using binlog::Status;
+
+struct SqlEndpoint {
+  std::string host = "127.0.0.1";
+  uint16_t port = 3306;
+  std::string user;
+  std::string password;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds read_timeout{30000};
+
+  std::string Name() const { return host + ":" + std::to_string(port); }
+};
+
+// A result set as text, as the text protocol returns it; NULL is nullopt.
+struct SqlResult {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+
+  // Index of the column named `name` (case-insensitive), or -1.
+  int Column(std::string_view name) const;
+  // The value in `row` of column `name`; nullopt for NULL or no such column.
+  std::optional<std::string> Get(size_t row, std::string_view name) const;
+  std::string GetOr(size_t row, std::string_view name, std::string fallback = "") const;
+};
+
+class SqlConnection {
+ public:
+  ~SqlConnection();
+  SqlConnection(const SqlConnection&) = delete;
+  SqlConnection& operator=(const SqlConnection&) = delete;
+
+  static Status Connect(const SqlEndpoint& endpoint, std::unique_ptr<SqlConnection>* out);
+
+  // A statement that returns rows (SELECT, SHOW).
+  Status Query(std::string_view sql, SqlResult* out);
+  // A statement whose rows, if any, are discarded.
+  Status Execute(std::string_view sql);
+  // The server's error number of the last failed statement (0: none).
+  unsigned last_errno() const { return last_errno_; }
+
+  // A string literal: quoted and escaped for this connection's character set.
+  std::string Literal(std::string_view s) const;
+  // An identifier in backquotes, embedded backquotes doubled.
+  static std::string Identifier(std::string_view s);
+
+  const std::string& server_version() const { return server_version_; }
+  bool is_mariadb() const { return is_mariadb_; }
+  const SqlEndpoint& endpoint() const { return endpoint_; }
+
+ private:
+  explicit SqlConnection(SqlEndpoint endpoint);
+  Status Failure(std::string_view sql);
+
+  SqlEndpoint endpoint_;
+  void* mysql_ = nullptr;  // MYSQL*
+  std::string server_version_;
+  bool is_mariadb_ = false;
+  unsigned last_errno_ = 0;
+};
+
+}  // namespace tidewatch::pgtid

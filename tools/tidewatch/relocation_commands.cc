@@ -1,0 +1,201 @@
+#include "tools/tidewatch/relocation_commands.h"
+
+#include <chrono>
+#include <iomanip>
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "pgtid/index_source.h"
+
+namespace tidewatch::tools {
+
+using namespace tidewatch::pgtid;
+using nlohmann::json;
+
+namespace {
+
+json MoveJson(const Move& m) {
+  json j = {{"instance", m.instance},
+            {"from_master", m.from_master},
+            {"destination", m.destination},
+            {"moved", m.moved},
+            {"method", m.method},
+            {"millis", m.millis}};
+  if (!m.previous.empty()) j["previous_coordinates"] = m.previous.ToString();
+  if (!m.previous_gtid.empty()) j["previous_gtid"] = m.previous_gtid;
+  if (!m.coordinates.empty()) j["coordinates"] = {{"file", m.coordinates.file}, {"pos", m.coordinates.pos}};
+  if (!m.route.empty()) j["position_from"] = m.route;
+  if (!m.entry.empty()) j["pseudo_gtid_entry"] = m.entry;
+  if (m.method == "pseudo-gtid") {
+    j["events_after_entry"] = m.k;
+    j["events_compared"] = m.compared;
+  }
+  if (!m.verified.empty()) j["verified"] = m.verified;
+  if (!m.refused.empty()) j["refused"] = m.refused;
+  if (m.rolled_back) j["rolled_back"] = true;
+  j["statements"] = m.statements;
+  return j;
+}
+
+void PrintMove(std::ostream& out, const Move& m) {
+  if (m.moved) {
+    out << m.instance << " moved below " << m.destination << " by " << m.method;
+    if (!m.coordinates.empty()) out << " at " << m.coordinates.ToString();
+    out << " (was " << m.from_master << " " << m.previous.ToString() << "; " << std::fixed
+        << std::setprecision(1) << m.millis << " ms)\n";
+    if (!m.entry.empty()) out << "  entry " << m.entry << " + " << m.k << " events, from " << m.route << "\n";
+    if (!m.verified.empty()) out << "  verified: " << m.verified << "\n";
+  } else {
+    out << m.instance << " not moved" << (m.destination.empty() ? "" : " below " + m.destination) << ": "
+        << m.refused << (m.rolled_back ? " (rolled back to its previous master)" : "") << "\n";
+  }
+}
+
+}  // namespace
+
+int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream& out, std::ostream& err) {
+  std::unique_ptr<PseudoGtidPattern> pattern;
+  binlog::Status s = PseudoGtidPattern::Create(config.pseudo_gtid, &pattern);
+  if (!s.ok()) {
+    err << "tidewatch: " << s.message() << "\n";
+    return 2;
+  }
+  binlog::ReplicaStreamOptions stream;
+  stream.user = config.topology_user;
+  stream.password = config.topology_password;
+  stream.server_id = config.replication_server_id;
+  stream.tls_mode = binlog::TlsMode::kPreferred;
+  StreamingIndexSource indexes(stream, pattern.get());
+  const auto started = std::chrono::steady_clock::now();
+  if (o.progress) {
+    indexes.set_progress([&err, started](const IndexProgress& p) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      err << "\rindexing " << p.server << ": " << (p.bytes >> 20) << " MiB";
+      if (p.total_bytes) err << " of " << (p.total_bytes >> 20) << " MiB";
+      err << ", " << p.events << " events";
+      if (p.total_bytes > p.bytes && p.bytes > 0 && secs > 0) {
+        err << ", ETA " << std::fixed << std::setprecision(1) << secs * (p.total_bytes - p.bytes) / p.bytes << " s";
+      }
+      err << (p.done ? "\n" : "   ") << std::flush;
+    });
+  }
+  ExecutorOptions eo;
+  eo.user = config.topology_user;
+  eo.password = config.topology_password;
+  eo.stream = stream;
+  eo.method = o.method;
+  Executor executor(eo, pattern.get(), &indexes);
+  std::vector<std::string> known = config.discovery_seeds;
+  known.insert(known.end(), o.replicas.begin(), o.replicas.end());
+
+  if (o.command == "last-pseudo-gtid") {
+    std::string host;
+    uint16_t port = 0;
+    if (!SplitHostPort(o.instance, &host, &port)) {
+      err << "tidewatch: -i must be HOST:PORT, not " << o.instance << "\n";
+      return 2;
+    }
+    const ServerIndex* index = nullptr;
+    s = indexes.CaughtUp(host, port, &index);
+    const double millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    if (!s.ok()) {
+      if (o.json) out << json{{"instance", o.instance}, {"error", s.message()}}.dump() << "\n";
+      err << "tidewatch: " << s.message() << "\n";
+      return 1;
+    }
+    const PseudoGtidEntry* e = index->LastEntry();
+    if (e == nullptr) {
+      if (o.json) {
+        out << json{{"instance", o.instance}, {"error", "no Pseudo-GTID entry in the binary logs"}}.dump() << "\n";
+      }
+      err << "tidewatch: " << o.instance << ": no Pseudo-GTID entry in the binary logs\n";
+      return 1;
+    }
+    const auto at = index->CoordinatesOf(*e);
+    if (o.json) {
+      out << json{{"instance", o.instance},
+                  {"file", at.file},
+                  {"pos", at.pos},
+                  {"end_pos", e->end_pos},
+                  {"entry", e->text},
+                  {"gtid", e->gtid},
+                  {"timestamp", e->timestamp},
+                  {"entries_indexed", index->entry_count()},
+                  {"events_indexed", index->events_indexed()},
+                  {"millis", millis}}
+                 .dump()
+          << "\n";
+    } else {
+      out << at.ToString() << "\t" << e->text << "\n";
+    }
+    return 0;
+  }
+
+  if (o.command == "regroup-replicas") {
+    Regroup g;
+    s = executor.RegroupReplicas(o.instance, known, &g);
+    if (!s.ok()) {
+      if (o.json) out << json{{"master", o.instance}, {"error", s.message()}}.dump() << "\n";
+      err << "tidewatch: " << s.message() << "\n";
+      return 1;
+    }
+    bool all = true;
+    json moves = json::array();
+    for (const auto& m : g.moves) {
+      all = all && m.moved;
+      moves.push_back(MoveJson(m));
+    }
+    if (o.json) {
+      out << json{{"master", g.master}, {"candidate", g.candidate}, {"replicas", g.replicas}, {"moves", moves}}.dump()
+          << "\n";
+    } else {
+      out << "regrouped the replicas of " << g.master << " below " << g.candidate << "\n";
+      for (const auto& m : g.moves) PrintMove(out, m);
+    }
+    return all ? 0 : 1;
+  }
+
+  if (o.command == "multi-match-replicas") {
+    std::vector<Move> moves;
+    s = executor.MultiMatch(o.instance, o.destination, known, &moves);
+    if (!s.ok()) {
+      if (o.json) out << json{{"master", o.instance}, {"error", s.message()}}.dump() << "\n";
+      err << "tidewatch: " << s.message() << "\n";
+      return 1;
+    }
+    bool all = true;
+    json j = json::array();
+    for (const auto& m : moves) {
+      all = all && m.moved;
+      j.push_back(MoveJson(m));
+      if (!o.json) PrintMove(out, m);
+    }
+    if (o.json) out << json{{"master", o.instance}, {"destination", o.destination}, {"moves", j}}.dump() << "\n";
+    return all ? 0 : 1;
+  }
+
+  Move m;
+  if (o.command == "match-below") {
+    s = executor.MatchBelow(o.instance, o.destination, &m);
+  } else if (o.command == "match-up") {
+    s = executor.MatchUp(o.instance, &m);
+  } else if (o.command == "rematch") {
+    s = executor.Rematch(o.instance, &m);
+  } else {
+    err << "tidewatch: unknown command " << o.command << "\n";
+    return 2;
+  }
+  if (!s.ok()) {
+    err << "tidewatch: " << s.message() << "\n";
+    return 2;
+  }
+  if (o.json) {
+    out << MoveJson(m).dump() << "\n";
+  } else {
+    PrintMove(out, m);
+  }
+  return m.moved ? 0 : 1;
+}
+
+}  // namespace tidewatch::tools

@@ -1,0 +1,30 @@
+// The orchestrator-named commands that read the Pseudo-GTID index and move
+// replicas: last-pseudo-gtid, match-below, match-up, rematch,
+// multi-match-replicas, regroup-replicas. Without a daemon each builds the
+// indexes it needs by streaming the servers' binlogs first (progress on a
+// terminal, quiet when piped). Output: a readable summary, or with --json
+// one JSON object.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "pgtid/executor.h"
+#include "tools/tidewatch/config.h"
+
+namespace tidewatch::tools {
+
+struct RelocationOptions {
+  std::string command;      // "last-pseudo-gtid", "match-below", …
+  std::string instance;     // -i
+  std::string destination;  // -s / -d
+  std::vector<std::string> replicas;  // --replicas: known replicas (besides DiscoverySeeds)
+  pgtid::MatchMethod method = pgtid::MatchMethod::kAuto;
+  bool json = false;
+  bool progress = false;    // progress lines on standard error
+};
+
+int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace tidewatch::tools
