@@ -289,7 +289,7 @@ Status Executor::MatchBelow(const std::string& instance, const std::string& dest
   return finish();
 }
 
-Status Executor::MatchUp(const std::string& instance, Move* out) {
+Status Executor::MatchUp(const std::string& instance, const std::vector<std::string>& known, Move* out) {
   *out = Move();
   out->instance = instance;
   std::unique_ptr<SqlConnection> rc, mc;
@@ -297,16 +297,38 @@ Status Executor::MatchUp(const std::string& instance, Move* out) {
   Status s = Connect(instance, &rc);
   if (s.ok()) s = ReadInstance(*rc, &r);
   if (s.ok() && !r.replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
-  if (s.ok()) s = Connect(r.replica.Master(), &mc);
-  if (s.ok()) s = ReadInstance(*mc, &m);
-  if (s.ok() && !m.replica.configured) {
-    s = Status::InvalidArgument(m.name + ", the master of " + instance + ", is not a replica: nothing above it");
-  }
   if (!s.ok()) {
-    out->refused = "cannot find the master's master: " + s.message();
+    out->refused = s.message();
     return Status::OK();
   }
-  return MatchBelow(instance, m.replica.Master(), out);
+  s = Connect(r.replica.Master(), &mc);
+  if (s.ok()) s = ReadInstance(*mc, &m);
+  if (s.ok()) {
+    if (!m.replica.configured) {
+      out->refused = m.name + ", the master of " + instance + ", is not a replica: nothing above it";
+      return Status::OK();
+    }
+    return MatchBelow(instance, m.replica.Master(), out);
+  }
+  // The master is unreachable. On MariaDB a GTID names the server that
+  // wrote the transaction: the known server with that server_id, other than
+  // the master, is the one the master replicated from.
+  const std::string unreachable = s.message();
+  MariadbGtidPosition pos;
+  if (r.mariadb && MariadbGtidPosition::Parse(r.gtid_slave_pos, &pos).ok() && !pos.empty()) {
+    std::set<uint32_t> origins;
+    for (const auto& [domain, g] : pos.domains()) origins.insert(g.server_id);
+    for (const auto& k : known) {
+      if (k == instance || k == r.replica.Master()) continue;
+      std::unique_ptr<SqlConnection> c;
+      Instance i;
+      if (!Connect(k, &c).ok() || !ReadInstance(*c, &i).ok()) continue;
+      if (origins.count(i.server_id) != 0 && i.log_bin) return MatchBelow(instance, k, out);
+    }
+  }
+  out->refused = "cannot find the master's master: " + unreachable +
+                 "; no known server wrote the instance's last transactions";
+  return Status::OK();
 }
 
 Status Executor::Rematch(const std::string& instance, Move* out) {

@@ -66,7 +66,10 @@ class Executor {
   // Each returns OK with out->refused set when the move was refused or rolled
   // back; an error only when nothing could be tried (bad arguments).
   Status MatchBelow(const std::string& instance, const std::string& destination, Move* out);
-  Status MatchUp(const std::string& instance, Move* out);
+  // Below the master's master. When the master is unreachable, the known
+  // server that wrote the instance's last transactions (MariaDB GTIDs carry
+  // its server_id).
+  Status MatchUp(const std::string& instance, const std::vector<std::string>& known, Move* out);
   Status Rematch(const std::string& instance, Move* out);
   // Every replica of `master` (other than `destination`) below `destination`.
   Status MultiMatch(const std::string& master, const std::string& destination,

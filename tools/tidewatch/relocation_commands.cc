@@ -179,7 +179,7 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
   if (o.command == "match-below") {
     s = executor.MatchBelow(o.instance, o.destination, &m);
   } else if (o.command == "match-up") {
-    s = executor.MatchUp(o.instance, &m);
+    s = executor.MatchUp(o.instance, known, &m);
   } else if (o.command == "rematch") {
     s = executor.Rematch(o.instance, &m);
   } else {

@@ -1,0 +1,211 @@
+// The relocation commands against real MariaDB topologies (sandbox):
+// regroup after the master is killed, match-up in a chain whose middle
+// server died, and the refusals. Each test drives the `tidewatch` command as
+// a user would and checks the servers afterwards.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/sandbox.h"
+
+namespace tidewatch::testing {
+namespace {
+
+using nlohmann::json;
+
+class Topology {
+ public:
+  Topology(const std::string& spec, int base_port, const std::string& up_args)
+      : sandbox_(spec, base_port, up_args), base_port_(base_port) {
+    config_ = sandbox_.dir() / "tidewatch.conf.json";
+    RunCommand("printf '%s' '{\"MySQLTopologyUser\": \"tidewatch\", \"MySQLTopologyPassword\": \"tidewatch\"}' > " +
+               config_.string());
+  }
+  Sandbox& sandbox() { return sandbox_; }
+  std::string Addr(const std::string& server) const {
+    return "127.0.0.1:" + Trim(sandbox_.Run("port " + server));
+  }
+  // Runs `tidewatch ARGS --json -c CONFIG`; returns its JSON and exit status.
+  json Tidewatch(const std::string& args, int* status) {
+    auto r = RunCommand(std::string(TIDEWATCH_BINARY) + " " + args + " --json -c " + config_.string() + " 2>/dev/null");
+    *status = r.status;
+    try {
+      return json::parse(r.out);
+    } catch (const json::exception&) {
+      ADD_FAILURE() << "not JSON from tidewatch " << args << ": " << r.out;
+      return json::object();
+    }
+  }
+  std::string Value(const std::string& server, const std::string& sql) { return Trim(sandbox_.Run("sql -N " + server + " \"" + sql + "\"")); }
+  std::string Checksum(const std::string& server) {
+    return Value(server, "CHECKSUM TABLE tidewatch_load.load_rows");
+  }
+  // Waits until `replicas` have applied everything `master` has written.
+  void WaitCaughtUp(const std::string& master, const std::vector<std::string>& replicas) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    const std::string want = Value(master, "SELECT @@gtid_binlog_pos");
+    for (const auto& r : replicas) {
+      while (Value(r, "SELECT @@gtid_slave_pos") != want) {
+        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << r << " did not catch up with " << master;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  }
+  static std::string Trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+  }
+
+ private:
+  Sandbox sandbox_;
+  int base_port_;
+  std::filesystem::path config_;
+};
+
+std::string Status(Topology& t, const std::string& server, const std::string& field) {
+  for (const auto& line : Lines(t.sandbox().Run("sql " + server + " 'SHOW SLAVE STATUS\\G'"))) {
+    auto colon = line.find(": ");
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    key.erase(0, key.find_first_not_of(' '));
+    if (key == field) return line.substr(colon + 2);
+  }
+  return {};
+}
+
+// Master and three replicas under load with Pseudo-GTID; the replicas stop
+// receiving at different points; the master is killed mid-load; regroup
+// makes the most advanced replica the master of the others, through the
+// replica's own binlog (r2) and through the relay log (r3: no
+// log_slave_updates); the new master takes the load; all agree.
+TEST(RelocationTest, RegroupAfterMasterKilled) {
+  Topology t("m>r1,r2,r3[nolsu]", 24800, "--no-gtid --pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r2", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r3", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 2 --rate 200");
+  // The kill lands while the load writes.
+  RunCommand("(" + std::string("python3 ") + TIDEWATCH_SOURCE_DIR + "/tools/sandbox/tidewatch-sandbox --dir " +
+             sb.dir().string() + " load --seconds 3 --rate 300 >/dev/null 2>&1 &)");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  sb.Run("kill m");
+  const std::string m = t.Addr("m"), r1 = t.Addr("r1"), r2 = t.Addr("r2"), r3 = t.Addr("r3");
+  int status = -1;
+  json out = t.Tidewatch("regroup-replicas -i " + m + " --replicas " + r1 + "," + r2 + "," + r3, &status);
+  ASSERT_EQ(status, 0) << out.dump(2);
+  EXPECT_EQ(out["candidate"], r1) << out.dump(2);
+  ASSERT_EQ(out["moves"].size(), 2u) << out.dump(2);
+  std::map<std::string, json> moves;
+  for (const auto& mv : out["moves"]) moves[mv["instance"]] = mv;
+  for (const auto& r : {r2, r3}) {
+    const json& mv = moves[r];
+    EXPECT_TRUE(mv["moved"].get<bool>()) << mv.dump(2);
+    EXPECT_EQ(mv["method"], "pseudo-gtid");
+    EXPECT_EQ(mv["destination"], r1);
+    EXPECT_EQ(mv["events_compared"], mv["events_after_entry"]) << mv.dump(2);
+  }
+  EXPECT_EQ(moves[r2]["position_from"], "own-binlog");
+  EXPECT_EQ(moves[r3]["position_from"], "relay-log");
+  // The replicas were at different points: r2 stopped receiving first.
+  auto pos = [](const json& mv) {
+    const std::string c = mv["previous_coordinates"];
+    return std::make_pair(c.substr(0, c.rfind(':')), std::stoull(c.substr(c.rfind(':') + 1)));
+  };
+  EXPECT_LT(pos(moves[r2]), pos(moves[r3]));
+  for (const char* r : {"r2", "r3"}) {
+    EXPECT_EQ(Status(t, r, "Master_Port"), r1.substr(r1.find(':') + 1)) << r;
+  }
+
+  // Promote r1; the load resumes on it.
+  sb.Sql("r1", "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0");
+  sb.Run("load --target r1 --seconds 2 --rate 200");
+  t.WaitCaughtUp("r1", {"r2", "r3"});
+  for (const char* r : {"r2", "r3"}) {
+    EXPECT_EQ(Status(t, r, "Slave_SQL_Running"), "Yes") << r;
+    EXPECT_EQ(Status(t, r, "Last_SQL_Error"), "") << r;
+  }
+  const std::string sum = t.Checksum("r1");
+  EXPECT_NE(sum.find("load_rows"), std::string::npos);
+  EXPECT_EQ(t.Checksum("r2"), sum);
+  EXPECT_EQ(t.Checksum("r3"), sum);
+}
+
+// A chain a>b>c: b dies; c moves up below a, found as the server that wrote
+// c's last transactions; it then replicates a's new writes.
+TEST(RelocationTest, MatchUpWhenIntermediateMasterDied) {
+  Topology t("a>b>c", 24820, "--no-gtid --pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  sb.Run("load --seconds 3 --rate 200");
+  t.WaitCaughtUp("a", {"b", "c"});
+  sb.Run("kill b");
+  const std::string a = t.Addr("a"), c = t.Addr("c");
+  int status = -1;
+  json mv = t.Tidewatch("match-up -i " + c + " --replicas " + a, &status);
+  ASSERT_EQ(status, 0) << mv.dump(2);
+  EXPECT_TRUE(mv["moved"].get<bool>());
+  EXPECT_EQ(mv["destination"], a);
+  EXPECT_EQ(mv["method"], "pseudo-gtid");
+  sb.Run("load --seconds 1 --rate 200");
+  t.WaitCaughtUp("a", {"c"});
+  EXPECT_EQ(t.Checksum("c"), t.Checksum("a"));
+}
+
+// Refusals change nothing: the replica keeps replicating from its master.
+TEST(RelocationTest, Refusals) {
+  Topology t("m>r1,r2[format=STATEMENT],r3", 24840, "--pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  const std::string r1 = t.Addr("r1"), r2 = t.Addr("r2"), r3 = t.Addr("r3"), m = t.Addr("m");
+  sb.Run("load --seconds 2 --rate 200");
+  t.WaitCaughtUp("m", {"r1", "r2", "r3"});
+  int status = -1;
+
+  json mv = t.Tidewatch("match-below -i " + r2 + " -s " + r1, &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_FALSE(mv["moved"].get<bool>());
+  EXPECT_NE(mv["refused"].get<std::string>().find("binlog formats differ"), std::string::npos) << mv.dump(2);
+
+  // r1 stops; r3 goes on: r1 is behind r3, by GTID and by Pseudo-GTID.
+  sb.Sql("r1", "STOP SLAVE");
+  sb.Run("load --seconds 2 --rate 200");
+  t.WaitCaughtUp("m", {"r3"});
+  for (const char* method : {"pseudo-gtid", "gtid"}) {
+    mv = t.Tidewatch(std::string("match-below --method ") + method + " -i " + r3 + " -s " + r1, &status);
+    EXPECT_EQ(status, 1) << method;
+    EXPECT_FALSE(mv["moved"].get<bool>()) << method;
+    EXPECT_NE(mv["refused"].get<std::string>().find("behind"), std::string::npos) << mv.dump(2);
+    EXPECT_EQ(Status(t, "r3", "Master_Port"), m.substr(m.find(':') + 1));
+    EXPECT_EQ(Status(t, "r3", "Slave_SQL_Running"), "Yes");
+    EXPECT_EQ(Status(t, "r3", "Slave_IO_Running"), "Yes");
+  }
+
+  // Once r1 has caught up, the same move is made (GTID: r3 uses it).
+  sb.Sql("r1", "START SLAVE");
+  t.WaitCaughtUp("m", {"r1"});
+  mv = t.Tidewatch("match-below -i " + r3 + " -s " + r1, &status);
+  EXPECT_EQ(status, 0) << mv.dump(2);
+  EXPECT_EQ(mv["method"], "gtid");
+  EXPECT_EQ(Status(t, "r3", "Master_Port"), r1.substr(r1.find(':') + 1));
+}
+
+// No Pseudo-GTID entry at or before the replica's position: refused, with
+// every source that was tried.
+TEST(RelocationTest, RefusedWithoutPseudoGtid) {
+  Topology t("m>r1,r2", 24860, "--no-gtid --pseudo-gtid-interval 0");
+  auto& sb = t.sandbox();
+  sb.Run("load --seconds 1 --rate 100");
+  t.WaitCaughtUp("m", {"r1", "r2"});
+  int status = -1;
+  json mv = t.Tidewatch("match-below -i " + t.Addr("r2") + " -s " + t.Addr("r1"), &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(mv["method"], "pseudo-gtid");
+  EXPECT_NE(mv["refused"].get<std::string>().find("no Pseudo-GTID entry"), std::string::npos) << mv.dump(2);
+  EXPECT_EQ(Status(t, "r2", "Slave_SQL_Running"), "Yes");
+}
+
+}  // namespace
+}  // namespace tidewatch::testing
