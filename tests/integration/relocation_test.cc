@@ -32,6 +32,7 @@ class Topology {
   json Tidewatch(const std::string& args, int* status) {
     auto r = RunCommand(std::string(TIDEWATCH_BINARY) + " " + args + " --json -c " + config_.string() + " 2>/dev/null");
     *status = r.status;
+    if (r.out.empty()) return json::object();
     try {
       return json::parse(r.out);
     } catch (const json::exception&) {
@@ -205,6 +206,23 @@ TEST(RelocationTest, RefusedWithoutPseudoGtid) {
   EXPECT_EQ(mv["method"], "pseudo-gtid");
   EXPECT_NE(mv["refused"].get<std::string>().find("no Pseudo-GTID entry"), std::string::npos) << mv.dump(2);
   EXPECT_EQ(Status(t, "r2", "Slave_SQL_Running"), "Yes");
+
+  // Tidewatch's own injection provides the entry; then the move is made.
+  json injected = t.Tidewatch("inject-pseudo-gtid -i " + t.Addr("m"), &status);
+  ASSERT_EQ(status, 0);
+  sb.Run("load --seconds 1 --rate 100");
+  t.WaitCaughtUp("m", {"r1", "r2"});
+  mv = t.Tidewatch("match-below -i " + t.Addr("r2") + " -s " + t.Addr("r1"), &status);
+  EXPECT_EQ(status, 0) << mv.dump(2);
+  EXPECT_EQ(mv["pseudo_gtid_entry"], injected["injected"]) << mv.dump(2);
+  EXPECT_GT(mv["events_after_entry"].get<uint64_t>(), 0u);
+
+  // Never into a read-only server.
+  sb.Sql("r1", "SET GLOBAL read_only=1");
+  const std::string before = t.Value("r1", "SELECT @@gtid_binlog_pos");
+  t.Tidewatch("inject-pseudo-gtid -i " + t.Addr("r1"), &status);
+  EXPECT_EQ(status, 1);
+  EXPECT_EQ(t.Value("r1", "SELECT @@gtid_binlog_pos"), before);
 }
 
 }  // namespace

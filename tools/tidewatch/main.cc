@@ -94,7 +94,10 @@ int main(int argc, char** argv) {
            CommandSpec{"rematch", "Reconnect a replica to its own master at the matched position", false},
            CommandSpec{"multi-match-replicas", "Move every replica of an instance below another server (-s)", true},
            CommandSpec{"regroup-replicas",
-                       "Make the most advanced replica of an instance the master of the other replicas", false}}) {
+                       "Make the most advanced replica of an instance the master of the other replicas", false},
+           CommandSpec{"inject-pseudo-gtid",
+                       "Write Pseudo-GTID entries into a writable master's binary log (never a read-only one)",
+                       false}}) {
     auto* cmd = app.add_subcommand(c.name, c.help);
     cmd->add_option("-i,--instance", reloc.instance, "the instance, HOST:PORT")->required();
     if (c.destination) cmd->add_option("-s,-d,--destination", reloc.destination, "destination, HOST:PORT")->required();
@@ -107,6 +110,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--replicas", reloc.replicas,
                     "servers that may replicate from the instance (besides DiscoverySeeds), HOST:PORT")
         ->delimiter(',');
+    if (std::string(c.name) == "inject-pseudo-gtid") {
+      cmd->add_option("--count", reloc.count, "entries to write (0: until interrupted)");
+      cmd->add_option("--interval-ms", reloc.interval_ms, "pause between entries")->check(CLI::Range(1, 3600000));
+    }
     reloc_cmds.push_back(cmd);
   }
 
@@ -126,6 +133,9 @@ int main(int argc, char** argv) {
                    : method == "pseudo-gtid" ? tidewatch::pgtid::MatchMethod::kPseudoGtid
                                              : tidewatch::pgtid::MatchMethod::kAuto;
     reloc.progress = ::isatty(STDERR_FILENO) != 0;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    reloc.stop = &g_stop;
     return tidewatch::tools::RunRelocation(config, reloc, std::cout, std::cerr);
   }
 

@@ -6,7 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <thread>
+
 #include "pgtid/index_source.h"
+#include "pgtid/pseudo_gtid_injector.h"
 
 namespace tidewatch::tools {
 
@@ -88,6 +91,43 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
   Executor executor(eo, pattern.get(), &indexes);
   std::vector<std::string> known = config.discovery_seeds;
   known.insert(known.end(), o.replicas.begin(), o.replicas.end());
+
+  if (o.command == "inject-pseudo-gtid") {
+    SqlEndpoint ep;
+    ep.user = config.topology_user;
+    ep.password = config.topology_password;
+    if (!SplitHostPort(o.instance, &ep.host, &ep.port)) {
+      err << "tidewatch: -i must be HOST:PORT, not " << o.instance << "\n";
+      return 2;
+    }
+    std::unique_ptr<SqlConnection> c;
+    s = SqlConnection::Connect(ep, &c);
+    PseudoGtidInjector injector;
+    for (int n = 0; s.ok() && (o.count == 0 || n < o.count); ++n) {
+      if (n > 0) {
+        for (int slept = 0; slept < o.interval_ms && !(o.stop && *o.stop); slept += 10) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+      if (o.stop && *o.stop) break;
+      std::string statement;
+      s = injector.Inject(*c, &statement);
+      if (!s.ok()) break;
+      if (!pattern->Matches(statement)) {
+        err << "tidewatch: warning: PseudoGTIDPattern does not match the injected entries\n";
+      }
+      if (o.json) {
+        out << json{{"instance", o.instance}, {"injected", statement}}.dump() << "\n" << std::flush;
+      } else {
+        out << statement << "\n" << std::flush;
+      }
+    }
+    if (!s.ok()) {
+      err << "tidewatch: " << s.message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
 
   if (o.command == "last-pseudo-gtid") {
     std::string host;

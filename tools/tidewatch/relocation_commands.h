@@ -1,11 +1,12 @@
 // The orchestrator-named commands that read the Pseudo-GTID index and move
 // replicas: last-pseudo-gtid, match-below, match-up, rematch,
-// multi-match-replicas, regroup-replicas. Without a daemon each builds the
+// multi-match-replicas, regroup-replicas, and inject-pseudo-gtid. Without a daemon each builds the
 // indexes it needs by streaming the servers' binlogs first (progress on a
 // terminal, quiet when piped). Output: a readable summary, or with --json
 // one JSON object.
 #pragma once
 
+#include <atomic>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@ struct RelocationOptions {
   pgtid::MatchMethod method = pgtid::MatchMethod::kAuto;
   bool json = false;
   bool progress = false;    // progress lines on standard error
+  // inject-pseudo-gtid: entries to write (0: until stopped) and the pause between them.
+  int count = 1;
+  int interval_ms = 1000;
+  const std::atomic<bool>* stop = nullptr;
 };
 
 int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
