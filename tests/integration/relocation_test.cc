@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pgtid/mariadb_gtid_position.h"
 #include "tests/integration/sandbox.h"
 
 namespace tidewatch::testing {
@@ -44,12 +45,19 @@ class Topology {
   std::string Checksum(const std::string& server) {
     return Value(server, "CHECKSUM TABLE tidewatch_load.load_rows");
   }
-  // Waits until `replicas` have applied everything `master` has written.
+  // Waits until `replicas` have applied everything `master` had written when
+  // called (the master may go on writing: Pseudo-GTID injection).
   void WaitCaughtUp(const std::string& master, const std::vector<std::string>& replicas) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    const std::string want = Value(master, "SELECT @@gtid_binlog_pos");
+    pgtid::MariadbGtidPosition want;
+    ASSERT_TRUE(pgtid::MariadbGtidPosition::Parse(Value(master, "SELECT @@gtid_binlog_pos"), &want).ok());
+    auto caught_up = [&](const std::string& r) {
+      pgtid::MariadbGtidPosition have;
+      return pgtid::MariadbGtidPosition::Parse(Value(r, "SELECT @@gtid_slave_pos"), &have).ok() &&
+             have.Contains(want);
+    };
     for (const auto& r : replicas) {
-      while (Value(r, "SELECT @@gtid_slave_pos") != want) {
+      while (!caught_up(r)) {
         ASSERT_LT(std::chrono::steady_clock::now(), deadline) << r << " did not catch up with " << master;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
