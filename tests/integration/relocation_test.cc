@@ -98,7 +98,12 @@ TEST(RelocationTest, RegroupAfterMasterKilled) {
   sb.Run("load --seconds 2 --rate 200");
   sb.Sql("r3", "STOP SLAVE IO_THREAD");
   sb.Run("load --seconds 2 --rate 200");
-  // The kill lands while the load writes.
+  // The kill lands while the load writes and while a transaction is open.
+  sb.Sql("m", "CREATE TABLE tidewatch_load.open_trx (id INT PRIMARY KEY)");
+  RunCommand("(" + std::string("python3 ") + TIDEWATCH_SOURCE_DIR + "/tools/sandbox/tidewatch-sandbox --dir " +
+             sb.dir().string() +
+             " sql m 'BEGIN; INSERT INTO tidewatch_load.open_trx VALUES (1); SELECT SLEEP(60); COMMIT'"
+             " >/dev/null 2>&1 &)");
   RunCommand("(" + std::string("python3 ") + TIDEWATCH_SOURCE_DIR + "/tools/sandbox/tidewatch-sandbox --dir " +
              sb.dir().string() + " load --seconds 3 --rate 300 >/dev/null 2>&1 &)");
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
@@ -142,6 +147,10 @@ TEST(RelocationTest, RegroupAfterMasterKilled) {
   EXPECT_NE(sum.find("load_rows"), std::string::npos);
   EXPECT_EQ(t.Checksum("r2"), sum);
   EXPECT_EQ(t.Checksum("r3"), sum);
+  // The transaction open at the kill was never committed: nowhere.
+  for (const char* r : {"r1", "r2", "r3"}) {
+    EXPECT_EQ(t.Value(r, "SELECT COUNT(*) FROM tidewatch_load.open_trx"), "0") << r;
+  }
 }
 
 // A chain a>b>c: b dies; c moves up below a, found as the server that wrote
