@@ -47,7 +47,15 @@ Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, co
   if (logs.rows.empty()) return Status::NotSupported(name + ": the server has no binary logs");
   IndexProgress progress;
   progress.server = name;
+  // What the server purged is forgotten.
+  index.DropFilesBefore(logs.GetOr(0, "Log_name"));
   BinlogCoordinates from = index.position();
+  if (!from.empty() && !index.FileIndex(logs.GetOr(0, "Log_name")) &&
+      from < BinlogCoordinates{logs.GetOr(0, "Log_name"), 4}) {
+    // Purged past the indexed position: the index has a gap; start again.
+    *slot->index = ServerIndex(name, options_);
+    from = {};
+  }
   if (from.empty()) from = {logs.GetOr(0, "Log_name"), 4};
   for (size_t i = 0; i < logs.rows.size(); ++i) {
     BinlogCoordinates end{logs.GetOr(i, "Log_name"), 0};
