@@ -1,0 +1,21 @@
+// Sink: an outlet for published messages (Kafka, JSON lines, HTTP/SSE). The
+// message is complete — sequenced, timed, sourced — before it reaches a sink.
+#pragma once
+
+#include "binlog/status.h"
+#include "tidewatch/v1/tidewatch.pb.h"
+
+namespace tidewatch::sinks {
+
+using binlog::Status;
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Accepts the message or says why not. A sink that cannot deliver now
+  // keeps it (spool) or reports the loss; it never drops it silently.
+  virtual Status Publish(const v1::Envelope& message) = 0;
+  virtual Status Flush() { return Status::OK(); }
+};
+
+}  // namespace tidewatch::sinks
