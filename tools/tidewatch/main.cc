@@ -12,6 +12,7 @@
 #include "tools/tidewatch/binlog_stream.h"
 #include "tools/tidewatch/config.h"
 #include "tools/tidewatch/relocation_commands.h"
+#include "tools/tidewatch/tail_command.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -117,7 +118,25 @@ int main(int argc, char** argv) {
     reloc_cmds.push_back(cmd);
   }
 
+  tidewatch::tools::TailOptions tail;
+  auto* tail_cmd = app.add_subcommand(
+      "tail", "Print Tidewatch's messages from Kafka as JSON lines (the reference subscriber)");
+  tail_cmd->add_option("--kafka", tail.brokers, "bootstrap brokers, HOST:PORT[,…]")->required();
+  tail_cmd->add_option("--topic", tail.topics, "topic (repeatable; default: every <prefix>.* topic)");
+  tail_cmd->add_option("--prefix", tail.topic_prefix, "topic prefix");
+  tail_cmd->add_flag("--from-beginning", tail.from_beginning, "start at the oldest message");
+  tail_cmd->add_option("--count", tail.count, "stop after this many messages");
+  tail_cmd->add_option("--idle-exit-ms", tail.idle_exit_ms, "stop after this long without a message");
+  tail_cmd->add_option("--group", tail.group, "consumer group (default: a private one, no commits)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (tail_cmd->parsed()) {
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    tail.stop = &g_stop;
+    return tidewatch::tools::RunTail(tail, std::cout, std::cerr);
+  }
 
   for (auto* cmd : reloc_cmds) {
     if (!cmd->parsed()) continue;
