@@ -132,140 +132,153 @@ void Executor::Rollback(SqlConnection& c, const Instance& before, Move* m) {
   if (!s.ok()) m->refused += "; rollback failed: " + s.message();
 }
 
-Status Executor::MatchBelow(const std::string& instance, const std::string& destination, Move* out) {
-  const auto started = Clock::now();
-  *out = Move();
+struct Executor::Plan {
+  Move* move = nullptr;
+  Clock::time_point started;
+  std::unique_ptr<SqlConnection> rc;
+  Instance r, before;
+  ChangeMasterTarget target;
+  bool use_gtid = false;
+  bool open = true;  // not refused
+  InstancePoint point;
+};
+
+void Executor::Refuse(Plan* p, std::string why, bool restart) {
+  p->move->refused = std::move(why);
+  p->open = false;
+  if (restart && p->rc) (void)Run(*p->rc, StartReplicaSql(p->r), &p->move->statements);
+  p->move->millis = std::chrono::duration<double, std::milli>(Clock::now() - p->started).count();
+}
+
+bool Executor::Prepare(const std::string& instance, const std::string& destination, const Instance& t, Plan* p) {
+  Move* out = p->move;
+  p->started = Clock::now();
   out->instance = instance;
   out->destination = destination;
-  auto finish = [&] {
-    out->millis = std::chrono::duration<double, std::milli>(Clock::now() - started).count();
-    return Status::OK();
-  };
-  std::unique_ptr<SqlConnection> rc, tc;
-  Status s = Connect(instance, &rc);
-  if (s.ok()) s = Connect(destination, &tc);
+  Status s = Connect(instance, &p->rc);
+  if (s.ok()) s = ReadInstance(*p->rc, &p->r);
   if (!s.ok()) {
-    out->refused = s.message();
-    return finish();
+    Refuse(p, s.message(), false);
+    return false;
   }
-  Instance r, t;
-  s = ReadInstance(*rc, &r);
-  if (s.ok()) s = ReadInstance(*tc, &t);
-  if (!s.ok()) {
-    out->refused = s.message();
-    return finish();
-  }
+  Instance& r = p->r;
   out->from_master = r.replica.Master();
   if (std::string why = PreCheck(r, t); !why.empty()) {
-    out->refused = why;
-    return finish();
+    Refuse(p, why, false);
+    return false;
   }
   const bool gtid_possible = r.HasGtid() && t.HasGtid() && t.log_bin;
-  bool use_gtid = false;
   switch (options_.method) {
     case MatchMethod::kGtid:
       if (!gtid_possible) {
-        out->refused = "GTID relocation asked for, but " + (r.HasGtid() ? t.name : r.name) + " has no GTIDs";
-        return finish();
+        Refuse(p, "GTID relocation asked for, but " + (r.HasGtid() ? t.name : r.name) + " has no GTIDs", false);
+        return false;
       }
-      use_gtid = true;
+      p->use_gtid = true;
       break;
-    case MatchMethod::kPseudoGtid: use_gtid = false; break;
-    case MatchMethod::kAuto: use_gtid = gtid_possible && r.replica.UsesGtid(); break;
+    case MatchMethod::kPseudoGtid: p->use_gtid = false; break;
+    case MatchMethod::kAuto: p->use_gtid = gtid_possible && r.replica.UsesGtid(); break;
   }
-  out->method = use_gtid ? "gtid" : "pseudo-gtid";
-
-  s = StopNicely(*rc, &r, &out->statements);
+  out->method = p->use_gtid ? "gtid" : "pseudo-gtid";
+  s = StopNicely(*p->rc, &r, &out->statements);
   if (!s.ok()) {
-    out->refused = s.message();
-    return finish();
+    Refuse(p, s.message(), true);
+    return false;
   }
-  const Instance before = r;
+  p->before = r;
   out->previous = r.replica.exec_master;
   out->previous_gtid = r.mariadb ? (r.replica.using_gtid == "Current_Pos" ? r.gtid_current_pos : r.gtid_slave_pos)
                                  : r.gtid_executed;
-  // Until the change, refusing leaves the instance as it was: stopped
-  // replication is started again.
-  auto refuse = [&](std::string why) {
-    out->refused = std::move(why);
-    (void)Run(*rc, StartReplicaSql(r), &out->statements);
-    return finish();
-  };
+  SplitHostPort(destination, &p->target.host, &p->target.port);
+  return true;
+}
 
-  ChangeMasterTarget target;
-  SplitHostPort(destination, &target.host, &target.port);
-  if (use_gtid) {
-    // The destination must hold every transaction the instance has.
-    s = ReadInstance(*tc, &t);
-    if (!s.ok()) return refuse(s.message());
-    if (r.mariadb) {
-      MariadbGtidPosition have, dest;
-      if (MariadbGtidPosition::Parse(out->previous_gtid, &have).ok() &&
-          MariadbGtidPosition::Parse(t.gtid_binlog_pos, &dest).ok() && !dest.Contains(have)) {
-        return refuse(t.name + " is behind " + r.name + " (GTID " + t.gtid_binlog_pos + " does not contain " +
-                      out->previous_gtid + ")");
-      }
-      target.use_gtid = "slave_pos";
-      out->verified = "destination GTID position " + t.gtid_binlog_pos + " contains " + out->previous_gtid;
-    } else {
-      MysqlGtidSet have, dest;
-      if (MysqlGtidSet::Parse(r.gtid_executed, &have).ok() && MysqlGtidSet::Parse(t.gtid_executed, &dest).ok() &&
-          !dest.Contains(have)) {
-        return refuse(t.name + " is behind " + r.name + " or " + r.name + " has errant GTIDs");
-      }
-      target.use_gtid = "auto";
-      out->verified = "destination gtid_executed contains the instance's";
+// GTID relocation: the destination must hold every transaction the instance has.
+bool Executor::CheckGtid(Plan* p, const Instance& t) {
+  Move* out = p->move;
+  const Instance& r = p->r;
+  if (r.mariadb) {
+    MariadbGtidPosition have, dest;
+    if (MariadbGtidPosition::Parse(out->previous_gtid, &have).ok() &&
+        MariadbGtidPosition::Parse(t.gtid_binlog_pos, &dest).ok() && !dest.Contains(have)) {
+      Refuse(p, t.name + " is behind " + r.name + " (GTID " + t.gtid_binlog_pos + " does not contain " +
+                    out->previous_gtid + ")", true);
+      return false;
     }
+    p->target.use_gtid = "slave_pos";
+    out->verified = "destination GTID position " + t.gtid_binlog_pos + " contains " + out->previous_gtid;
   } else {
-    InstancePoint point;
-    s = LocateInstance(r, *indexes_, *pattern_, &point);
-    if (!s.ok()) return refuse(s.message());
-    out->route = point.route;
-    out->entry = point.entry_text;
-    out->k = point.k;
-    const ServerIndex* dest_index = nullptr;
-    s = indexes_->CaughtUp(target.host, target.port, &dest_index);
-    if (!s.ok()) return refuse(s.message());
-    binlog::ReplicaStreamOptions so = options_.stream;
-    so.host = target.host;
-    so.port = target.port;
-    DestinationPoint dp;
-    s = MatchOnDestination(so, *dest_index, point, &dp);
-    if (!s.ok()) return refuse(s.message());
-    out->compared = dp.compared;
-    target.coordinates = dp.coordinates;
-    out->coordinates = dp.coordinates;
-    out->verified = std::to_string(dp.compared) + " of " + std::to_string(point.k) + " events compared";
-    // With GTIDs in the logs the match is checked exactly: the destination's
-    // transaction that ends at the match is the instance's last one.
-    if (r.mariadb && !dp.last_gtid.empty()) {
-      std::string have;
-      if (!IsLastOfDomain(out->previous_gtid, dp.last_gtid, &have)) {
-        return refuse("the match is wrong: the destination's transaction before " + dp.coordinates.ToString() +
-                      " is " + dp.last_gtid + " but the instance last executed " + have);
-      }
-      out->verified += "; last transaction " + dp.last_gtid + " is the instance's last";
+    MysqlGtidSet have, dest;
+    if (MysqlGtidSet::Parse(r.gtid_executed, &have).ok() && MysqlGtidSet::Parse(t.gtid_executed, &dest).ok() &&
+        !dest.Contains(have)) {
+      Refuse(p, t.name + " is behind " + r.name + " or " + r.name + " has errant GTIDs", true);
+      return false;
     }
-    if (dp.has_next) {
-      out->verified += "; next event " + SignatureName(dp.next) +
-                       (dp.next_gtid.empty() ? "" : " " + dp.next_gtid);
-    }
+    p->target.use_gtid = "auto";
+    out->verified = "destination gtid_executed contains the instance's";
   }
+  return true;
+}
 
-  s = Run(*rc, ChangeMasterSql(*rc, r, target), &out->statements);
-  if (!s.ok()) return refuse(s.message());
-  s = Run(*rc, StartReplicaSql(r), &out->statements);
+bool Executor::Locate(Plan* p) {
+  Status s = LocateInstance(p->r, *indexes_, *pattern_, &p->point);
+  if (!s.ok()) {
+    Refuse(p, s.message(), true);
+    return false;
+  }
+  p->move->route = p->point.route;
+  p->move->entry = p->point.entry_text;
+  p->move->k = p->point.k;
+  return true;
+}
+
+bool Executor::Accept(Plan* p, const DestinationPoint& dp, const Status& result) {
+  Move* out = p->move;
+  if (!result.ok()) {
+    Refuse(p, result.message(), true);
+    return false;
+  }
+  out->compared = dp.compared;
+  p->target.coordinates = dp.coordinates;
+  out->coordinates = dp.coordinates;
+  out->verified = std::to_string(dp.compared) + " of " + std::to_string(p->point.k) + " events compared";
+  // With GTIDs in the logs the match is checked exactly: the destination's
+  // transaction that ends at the match is the instance's last one.
+  if (p->r.mariadb && !dp.last_gtid.empty()) {
+    std::string have;
+    if (!IsLastOfDomain(out->previous_gtid, dp.last_gtid, &have)) {
+      Refuse(p, "the match is wrong: the destination's transaction before " + dp.coordinates.ToString() + " is " +
+                    dp.last_gtid + " but the instance last executed " + have, true);
+      return false;
+    }
+    out->verified += "; last transaction " + dp.last_gtid + " is the instance's last";
+  }
+  if (dp.has_next) {
+    out->verified += "; next event " + SignatureName(dp.next) + (dp.next_gtid.empty() ? "" : " " + dp.next_gtid);
+  }
+  return true;
+}
+
+void Executor::Apply(Plan* p) {
+  Move* out = p->move;
+  SqlConnection& rc = *p->rc;
+  const Instance& r = p->r;
+  Status s = Run(rc, ChangeMasterSql(rc, r, p->target), &out->statements);
+  if (!s.ok()) {
+    Refuse(p, s.message(), true);
+    return;
+  }
+  s = Run(rc, StartReplicaSql(r), &out->statements);
   // Post-check: both threads run against the destination, no error.
   const auto deadline = Clock::now() + options_.start_timeout;
   ReplicaStatus now;
   std::string problem = s.ok() ? "" : s.message();
+  const std::string dest = NameOf(p->target.host, p->target.port);
   while (problem.empty()) {
-    s = ReadReplicaStatus(*rc, r, &now);
+    s = ReadReplicaStatus(rc, r, &now);
     if (!s.ok()) {
       problem = s.message();
-      break;
-    }
-    if (now.Master() != NameOf(target.host, target.port)) {
+    } else if (now.Master() != dest) {
       problem = "replicates from " + now.Master() + " after the change";
     } else if (!now.last_sql_error.empty()) {
       problem = "SQL thread error: " + now.last_sql_error;
@@ -281,12 +294,89 @@ Status Executor::MatchBelow(const std::string& instance, const std::string& dest
     }
   }
   if (!problem.empty()) {
-    out->refused = r.name + " below " + destination + ": " + problem;
-    Rollback(*rc, before, out);
-    return finish();
+    out->refused = r.name + " below " + dest + ": " + problem;
+    Rollback(rc, p->before, out);
+  } else {
+    out->moved = true;
   }
-  out->moved = true;
-  return finish();
+  out->millis = std::chrono::duration<double, std::milli>(Clock::now() - p->started).count();
+}
+
+Status Executor::ReadDestination(const std::string& destination, Instance* t, std::string* why) {
+  std::unique_ptr<SqlConnection> tc;
+  Status s = Connect(destination, &tc);
+  if (s.ok()) s = ReadInstance(*tc, t);
+  if (!s.ok()) *why = s.message();
+  return s;
+}
+
+Status Executor::MatchBelow(const std::string& instance, const std::string& destination, Move* out) {
+  std::vector<Move> moves;
+  Status s = MatchManyBelow({instance}, destination, &moves);
+  if (s.ok()) *out = std::move(moves[0]);
+  return s;
+}
+
+Status Executor::MatchManyBelow(const std::vector<std::string>& instances, const std::string& destination,
+                                std::vector<Move>* out) {
+  out->assign(instances.size(), Move());
+  std::vector<Plan> plans(instances.size());
+  for (size_t i = 0; i < plans.size(); ++i) plans[i].move = &(*out)[i];
+  Instance t;
+  std::string why;
+  if (!ReadDestination(destination, &t, &why).ok()) {
+    for (size_t i = 0; i < plans.size(); ++i) {
+      plans[i].started = Clock::now();
+      (*out)[i].instance = instances[i];
+      (*out)[i].destination = destination;
+      Refuse(&plans[i], why, false);
+    }
+    return Status::OK();
+  }
+  for (size_t i = 0; i < plans.size(); ++i) Prepare(instances[i], destination, t, &plans[i]);
+  // GTID moves need the destination's position after the instances stopped.
+  if (std::any_of(plans.begin(), plans.end(), [](const Plan& p) { return p.open && p.use_gtid; })) {
+    if (!ReadDestination(destination, &t, &why).ok()) {
+      for (auto& p : plans) {
+        if (p.open) Refuse(&p, why, true);
+      }
+    }
+  }
+  std::vector<Plan*> walking;
+  for (auto& p : plans) {
+    if (!p.open) continue;
+    if (p.use_gtid) {
+      CheckGtid(&p, t);
+    } else if (Locate(&p)) {
+      walking.push_back(&p);
+    }
+  }
+  if (!walking.empty()) {
+    const ServerIndex* dest_index = nullptr;
+    Status s = indexes_->CaughtUp(walking[0]->target.host, walking[0]->target.port, &dest_index);
+    std::vector<const InstancePoint*> points;
+    for (auto* p : walking) points.push_back(&p->point);
+    std::vector<DestinationPoint> dps;
+    std::vector<Status> results;
+    if (s.ok()) {
+      binlog::ReplicaStreamOptions so = options_.stream;
+      so.host = walking[0]->target.host;
+      so.port = walking[0]->target.port;
+      // One read of the destination for every instance.
+      s = MatchManyOnDestination(so, *dest_index, points, &dps, &results);
+    }
+    for (size_t i = 0; i < walking.size(); ++i) {
+      if (!s.ok()) {
+        Refuse(walking[i], s.message(), true);
+      } else {
+        Accept(walking[i], dps[i], results[i]);
+      }
+    }
+  }
+  for (auto& p : plans) {
+    if (p.open) Apply(&p);
+  }
+  return Status::OK();
 }
 
 Status Executor::MatchUp(const std::string& instance, const std::vector<std::string>& known, Move* out) {
@@ -380,14 +470,9 @@ Status Executor::MultiMatch(const std::string& master, const std::string& destin
   std::vector<std::string> replicas;
   Status s = ReplicasOf(master, known_replicas, &replicas);
   if (!s.ok()) return s;
-  for (const auto& r : replicas) {
-    if (r == destination) continue;
-    Move m;
-    s = MatchBelow(r, destination, &m);
-    if (!s.ok()) return s;
-    out->push_back(std::move(m));
-  }
-  return Status::OK();
+  replicas.erase(std::remove(replicas.begin(), replicas.end(), destination), replicas.end());
+  if (replicas.empty()) return Status::NotSupported(master + ": no replica to move besides " + destination);
+  return MatchManyBelow(replicas, destination, out);
 }
 
 Status Executor::RegroupReplicas(const std::string& master, const std::vector<std::string>& known_replicas,
@@ -436,6 +521,7 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
                                 "log_slave_updates)");
   }
   out->candidate = candidate->i.name;
+  std::vector<std::string> to_move;
   for (auto& r : replicas) {
     if (&r == candidate) continue;
     if (r.i.replica.exec_master > candidate->i.replica.exec_master) {
@@ -448,11 +534,12 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
       out->moves.push_back(std::move(m));
       continue;
     }
-    Move m;
-    s = MatchBelow(r.i.name, candidate->i.name, &m);
-    if (!s.ok()) return s;
-    out->moves.push_back(std::move(m));
+    to_move.push_back(r.i.name);
   }
+  std::vector<Move> moved;
+  s = MatchManyBelow(to_move, candidate->i.name, &moved);
+  if (!s.ok()) return s;
+  for (auto& m : moved) out->moves.push_back(std::move(m));
   (void)Run(*candidate->c, StartReplicaSql(candidate->i), &ignored_log);
   return Status::OK();
 }

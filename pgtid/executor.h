@@ -66,6 +66,10 @@ class Executor {
   // Each returns OK with out->refused set when the move was refused or rolled
   // back; an error only when nothing could be tried (bad arguments).
   Status MatchBelow(const std::string& instance, const std::string& destination, Move* out);
+  // Several instances below one destination: each stopped and located, then
+  // one read of the destination's binlog places them all (multi-match).
+  Status MatchManyBelow(const std::vector<std::string>& instances, const std::string& destination,
+                        std::vector<Move>* out);
   // Below the master's master. When the master is unreachable, the known
   // server that wrote the instance's last transactions (MariaDB GTIDs carry
   // its server_id).
@@ -85,6 +89,14 @@ class Executor {
                     std::vector<std::string>* out);
 
  private:
+  struct Plan;
+  bool Prepare(const std::string& instance, const std::string& destination, const Instance& t, Plan* p);
+  bool CheckGtid(Plan* p, const Instance& t);
+  bool Locate(Plan* p);
+  bool Accept(Plan* p, const DestinationPoint& dp, const Status& result);
+  void Apply(Plan* p);
+  void Refuse(Plan* p, std::string why, bool restart_replication);
+  Status ReadDestination(const std::string& destination, Instance* t, std::string* why);
   Status Connect(const std::string& name, std::unique_ptr<SqlConnection>* out);
   Status StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log);
   std::string PreCheck(const Instance& r, const Instance& t);

@@ -142,23 +142,58 @@ Status LocateInstance(const Instance& instance, IndexSource& indexes, const Pseu
 
 Status MatchOnDestination(const ReplicaStreamOptions& stream, const ServerIndex& destination,
                           const InstancePoint& point, DestinationPoint* out) {
-  *out = DestinationPoint();
-  const PseudoGtidEntry* e = destination.FindEntry(point.entry_text);
-  if (e == nullptr) {
-    return Status::NotSupported(destination.server() + " has no Pseudo-GTID entry \"" + point.entry_text +
-                                "\": the destination is behind the instance or has another history");
+  std::vector<DestinationPoint> outs;
+  std::vector<Status> results;
+  Status s = MatchManyOnDestination(stream, destination, {&point}, &outs, &results);
+  if (!s.ok()) return s;
+  *out = outs[0];
+  return results[0];
+}
+
+Status MatchManyOnDestination(const ReplicaStreamOptions& stream, const ServerIndex& destination,
+                              const std::vector<const InstancePoint*>& points, std::vector<DestinationPoint>* outs,
+                              std::vector<Status>* results) {
+  const size_t n = points.size();
+  outs->assign(n, DestinationPoint());
+  results->assign(n, Status::OK());
+  struct Walk {
+    BinlogCoordinates after;  // events at or after this are walked
+    uint64_t walked = 0;
+    bool done = false;
+  };
+  std::vector<Walk> walks(n);
+  const PseudoGtidEntry* first = nullptr;
+  size_t open = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const PseudoGtidEntry* e = destination.FindEntry(points[i]->entry_text);
+    if (e == nullptr) {
+      (*results)[i] = Status::NotSupported(destination.server() + " has no Pseudo-GTID entry \"" +
+                                           points[i]->entry_text +
+                                           "\": the destination is behind the instance or has another history");
+      walks[i].done = true;
+      continue;
+    }
+    DestinationPoint& o = (*outs)[i];
+    o.entry = destination.CoordinatesOf(*e);
+    o.coordinates = {destination.files()[e->file], e->end_pos};
+    o.last_gtid = e->gtid;
+    walks[i].after = o.coordinates;
+    if (first == nullptr || o.coordinates < BinlogCoordinates{destination.files()[first->file], first->end_pos}) {
+      first = e;
+    }
+    ++open;
   }
-  out->entry = destination.CoordinatesOf(*e);
-  out->coordinates = {destination.files()[e->file], e->end_pos};
-  out->last_gtid = e->gtid;
+  if (open == 0) return Status::OK();
+
+  // One read of the destination from the earliest entry covers every point.
   ReplicaStreamOptions o = stream;
-  o.start_file = destination.files()[e->file];
-  o.start_pos = e->end_pos;
+  o.start_file = destination.files()[first->file];
+  o.start_pos = first->end_pos;
   o.start_gtid.clear();
   EventDecoder decoder;
   Event event;
-  uint64_t walked = 0;
-  std::string gtid = e->gtid;
+  std::string gtid;
+  BinlogCoordinates gtid_at;  // where the GTID event `gtid` was read
   Status problem;
   Status s = ReadBinlogRange(o, [&](const StreamEvent& ev) {
     const uint8_t type = ev.raw.header.type;
@@ -168,39 +203,57 @@ Status MatchOnDestination(const ReplicaStreamOptions& stream, const ServerIndex&
       if (!problem.ok()) return false;
       decoded = &event;
       std::string g = GtidOf(event);
-      if (!g.empty()) gtid = g;
+      if (!g.empty()) {
+        gtid = g;
+        gtid_at = {ev.file, ev.raw.pos};
+      }
     }
     if (!IsReplicatedEvent(type)) return true;
     const EventSignature sig = SignatureOf(ev.raw, ev.format, decoded);
-    if (walked == point.k) {
-      out->has_next = true;
-      out->next = sig;
-      if (decoded != nullptr) out->next_gtid = GtidOf(event);
-      return false;
-    }
-    if (!point.signatures.empty()) {
-      const EventSignature want = point.signatures[walked];
-      if (!SignaturesAgree(want, sig)) {
-        problem = Status::Corruption(
-            "the logs disagree: event " + std::to_string(walked + 1) + " after the entry is " +
-            SignatureName(want) + " on the instance and " + SignatureName(sig) + " on " + destination.server() +
-            " at " + ev.file + ":" + std::to_string(ev.raw.pos) +
-            (SignatureClass(want) == SignatureClass(sig) ? " with different contents" : ""));
-        return false;
+    const BinlogCoordinates at{ev.file, ev.raw.pos};
+    for (size_t i = 0; i < n; ++i) {
+      Walk& w = walks[i];
+      if (w.done || at < w.after) continue;
+      DestinationPoint& d = (*outs)[i];
+      const InstancePoint& p = *points[i];
+      if (w.walked == p.k) {
+        d.has_next = true;
+        d.next = sig;
+        if (decoded != nullptr) d.next_gtid = GtidOf(event);
+        w.done = true;
+        --open;
+        continue;
       }
-      ++out->compared;
+      if (!p.signatures.empty()) {
+        const EventSignature want = p.signatures[w.walked];
+        if (!SignaturesAgree(want, sig)) {
+          (*results)[i] = Status::Corruption(
+              "the logs disagree: event " + std::to_string(w.walked + 1) + " after the entry is " +
+              SignatureName(want) + " on the instance and " + SignatureName(sig) + " on " + destination.server() +
+              " at " + ev.file + ":" + std::to_string(ev.raw.pos) +
+              (SignatureClass(want) == SignatureClass(sig) ? " with different contents" : ""));
+          w.done = true;
+          --open;
+          continue;
+        }
+        ++d.compared;
+      }
+      ++w.walked;
+      d.coordinates = {ev.file, ev.raw.next_pos()};
+      // The GTID of the transaction this event is in: the last GTID event
+      // read, or the entry's own when none was read after it.
+      if (!gtid.empty() && !(gtid_at < w.after)) d.last_gtid = gtid;
     }
-    ++walked;
-    out->coordinates = {ev.file, ev.raw.next_pos()};
-    out->last_gtid = gtid;
-    return true;
+    return open > 0;
   });
   if (!problem.ok()) return problem;
   if (!s.ok()) return s;
-  if (walked < point.k) {
-    return Status::NotSupported(destination.server() + " is behind the instance: it has " +
-                                std::to_string(walked) + " of the " + std::to_string(point.k) +
-                                " events after the entry");
+  for (size_t i = 0; i < n; ++i) {
+    if (!walks[i].done && walks[i].walked < points[i]->k) {
+      (*results)[i] = Status::NotSupported(destination.server() + " is behind the instance: it has " +
+                                           std::to_string(walks[i].walked) + " of the " +
+                                           std::to_string(points[i]->k) + " events after the entry");
+    }
   }
   return Status::OK();
 }

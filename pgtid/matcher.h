@@ -54,6 +54,13 @@ struct DestinationPoint {
 Status MatchOnDestination(const binlog::ReplicaStreamOptions& stream, const ServerIndex& destination,
                           const InstancePoint& point, DestinationPoint* out);
 
+// Several instances against one destination in one read of its binlog, from
+// the earliest of their entries (multi-match). `results[i]` says whether
+// point i matched; the return value is an error of the read itself.
+Status MatchManyOnDestination(const binlog::ReplicaStreamOptions& stream, const ServerIndex& destination,
+                              const std::vector<const InstancePoint*>& points, std::vector<DestinationPoint>* outs,
+                              std::vector<Status>* results);
+
 // Reads the relay log files of `instance` (its @@relay_log_index, relative to
 // @@datadir) into an index of its master's coordinates.
 Status IndexRelayLog(const Instance& instance, const PseudoGtidPattern& pattern, ServerIndex* out);

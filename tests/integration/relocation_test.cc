@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -208,6 +209,38 @@ TEST(RelocationTest, Refusals) {
   EXPECT_EQ(status, 0) << mv.dump(2);
   EXPECT_EQ(mv["method"], "gtid");
   EXPECT_EQ(Status(t, "r3", "Master_Port"), r1.substr(r1.find(':') + 1));
+}
+
+// multi-match-replicas: the replicas of m, stopped at different points,
+// placed below r1 by one read of r1's binlog.
+TEST(RelocationTest, MultiMatchReplicas) {
+  Topology t("m>r1,r2,r3", 24880, "--no-gtid --pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r2", "STOP SLAVE");
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r3", "STOP SLAVE");
+  sb.Run("load --seconds 1 --rate 200");
+  t.WaitCaughtUp("m", {"r1"});
+  const std::string m = t.Addr("m"), r1 = t.Addr("r1"), r2 = t.Addr("r2"), r3 = t.Addr("r3");
+  int status = -1;
+  // Stopped replicas are not in the master's SHOW SLAVE HOSTS: they are named.
+  json out = t.Tidewatch("multi-match-replicas -i " + m + " -s " + r1 + " --replicas " + r2 + "," + r3, &status);
+  ASSERT_EQ(status, 0) << out.dump(2);
+  ASSERT_EQ(out["moves"].size(), 2u) << out.dump(2);
+  std::set<std::string> moved;
+  for (const auto& mv : out["moves"]) {
+    EXPECT_TRUE(mv["moved"].get<bool>()) << mv.dump(2);
+    EXPECT_EQ(mv["method"], "pseudo-gtid");
+    EXPECT_EQ(mv["events_compared"], mv["events_after_entry"]);
+    moved.insert(mv["instance"].get<std::string>());
+  }
+  EXPECT_EQ(moved, (std::set<std::string>{r2, r3}));
+  sb.Run("load --seconds 1 --rate 200");
+  t.WaitCaughtUp("m", {"r1", "r2", "r3"});
+  const std::string sum = t.Checksum("m");
+  for (const char* r : {"r1", "r2", "r3"}) EXPECT_EQ(t.Checksum(r), sum) << r;
+  for (const char* r : {"r2", "r3"}) EXPECT_EQ(Status(t, r, "Master_Port"), r1.substr(r1.find(':') + 1)) << r;
 }
 
 // No Pseudo-GTID entry at or before the replica's position: refused, with
