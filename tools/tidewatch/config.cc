@@ -1,16 +1,20 @@
 #include "tools/tidewatch/config.h"
 
+#include <re2/re2.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-#include <set>
+#include <functional>
 
 #include <nlohmann/json.hpp>
+
+#include "pgtid/executor.h"
 
 namespace tidewatch::tools {
 
 using binlog::Status;
+using nlohmann::json;
 
 namespace {
 
@@ -20,13 +24,13 @@ Status ReadCredentialsFile(const std::string& path, std::string* user, std::stri
   std::ifstream in(path);
   if (!in) return Status::IOError("MySQLTopologyCredentialsConfigFile: cannot read " + path);
   std::string section;
+  auto trim = [](std::string s) {
+    const char* ws = " \t\r";
+    s.erase(0, s.find_first_not_of(ws));
+    s.erase(s.find_last_not_of(ws) + 1);
+    return s;
+  };
   for (std::string line; std::getline(in, line);) {
-    auto trim = [](std::string s) {
-      const char* ws = " \t\r";
-      s.erase(0, s.find_first_not_of(ws));
-      s.erase(s.find_last_not_of(ws) + 1);
-      return s;
-    };
     line = trim(line);
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[' && line.back() == ']') {
@@ -45,7 +49,113 @@ Status ReadCredentialsFile(const std::string& path, std::string* user, std::stri
   return Status::OK();
 }
 
+using Setter = std::function<std::string(const json&)>;  // returns what the value must be, or ""
+
+Setter String(std::string* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_string()) return "a string";
+    *to = v.get<std::string>();
+    return "";
+  };
+}
+Setter Bool(bool* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_boolean()) return "true or false";
+    *to = v.get<bool>();
+    return "";
+  };
+}
+template <typename T>
+Setter Unsigned(T* to, uint64_t min, uint64_t max) {
+  return [to, min, max](const json& v) -> std::string {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < min || v.get<uint64_t>() > max) {
+      return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    *to = static_cast<T>(v.get<uint64_t>());
+    return "";
+  };
+}
+Setter Strings(std::vector<std::string>* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_array()) return "a list of strings";
+    to->clear();
+    for (const auto& s : v) {
+      if (!s.is_string()) return "a list of strings";
+      to->push_back(s.get<std::string>());
+    }
+    return "";
+  };
+}
+Setter OneOf(std::string* to, std::vector<std::string> allowed) {
+  return [to, allowed](const json& v) -> std::string {
+    std::string want = "one of";
+    for (const auto& a : allowed) want += " \"" + a + "\"";
+    if (!v.is_string()) return want;
+    for (const auto& a : allowed) {
+      if (v.get<std::string>() == a) {
+        *to = a;
+        return "";
+      }
+    }
+    return want;
+  };
+}
+
 }  // namespace
+
+const std::vector<std::string>& HookKeys() {
+  static const std::vector<std::string> k = {
+      "OnFailureDetectionProcesses", "PreFailoverProcesses", "PostFailoverProcesses",
+      "PostUnsuccessfulFailoverProcesses", "PostMasterFailoverProcesses", "PostIntermediateMasterFailoverProcesses",
+      "PreGracefulTakeoverProcesses", "PostGracefulTakeoverProcesses"};
+  return k;
+}
+
+std::string Config::Redacted() const {
+  auto secret = [](const std::string& s) { return s.empty() ? std::string() : std::string("********"); };
+  json j = {{"MySQLTopologyUser", topology_user},
+            {"MySQLTopologyPassword", secret(topology_password)},
+            {"MySQLTopologyCredentialsConfigFile", credentials_file},
+            {"DefaultInstancePort", default_instance_port},
+            {"DiscoverySeeds", discovery_seeds},
+            {"InstancePollSeconds", instance_poll_seconds},
+            {"DiscoverByShowSlaveHosts", discover_by_show_slave_hosts},
+            {"ReasonableReplicationLagSeconds", reasonable_replication_lag_seconds},
+            {"DataCenterPattern", data_center_pattern},
+            {"DetectClusterAliasQuery", detect_cluster_alias_query},
+            {"DetectInstanceAliasQuery", detect_instance_alias_query},
+            {"DetectPromotionRuleQuery", detect_promotion_rule_query},
+            {"DetectSemiSyncEnforcedQuery", detect_semi_sync_enforced_query},
+            {"PseudoGTIDPattern", pseudo_gtid.pattern},
+            {"PseudoGTIDPatternIsFixedSubstring", pseudo_gtid.fixed_substring},
+            {"PseudoGTIDMonotonicHint", pseudo_gtid.monotonic_hint},
+            {"AutoPseudoGTID", auto_pseudo_gtid},
+            {"RecoveryPeriodBlockSeconds", recovery_period_block_seconds},
+            {"RecoverMasterClusterFilters", recover_master_cluster_filters},
+            {"RecoverIntermediateMasterClusterFilters", recover_intermediate_master_cluster_filters},
+            {"ListenAddress", listen_address},
+            {"AuthenticationMethod", authentication_method},
+            {"HTTPAuthUser", http_auth_user},
+            {"HTTPAuthPassword", secret(http_auth_password)},
+            {"ReadOnly", read_only},
+            {"TidewatchServerId", replication_server_id},
+            {"StreamHeartbeatMilliseconds", stream_heartbeat_ms},
+            {"KafkaBrokers", kafka_brokers},
+            {"KafkaTopicPrefix", kafka_topic_prefix},
+            {"SpoolDir", spool_dir},
+            {"SpoolMaxBytes", spool_max_bytes},
+            {"SpoolFullPolicy", spool_full_policy},
+            {"JsonLinesFile", jsonl}};
+  json props = json::object();
+  for (const auto& [k, v] : kafka_properties) {
+    const bool is_secret = k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
+                           k.find("key") != std::string::npos;
+    props[k] = is_secret ? secret(v) : v;
+  }
+  j["KafkaProperties"] = props;
+  for (const auto& [k, v] : hooks) j[k] = v;
+  return j.dump(2);
+}
 
 Status LoadConfig(const std::string& path, Config* out) {
   *out = Config();
@@ -57,79 +167,125 @@ Status LoadConfig(const std::string& path, Config* out) {
         break;
       }
     }
-    if (p.empty()) return Status::OK();
   }
-  out->path = p;
-  std::ifstream in(p);
-  if (!in) return Status::IOError("config " + p + ": cannot read");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    return Status::InvalidArgument("config " + p + ": not JSON: " + e.what());
+  json j = json::object();
+  if (!p.empty()) {
+    out->path = p;
+    std::ifstream in(p);
+    if (!in) return Status::IOError("config " + p + ": cannot read");
+    try {
+      j = json::parse(in);
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument("config " + p + ": not JSON: " + e.what());
+    }
+    if (!j.is_object()) return Status::InvalidArgument("config " + p + ": not a JSON object");
   }
-  if (!j.is_object()) return Status::InvalidArgument("config " + p + ": not a JSON object");
-
-  // Keys this command understands, and orchestrator keys other Tidewatch parts
-  // read (the daemon's), which are not warned about.
-  static const std::set<std::string> kOther = {
-      "InstancePollSeconds", "DiscoverByShowSlaveHosts", "ReasonableReplicationLagSeconds",
-      "DataCenterPattern", "DetectClusterAliasQuery", "DetectInstanceAliasQuery", "DetectPromotionRuleQuery",
-      "DetectSemiSyncEnforcedQuery", "RecoveryPeriodBlockSeconds", "RecoverMasterClusterFilters",
-      "RecoverIntermediateMasterClusterFilters", "PostMasterFailoverProcesses", "ListenAddress",
-      "AuthenticationMethod", "HTTPAuthUser", "HTTPAuthPassword", "ReadOnly", "AutoPseudoGTID",
-      "MySQLReplicaUser", "MySQLReplicaPassword", "BinlogEventsChunkSize"};
-  std::string credentials_file;
+  Config& c = *out;
+  std::map<std::string, Setter> keys = {
+      {"MySQLTopologyUser", String(&c.topology_user)},
+      {"MySQLTopologyPassword", String(&c.topology_password)},
+      {"MySQLTopologyCredentialsConfigFile", String(&c.credentials_file)},
+      {"DefaultInstancePort", Unsigned(&c.default_instance_port, 1, 65535)},
+      {"DiscoverySeeds", Strings(&c.discovery_seeds)},
+      {"InstancePollSeconds", Unsigned(&c.instance_poll_seconds, 1, 86400)},
+      {"DiscoverByShowSlaveHosts", Bool(&c.discover_by_show_slave_hosts)},
+      {"ReasonableReplicationLagSeconds", Unsigned(&c.reasonable_replication_lag_seconds, 0, 86400 * 365)},
+      {"DataCenterPattern", String(&c.data_center_pattern)},
+      {"DetectClusterAliasQuery", String(&c.detect_cluster_alias_query)},
+      {"DetectInstanceAliasQuery", String(&c.detect_instance_alias_query)},
+      {"DetectPromotionRuleQuery", String(&c.detect_promotion_rule_query)},
+      {"DetectSemiSyncEnforcedQuery", String(&c.detect_semi_sync_enforced_query)},
+      {"PseudoGTIDPattern", String(&c.pseudo_gtid.pattern)},
+      {"PseudoGTIDPatternIsFixedSubstring", Bool(&c.pseudo_gtid.fixed_substring)},
+      {"PseudoGTIDMonotonicHint", String(&c.pseudo_gtid.monotonic_hint)},
+      {"AutoPseudoGTID", Bool(&c.auto_pseudo_gtid)},
+      {"RecoveryPeriodBlockSeconds", Unsigned(&c.recovery_period_block_seconds, 0, 86400 * 365)},
+      {"RecoverMasterClusterFilters", Strings(&c.recover_master_cluster_filters)},
+      {"RecoverIntermediateMasterClusterFilters", Strings(&c.recover_intermediate_master_cluster_filters)},
+      {"ListenAddress", String(&c.listen_address)},
+      {"AuthenticationMethod", OneOf(&c.authentication_method, {"", "basic", "multi", "proxy"})},
+      {"HTTPAuthUser", String(&c.http_auth_user)},
+      {"HTTPAuthPassword", String(&c.http_auth_password)},
+      {"ReadOnly", Bool(&c.read_only)},
+      {"TidewatchServerId", Unsigned(&c.replication_server_id, 1, 0xffffffffu)},
+      {"StreamHeartbeatMilliseconds", Unsigned(&c.stream_heartbeat_ms, 10, 3600000)},
+      {"KafkaBrokers", String(&c.kafka_brokers)},
+      {"KafkaTopicPrefix", String(&c.kafka_topic_prefix)},
+      {"SpoolDir", String(&c.spool_dir)},
+      {"SpoolMaxBytes", Unsigned(&c.spool_max_bytes, 1 << 20, UINT64_MAX)},
+      {"SpoolFullPolicy", OneOf(&c.spool_full_policy, {"refuse-new", "drop-oldest"})},
+      {"JsonLinesFile", String(&c.jsonl)},
+      {"KafkaProperties",
+       [&c](const json& v) -> std::string {
+         if (!v.is_object()) return "an object of librdkafka properties (string values)";
+         for (auto it = v.begin(); it != v.end(); ++it) {
+           if (!it.value().is_string()) return "an object of librdkafka properties (string values)";
+           c.kafka_properties[it.key()] = it.value().get<std::string>();
+         }
+         return "";
+       }},
+  };
+  for (const auto& hook : HookKeys()) keys[hook] = Strings(&c.hooks[hook]);
   for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& key = it.key();
-    const auto& v = it.value();
-    auto bad = [&](const char* want) {
-      return Status::InvalidArgument("config " + p + ": " + key + " must be " + want);
-    };
-    if (key == "MySQLTopologyUser") {
-      if (!v.is_string()) return bad("a string");
-      out->topology_user = v.get<std::string>();
-    } else if (key == "MySQLTopologyPassword") {
-      if (!v.is_string()) return bad("a string");
-      out->topology_password = v.get<std::string>();
-    } else if (key == "MySQLTopologyCredentialsConfigFile") {
-      if (!v.is_string()) return bad("a string");
-      credentials_file = v.get<std::string>();
-    } else if (key == "DefaultInstancePort") {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > 65535) {
-        return bad("a port number");
-      }
-      out->default_instance_port = static_cast<uint16_t>(v.get<uint64_t>());
-    } else if (key == "DiscoverySeeds") {
-      if (!v.is_array()) return bad("a list of \"host:port\"");
-      for (const auto& s : v) {
-        if (!s.is_string()) return bad("a list of \"host:port\"");
-        out->discovery_seeds.push_back(s.get<std::string>());
-      }
-    } else if (key == "PseudoGTIDPattern") {
-      if (!v.is_string()) return bad("a string");
-      out->pseudo_gtid.pattern = v.get<std::string>();
-    } else if (key == "PseudoGTIDPatternIsFixedSubstring") {
-      if (!v.is_boolean()) return bad("true or false");
-      out->pseudo_gtid.fixed_substring = v.get<bool>();
-    } else if (key == "PseudoGTIDMonotonicHint") {
-      if (!v.is_string()) return bad("a string");
-      out->pseudo_gtid.monotonic_hint = v.get<std::string>();
-    } else if (key == "TidewatchServerId") {
-      if (!v.is_number_unsigned() || v.get<uint64_t>() == 0 || v.get<uint64_t>() > 0xffffffffu) {
-        return bad("a server_id (1 to 4294967295)");
-      }
-      out->replication_server_id = static_cast<uint32_t>(v.get<uint64_t>());
-    } else if (kOther.count(key) == 0) {
-      out->warnings.push_back("config " + p + ": unknown key " + key + " (ignored)");
+    auto k = keys.find(it.key());
+    if (k == keys.end()) {
+      c.warnings.push_back("config " + p + ": unknown key " + it.key() + " (ignored)");
+      continue;
+    }
+    if (std::string want = k->second(it.value()); !want.empty()) {
+      return Status::InvalidArgument("config " + p + ": " + it.key() + " must be " + want);
     }
   }
-  if (!credentials_file.empty()) {
-    Status s = ReadCredentialsFile(credentials_file, &out->topology_user, &out->topology_password);
+  for (auto it = c.hooks.begin(); it != c.hooks.end();) {
+    it = it->second.empty() ? c.hooks.erase(it) : std::next(it);
+  }
+  // Values that must also make sense.
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument("config " + p + ": " + key + ": " + why);
+  };
+  for (const auto& s : c.discovery_seeds) {
+    std::string host;
+    uint16_t port;
+    if (!pgtid::SplitHostPort(s, &host, &port)) return bad("DiscoverySeeds", "\"" + s + "\" is not host:port");
+  }
+  {
+    std::string host;
+    uint16_t port;
+    if (!pgtid::SplitHostPort(c.listen_address, &host, &port)) {
+      return bad("ListenAddress", "\"" + c.listen_address + "\" is not host:port");
+    }
+  }
+  for (const auto& [key, pattern] :
+       std::vector<std::pair<std::string, std::string>>{{"DataCenterPattern", c.data_center_pattern}}) {
+    if (pattern.empty()) continue;
+    RE2 re(pattern, RE2::Quiet);
+    if (!re.ok()) return bad(key, re.error());
+  }
+  for (const auto* list : {&c.recover_master_cluster_filters, &c.recover_intermediate_master_cluster_filters}) {
+    for (const auto& f : *list) {
+      RE2 re(f, RE2::Quiet);
+      if (!re.ok()) {
+        return bad(list == &c.recover_master_cluster_filters ? "RecoverMasterClusterFilters"
+                                                              : "RecoverIntermediateMasterClusterFilters",
+                   "\"" + f + "\": " + re.error());
+      }
+    }
+  }
+  if (!c.pseudo_gtid.fixed_substring) {
+    std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
+    Status s = pgtid::PseudoGtidPattern::Create(c.pseudo_gtid, &pattern);
+    if (!s.ok()) return Status::InvalidArgument("config " + p + ": " + s.message());
+  }
+  if ((c.authentication_method == "basic" || c.authentication_method == "multi") &&
+      (c.http_auth_user.empty() || c.http_auth_password.empty())) {
+    return bad("AuthenticationMethod", "\"" + c.authentication_method + "\" needs HTTPAuthUser and HTTPAuthPassword");
+  }
+  if (!c.credentials_file.empty()) {
+    Status s = ReadCredentialsFile(c.credentials_file, &c.topology_user, &c.topology_password);
     if (!s.ok()) return s.WithContext("config " + p);
   }
-  if (out->replication_server_id == 0) {
-    out->replication_server_id = 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
+  if (c.replication_server_id == 0) {
+    c.replication_server_id = 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
   }
   return Status::OK();
 }

@@ -1,11 +1,12 @@
 // Config: Tidewatch's JSON configuration file. Keys are orchestrator's where
 // the concept is the same (orchestrator's go/config/config.go), so an
 // orchestrator configuration works as it is; unknown keys are reported as
-// warnings, a bad value is an error naming its key. Secrets are never
-// printed.
+// warnings, a bad value is an error naming its key. Secrets (passwords) are
+// never printed: Redacted() is what may be shown.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,15 +17,55 @@ namespace tidewatch::tools {
 
 struct Config {
   std::string path;  // where it was read from ("" for the defaults)
-  std::string topology_user;      // MySQLTopologyUser
-  std::string topology_password;  // MySQLTopologyPassword, or from MySQLTopologyCredentialsConfigFile
-  uint16_t default_instance_port = 3306;  // DefaultInstancePort
+
+  // Topology access.
+  std::string topology_user;                 // MySQLTopologyUser
+  std::string topology_password;             // MySQLTopologyPassword or MySQLTopologyCredentialsConfigFile
+  std::string credentials_file;              // MySQLTopologyCredentialsConfigFile
+  uint16_t default_instance_port = 3306;     // DefaultInstancePort
   std::vector<std::string> discovery_seeds;  // DiscoverySeeds
+  uint32_t instance_poll_seconds = 5;        // InstancePollSeconds
+  bool discover_by_show_slave_hosts = false; // DiscoverByShowSlaveHosts
+  uint32_t reasonable_replication_lag_seconds = 10;  // ReasonableReplicationLagSeconds
+  std::string data_center_pattern;           // DataCenterPattern
+  std::string detect_cluster_alias_query, detect_instance_alias_query;  // Detect…Query
+  std::string detect_promotion_rule_query, detect_semi_sync_enforced_query;
+
+  // Pseudo-GTID.
   pgtid::PseudoGtidConfig pseudo_gtid;       // PseudoGTIDPattern, …IsFixedSubstring, PseudoGTIDMonotonicHint
+  bool auto_pseudo_gtid = false;             // AutoPseudoGTID
+
+  // Recovery.
+  uint32_t recovery_period_block_seconds = 3600;  // RecoveryPeriodBlockSeconds
+  std::vector<std::string> recover_master_cluster_filters;               // RecoverMasterClusterFilters
+  std::vector<std::string> recover_intermediate_master_cluster_filters;  // RecoverIntermediateMasterClusterFilters
+  std::map<std::string, std::vector<std::string>> hooks;  // PostMasterFailoverProcesses and the other hook lists
+
+  // HTTP.
+  std::string listen_address = "127.0.0.1:3000";  // ListenAddress
+  std::string authentication_method;              // AuthenticationMethod: "", basic, multi, proxy
+  std::string http_auth_user, http_auth_password; // HTTPAuthUser, HTTPAuthPassword
+  bool read_only = false;                          // ReadOnly
+
   // Tidewatch's own.
-  uint32_t replication_server_id = 0;  // TidewatchServerId: server_id its streams register with
+  uint32_t replication_server_id = 0;        // TidewatchServerId: server_id its streams register with
+  uint32_t stream_heartbeat_ms = 250;        // StreamHeartbeatMilliseconds
+  std::string kafka_brokers;                 // KafkaBrokers
+  std::string kafka_topic_prefix = "tidewatch";  // KafkaTopicPrefix
+  std::map<std::string, std::string> kafka_properties;  // KafkaProperties (librdkafka properties)
+  std::string spool_dir;                     // SpoolDir
+  uint64_t spool_max_bytes = 1ull << 30;     // SpoolMaxBytes
+  std::string spool_full_policy = "refuse-new";  // SpoolFullPolicy: refuse-new, drop-oldest
+  std::string jsonl;                         // JsonLinesFile ("-": standard output)
+
   std::vector<std::string> warnings;
+
+  // The effective configuration as JSON with every secret replaced.
+  std::string Redacted() const;
 };
+
+// The orchestrator hook lists Config::hooks accepts.
+const std::vector<std::string>& HookKeys();
 
 // Reads `path`; with an empty path, the first of /etc/tidewatch.conf.json and
 // ./tidewatch.conf.json that exists, else the defaults.

@@ -129,7 +129,24 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--idle-exit-ms", tail.idle_exit_ms, "stop after this long without a message");
   tail_cmd->add_option("--group", tail.group, "consumer group (default: a private one, no commits)");
 
+  std::string check_config_path;
+  auto* check_cmd = app.add_subcommand(
+      "check-config", "Read the configuration, report unknown keys and bad values, print it with secrets hidden");
+  check_cmd->add_option("-c,--config", check_config_path, "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+
   CLI11_PARSE(app, argc, argv);
+
+  if (check_cmd->parsed()) {
+    tidewatch::tools::Config config;
+    auto s = tidewatch::tools::LoadConfig(check_config_path, &config);
+    if (!s.ok()) {
+      std::cerr << "tidewatch: " << s.message() << "\n";
+      return 2;
+    }
+    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    std::cout << config.Redacted() << "\n";
+    return 0;
+  }
 
   if (tail_cmd->parsed()) {
     std::signal(SIGINT, OnSignal);
