@@ -2,7 +2,10 @@
 
 #include <charconv>
 
+#include <variant>
+
 #include "binlog/binlog_range_reader.h"
+#include "binlog/event_decoder.h"
 #include "pgtid/sql_connection.h"
 
 namespace tidewatch::pgtid {
@@ -20,10 +23,54 @@ StreamingIndexSource::StreamingIndexSource(binlog::ReplicaStreamOptions stream, 
 
 StreamingIndexSource::~StreamingIndexSource() = default;
 
-const ServerIndex* StreamingIndexSource::Known(const std::string& host, uint16_t port) {
-  auto it = slots_.find(host + ":" + std::to_string(port));
-  return it == slots_.end() ? nullptr : it->second->index.get();
+StreamingIndexSource::Slot* StreamingIndexSource::LoadFromStore(const std::string& name) {
+  if (store_ == nullptr) return nullptr;
+  auto index = std::make_unique<ServerIndex>(name, options_);
+  bool found = false;
+  if (!store_->Load(name, index.get(), &found).ok() || !found) return nullptr;
+  auto& slot = slots_[name];
+  slot = std::make_unique<Slot>(std::move(index), pattern_);
+  return slot.get();
 }
+
+const ServerIndex* StreamingIndexSource::Known(const std::string& host, uint16_t port) {
+  const std::string name = host + ":" + std::to_string(port);
+  auto it = slots_.find(name);
+  if (it != slots_.end()) return it->second->index.get();
+  Slot* loaded = LoadFromStore(name);
+  return loaded ? loaded->index.get() : nullptr;
+}
+
+namespace {
+
+// The event at the index's last entry is still that entry.
+Status VerifyLastEntry(const ServerIndex& index, binlog::ReplicaStreamOptions o) {
+  const PseudoGtidEntry* e = index.LastEntry();
+  if (e == nullptr) return Status::OK();
+  o.start_file = index.files()[e->file];
+  o.start_pos = e->pos;
+  o.start_gtid.clear();
+  binlog::EventDecoder decoder;
+  binlog::Event event;
+  std::string text;
+  bool seen = false;
+  Status s = binlog::ReadBinlogRange(o, [&](const binlog::StreamEvent& ev) {
+    seen = true;
+    if (decoder.Decode(ev.raw, ev.format, &event).ok()) {
+      if (auto* q = std::get_if<binlog::QueryBody>(&event.body)) text = q->query;
+      if (auto* r = std::get_if<binlog::RowsQueryBody>(&event.body)) text = r->query;
+    }
+    return false;
+  });
+  if (!s.ok()) return s;
+  if (!seen || text != e->text) {
+    return Status::Corruption("the event at " + index.CoordinatesOf(*e).ToString() + " is no longer the entry \"" +
+                              e->text + "\"");
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 void StreamingIndexSource::Adopt(std::unique_ptr<ServerIndex> index) {
   std::string name = index->server();
@@ -32,9 +79,10 @@ void StreamingIndexSource::Adopt(std::unique_ptr<ServerIndex> index) {
 
 Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, const ServerIndex** out) {
   const std::string name = host + ":" + std::to_string(port);
+  bool verify = false;
+  if (slots_.find(name) == slots_.end()) verify = LoadFromStore(name) != nullptr;
   auto& slot = slots_[name];
   if (!slot) slot = std::make_unique<Slot>(std::make_unique<ServerIndex>(name, options_), pattern_);
-  ServerIndex& index = *slot->index;
 
   // The binlogs the server has, for the start and the progress total.
   SqlEndpoint ep{host, port, stream_.user, stream_.password};
@@ -45,6 +93,22 @@ Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, co
   s = c->Query("SHOW BINARY LOGS", &logs);
   if (!s.ok()) return s;
   if (logs.rows.empty()) return Status::NotSupported(name + ": the server has no binary logs");
+  binlog::ReplicaStreamOptions o = stream_;
+  o.host = host;
+  o.port = port;
+  if (verify) {
+    bool has_file = false;
+    for (size_t i = 0; i < logs.rows.size(); ++i) has_file |= logs.GetOr(i, "Log_name") == slot->index->position().file;
+    Status v = has_file ? VerifyLastEntry(*slot->index, o)
+                        : Status::Corruption("the server no longer has the indexed binlog " +
+                                             slot->index->position().file);
+    if (!v.ok()) {
+      discarded_ = name + ": stored index discarded: " + v.message();
+      if (store_ != nullptr) (void)store_->Forget(name);
+      slot = std::make_unique<Slot>(std::make_unique<ServerIndex>(name, options_), pattern_);
+    }
+  }
+  ServerIndex& index = *slot->index;
   IndexProgress progress;
   progress.server = name;
   // What the server purged is forgotten.
@@ -69,9 +133,6 @@ Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, co
     }
   }
 
-  binlog::ReplicaStreamOptions o = stream_;
-  o.host = host;
-  o.port = port;
   o.start_file = from.file;
   o.start_pos = from.pos;
   o.start_gtid.clear();
@@ -92,6 +153,10 @@ Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, co
   if (!s.ok()) return s;
   progress.done = true;
   if (progress_) progress_(progress);
+  if (store_ != nullptr) {
+    s = store_->Sync(index);
+    if (!s.ok()) return s;
+  }
   *out = &index;
   return Status::OK();
 }

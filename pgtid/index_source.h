@@ -11,6 +11,7 @@
 #include <string>
 
 #include "binlog/replica_stream.h"
+#include "pgtid/index_store.h"
 #include "pgtid/indexer.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "pgtid/server_index.h"
@@ -43,6 +44,14 @@ class StreamingIndexSource : public IndexSource {
   ~StreamingIndexSource() override;
 
   void set_progress(std::function<void(const IndexProgress&)> f) { progress_ = std::move(f); }
+  // Indexes are loaded from `store` instead of being rebuilt, and synced to
+  // it after each catch-up. A loaded index is verified against its server
+  // before it is caught up (the server still has its files, the event at its
+  // last entry is still that entry); one that fails is forgotten and rebuilt.
+  // Known() returns a stored index unverified: its server may be dead.
+  void set_store(IndexStore* store) { store_ = store; }
+  // Why the last loaded index was discarded ("" if it was not).
+  const std::string& discarded() const { return discarded_; }
 
   Status CaughtUp(const std::string& host, uint16_t port, const ServerIndex** out) override;
   const ServerIndex* Known(const std::string& host, uint16_t port) override;
@@ -55,6 +64,9 @@ class StreamingIndexSource : public IndexSource {
   const PseudoGtidPattern* pattern_;
   IndexOptions options_;
   std::function<void(const IndexProgress&)> progress_;
+  IndexStore* store_ = nullptr;
+  std::string discarded_;
+  Slot* LoadFromStore(const std::string& name);
   std::map<std::string, std::unique_ptr<Slot>> slots_;
 };
 

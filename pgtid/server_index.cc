@@ -82,8 +82,10 @@ void ServerIndex::RestorePosition(uint32_t file, uint64_t pos, uint64_t ordinal)
   }
   indexed_pos_ = pos;
   ordinal_ = ordinal;
-  if (!window_.empty() && window_.front().first_ordinal > 1) {
+  if (!window_.empty()) {
     window_base_ordinal_ = window_.front().first_ordinal - 1;
+  } else {
+    window_base_ordinal_ = ordinal;  // nothing before the position is known
   }
 }
 

@@ -118,6 +118,8 @@ class ServerIndex {
   // Rebuilds an index from persisted parts: files, then entries and segments
   // in order, then the position.
   void RestoreFile(std::string name) { SetFile(name); }
+  // Before RestoreEntry: the number of the first entry restored.
+  void RestoreFirstEntryNumber(uint64_t n) { first_entry_ = n; }
   void RestoreEntry(PseudoGtidEntry e);
   void RestoreSegment(WindowSegment s);
   void RestorePosition(uint32_t file, uint64_t pos, uint64_t ordinal);

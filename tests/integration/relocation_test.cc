@@ -243,6 +243,41 @@ TEST(RelocationTest, MultiMatchReplicas) {
   for (const char* r : {"r2", "r3"}) EXPECT_EQ(Status(t, r, "Master_Port"), r1.substr(r1.find(':') + 1)) << r;
 }
 
+// An index kept in the store outlives its server: after the master is
+// killed, the replica without log_slave_updates is placed from the master's
+// stored index (not from its relay log).
+TEST(RelocationTest, StoredIndexOfADeadMaster) {
+  Topology t("m>r1,r2[nolsu]", 24900, "--no-gtid --pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  const std::string store = (sb.dir() / "index.db").string();
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r2", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 2 --rate 200");
+  int status = -1;
+  json last = t.Tidewatch("last-pseudo-gtid -i " + t.Addr("m") + " --index-store " + store, &status);
+  ASSERT_EQ(status, 0) << last.dump(2);
+  // A second run resumes from the store (verified against the live server).
+  json again = t.Tidewatch("last-pseudo-gtid -i " + t.Addr("m") + " --index-store " + store, &status);
+  ASSERT_EQ(status, 0);
+  EXPECT_GE(again["events_indexed"].get<uint64_t>(), last["events_indexed"].get<uint64_t>());
+  EXPECT_GE(again["entries_indexed"].get<uint64_t>(), last["entries_indexed"].get<uint64_t>());
+  t.WaitCaughtUp("m", {"r1"});
+  (void)t.Tidewatch("last-pseudo-gtid -i " + t.Addr("m") + " --index-store " + store, &status);
+  sb.Run("kill m");
+  json out = t.Tidewatch("regroup-replicas -i " + t.Addr("m") + " --replicas " + t.Addr("r1") + "," + t.Addr("r2") +
+                             " --index-store " + store,
+                         &status);
+  ASSERT_EQ(status, 0) << out.dump(2);
+  ASSERT_EQ(out["moves"].size(), 1u) << out.dump(2);
+  EXPECT_EQ(out["moves"][0]["instance"], t.Addr("r2"));
+  EXPECT_EQ(out["moves"][0]["position_from"], "master-index") << out.dump(2);
+  EXPECT_EQ(out["moves"][0]["events_compared"], out["moves"][0]["events_after_entry"]);
+  sb.Sql("r1", "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0");
+  sb.Run("load --target r1 --seconds 1 --rate 200");
+  t.WaitCaughtUp("r1", {"r2"});
+  EXPECT_EQ(t.Checksum("r2"), t.Checksum("r1"));
+}
+
 // No Pseudo-GTID entry at or before the replica's position: refused, with
 // every source that was tried.
 TEST(RelocationTest, RefusedWithoutPseudoGtid) {

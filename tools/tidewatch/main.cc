@@ -106,6 +106,9 @@ int main(int argc, char** argv) {
                     "JSON config (orchestrator keys: MySQLTopologyUser, MySQLTopologyPassword, "
                     "PseudoGTIDPattern, …); default /etc/tidewatch.conf.json, then ./tidewatch.conf.json");
     cmd->add_flag("--json", reloc.json, "print one JSON object");
+    cmd->add_option("--index-store", reloc.index_store,
+                    "SQLite file that keeps the indexes between runs (verified against live servers; "
+                    "a dead master's index is used as stored)");
     cmd->add_option("--method", method, "auto (GTID when the replica uses it), gtid or pseudo-gtid")
         ->check(CLI::IsMember({"auto", "gtid", "pseudo-gtid"}));
     cmd->add_option("--replicas", reloc.replicas,

@@ -70,6 +70,22 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
   stream.server_id = config.replication_server_id;
   stream.tls_mode = binlog::TlsMode::kPreferred;
   StreamingIndexSource indexes(stream, pattern.get());
+  std::unique_ptr<IndexStore> store;
+  if (!o.index_store.empty()) {
+    s = IndexStore::Open(o.index_store, &store);
+    if (!s.ok()) {
+      err << "tidewatch: " << s.message() << "\n";
+      return 2;
+    }
+    indexes.set_store(store.get());
+  }
+  struct ReportDiscarded {
+    const StreamingIndexSource& i;
+    std::ostream& err;
+    ~ReportDiscarded() {
+      if (!i.discarded().empty()) err << "tidewatch: warning: " << i.discarded() << "\n";
+    }
+  } report_discarded{indexes, err};
   const auto started = std::chrono::steady_clock::now();
   if (o.progress) {
     indexes.set_progress([&err, started](const IndexProgress& p) {

@@ -28,6 +28,8 @@ struct RelocationOptions {
   int count = 1;
   int interval_ms = 1000;
   const std::atomic<bool>* stop = nullptr;
+  // Indexes persisted here between runs (SQLite); empty: none.
+  std::string index_store;
 };
 
 int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
