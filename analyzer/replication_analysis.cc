@@ -76,7 +76,7 @@ std::vector<ReplicationAnalysis> AnalyzeTopology(const std::vector<InstanceState
     }
     a.replication_depth = depth(i);
     uint32_t logging = 0, stmt = 0, mixed = 0, row = 0, downtimed_replicas = 0, semi_sync_replicas = 0;
-    uint32_t oracle_gtid_replicas = 0;
+    uint32_t oracle_gtid_replicas = 0, mariadb_gtid_replicas = 0;
     std::set<int> majors;
     std::set<std::string> gtid_modes;
     bool errant = false;
@@ -92,6 +92,7 @@ std::vector<ReplicationAnalysis> AnalyzeTopology(const std::vector<InstanceState
       if (!r->reachable) continue;
       ++a.count_valid_replicas;
       if (r->oracle_gtid) ++oracle_gtid_replicas;
+      if (r->mariadb_gtid) ++mariadb_gtid_replicas;
       if (r->io_running && r->sql_running) ++a.count_valid_replicating_replicas;
       if (r->failing_to_connect_to_master && !r->io_running && r->sql_running) ++a.count_replicas_failing_to_connect;
       if (r->log_bin && r->log_replica_updates) {
@@ -186,9 +187,13 @@ std::vector<ReplicationAnalysis> AnalyzeTopology(const std::vector<InstanceState
 
     // Structure warnings: dangers for a future promotion.
     auto warn = [&](const char* w) { a.structure_warnings.emplace_back(w); };
-    const bool oracle_gtid_topology = i.oracle_gtid && oracle_gtid_replicas == nv && nv > 0;
+    // Failover support is a property of the immediate topology: every valid
+    // replica replicates by GTID (orchestrator's OracleGTIDImmediateTopology,
+    // MariaDBGTIDImmediateTopology), or the master writes Pseudo-GTID.
+    const bool oracle_gtid_topology = oracle_gtid_replicas == nv && nv > 0;
+    const bool mariadb_gtid_topology = mariadb_gtid_replicas == nv && nv > 0;
     if (m && logging == 0 && n > 1) warn("NoLoggingReplicasStructureWarning");
-    if (m && n > 1 && !oracle_gtid_topology && !i.mariadb_gtid && !i.pseudo_gtid) {
+    if (m && n > 1 && !oracle_gtid_topology && !mariadb_gtid_topology && !i.pseudo_gtid) {
       warn("NoFailoverSupportStructureWarning");
     }
     if (m && stmt > 0 && mixed > 0) warn("StatementAndMixedLoggingReplicasStructureWarning");

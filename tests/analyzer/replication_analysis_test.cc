@@ -175,7 +175,12 @@ TEST(ReplicationAnalysisTest, DowntimeAndMaintenanceSuppress) {
 
 TEST(ReplicationAnalysisTest, StructureWarnings) {
   auto v = Healthy("m", {"r1", "r2", "r3"});
+  // Failover support is the replicas' (orchestrator's
+  // MariaDBGTIDImmediateTopology): a master that replicates from nobody
+  // never uses GTID itself.
   At(v, "m").mariadb_gtid = false;
+  EXPECT_TRUE(Analyze(v, {.include_no_problem = true})["m"].structure_warnings.empty());
+  for (const char* r : {"r1", "r2", "r3"}) At(v, r).mariadb_gtid = false;
   At(v, "m").read_only = true;
   At(v, "r1").binlog_format = "STATEMENT";
   At(v, "r2").binlog_format = "MIXED";
