@@ -38,6 +38,7 @@ class Status {
   bool IsEndOfFile() const { return code() == Code::kEndOfFile; }
   bool IsCorruption() const { return code() == Code::kCorruption; }
   bool IsTruncated() const { return code() == Code::kTruncated; }
+  bool IsNotSupported() const { return code() == Code::kNotSupported; }
   const std::string& message() const {
     static const std::string kEmpty;
     return rep_ ? rep_->msg : kEmpty;

@@ -8,6 +8,9 @@ Status ToJsonLine(const v1::Envelope& message, std::string* out) {
   out->clear();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
+  // Fields at their default (false, 0, "") are written too: a reader of
+  // "is_actionable": false need not know proto3's rule that it may be absent.
+  options.always_print_primitive_fields = true;
   auto s = google::protobuf::util::MessageToJsonString(message, out, options);
   if (!s.ok()) return Status::InvalidArgument("message to JSON: " + std::string(s.message()));
   return Status::OK();

@@ -68,6 +68,8 @@ TEST(SchemaTest, JsonIsProtobufsMappingAndReadsBack) {
   EXPECT_EQ(json.find('\n'), std::string::npos);
   EXPECT_NE(json.find("\"code\":\"DeadMaster\""), std::string::npos) << json;
   EXPECT_NE(json.find("\"phase\":\"OPENED\""), std::string::npos) << json;
+  // Defaults are written, not left out.
+  EXPECT_NE(json.find("\"downtimed\":false"), std::string::npos) << json;
   v1::Envelope back;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &back).ok());
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(e, back));
