@@ -6,6 +6,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -106,6 +107,8 @@ struct EventStreamServer::Impl : std::enable_shared_from_this<EventStreamServer:
 
   EventStreamOptions options;
   asio::io_context io;
+  asio::thread_pool handlers;
+  explicit Impl(size_t handler_threads) : handlers(handler_threads) {}
   tcp::acceptor acceptor{io};
   std::thread thread;
   std::mutex mu;  // clients
@@ -133,20 +136,84 @@ struct EventStreamServer::Impl : std::enable_shared_from_this<EventStreamServer:
     s.close(ec);
   }
 
+  static HttpRequest RequestOf(const http::request<http::string_body>& req, const tcp::socket& s) {
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    std::string_view target(req.target().data(), req.target().size());
+    auto q = target.find('?');
+    r.path = std::string(target.substr(0, q));
+    if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      r.headers[name] = std::string(f.value());
+    }
+    r.body = req.body();
+    boost::system::error_code ec;
+    auto peer = s.remote_endpoint(ec);
+    if (!ec) r.remote = peer.address().to_string();
+    return r;
+  }
+
+  awaitable<void> Write(tcp::socket& s, const HttpResponse& r) {
+    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::connection, "close");
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.body() = r.body;
+    res.prepare_payload();
+    boost::system::error_code ec;
+    co_await http::async_write(s, res, asio::redirect_error(asio::use_awaitable, ec));
+    s.shutdown(tcp::socket::shutdown_send, ec);
+    s.close(ec);
+  }
+
+  // Runs the handler on a worker thread and comes back to the io thread.
+  awaitable<void> Handle(tcp::socket& s, HttpRequest request) {
+    HttpResponse response;
+    co_await asio::post(handlers, asio::use_awaitable);
+    try {
+      options.handler(request, &response);
+    } catch (const std::exception& e) {
+      response = HttpResponse();
+      response.status = 500;
+      response.content_type = "text/plain; charset=utf-8";
+      response.body = std::string("internal error: ") + e.what() + "\n";
+    }
+    co_await asio::post(io, asio::use_awaitable);
+    co_await Write(s, response);
+  }
+
   awaitable<void> Serve(tcp::socket s) {
     beast::flat_buffer buffer;
-    http::request<http::string_body> req;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.max_request_bytes);
     boost::system::error_code ec;
-    co_await http::async_read(s, buffer, req, asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
+    co_await http::async_read(s, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == http::error::body_limit) co_await Respond(s, http::status::payload_too_large, "request too large");
+      co_return;
+    }
+    const auto& req = parser.get();
     std::string_view target(req.target().data(), req.target().size());
     auto q = target.find('?');
     std::string_view path = target.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
     if (path != "/api/stream") {
+      if (options.handler) {
+        co_await Handle(s, RequestOf(req, s));
+        co_return;
+      }
       const std::string why = "no such path: " + std::string(path);
       co_await Respond(s, http::status::not_found, why);
       co_return;
+    }
+    if (options.authorize) {
+      HttpResponse refusal;
+      if (!options.authorize(RequestOf(req, s), &refusal)) {
+        co_await Write(s, refusal);
+        co_return;
+      }
     }
     if (req.method() != http::verb::get) {
       const std::string why = "only GET";
@@ -192,7 +259,7 @@ struct EventStreamServer::Impl : std::enable_shared_from_this<EventStreamServer:
 };
 
 Status EventStreamServer::Start(EventStreamOptions options, std::unique_ptr<EventStreamServer>* out) {
-  auto impl = std::make_shared<Impl>();
+  auto impl = std::make_shared<Impl>(std::max<size_t>(1, options.handler_threads));
   impl->options = options;
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(options.address, ec);
@@ -216,6 +283,7 @@ Status EventStreamServer::Start(EventStreamOptions options, std::unique_ptr<Even
 EventStreamServer::~EventStreamServer() {
   impl_->io.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->handlers.join();
 }
 
 Status EventStreamServer::Publish(const v1::Envelope& message) {
