@@ -1,0 +1,166 @@
+#include "analyzer/instance_probe.h"
+
+#include <re2/re2.h>
+
+#include <charconv>
+
+namespace tidewatch::analyzer {
+
+namespace {
+
+uint64_t ToU64(const std::string& s) {
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+bool IsOn(const std::string& v) { return v == "ON" || v == "1"; }
+
+// Variables and status counters of semi-synchronous replication. MySQL
+// 8.0.26+ renamed master → source and slave → replica in the plugin's names
+// (rpl_semi_sync_source_enabled, Rpl_semi_sync_source_status); MariaDB keeps
+// the old names and has no wait_for_slave_count (it waits for one replica).
+void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
+  pgtid::SqlResult vars, status;
+  if (!c.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync%'", &vars).ok()) return;
+  c.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", &status);
+  auto scan = [](const pgtid::SqlResult& r, auto&& f) {
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      std::string name = r.rows[i].size() > 0 ? r.rows[i][0].value_or("") : "";
+      std::string value = r.rows[i].size() > 1 ? r.rows[i][1].value_or("") : "";
+      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+      f(name, value);
+    }
+  };
+  scan(vars, [&](const std::string& n, const std::string& v) {
+    if (n == "rpl_semi_sync_master_enabled" || n == "rpl_semi_sync_source_enabled") out->master_enabled = IsOn(v);
+    if (n == "rpl_semi_sync_slave_enabled" || n == "rpl_semi_sync_replica_enabled") out->replica_enabled = IsOn(v);
+    if (n == "rpl_semi_sync_master_timeout" || n == "rpl_semi_sync_source_timeout") out->master_timeout_ms = ToU64(v);
+    if (n == "rpl_semi_sync_master_wait_for_slave_count" || n == "rpl_semi_sync_source_wait_for_replica_count") {
+      out->wait_for_replica_count = static_cast<uint32_t>(ToU64(v));
+    }
+  });
+  scan(status, [&](const std::string& n, const std::string& v) {
+    if (n == "rpl_semi_sync_master_status" || n == "rpl_semi_sync_source_status") out->master_status = IsOn(v);
+    if (n == "rpl_semi_sync_slave_status" || n == "rpl_semi_sync_replica_status") out->replica_status = IsOn(v);
+    if (n == "rpl_semi_sync_master_clients" || n == "rpl_semi_sync_source_clients") {
+      out->master_clients = static_cast<uint32_t>(ToU64(v));
+    }
+  });
+}
+
+// The first column of the first row of a detection query; empty when the
+// query is empty, fails or returns nothing.
+std::string QueryValue(pgtid::SqlConnection& c, const std::string& sql, std::string* error) {
+  if (sql.empty()) return {};
+  pgtid::SqlResult r;
+  Status s = c.Query(sql, &r);
+  if (!s.ok()) {
+    if (error->empty()) *error = s.message();
+    return {};
+  }
+  if (r.rows.empty() || r.rows[0].empty()) return {};
+  return r.rows[0][0].value_or("");
+}
+
+}  // namespace
+
+std::string DataCenterOf(const std::string& pattern, const std::string& host) {
+  if (pattern.empty()) return {};
+  RE2 re(pattern, RE2::Quiet);
+  std::string dc;
+  if (!re.ok() || re.NumberOfCapturingGroups() < 1) return {};
+  if (!RE2::PartialMatch(host, re, &dc)) return {};
+  return dc;
+}
+
+ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port) {
+  ProbeResult p;
+  p.key = host + ":" + std::to_string(port);
+  p.at = std::chrono::system_clock::now();
+  const auto started = std::chrono::steady_clock::now();
+  auto done = [&]() {
+    p.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return p;
+  };
+  pgtid::SqlEndpoint ep;
+  ep.host = host;
+  ep.port = port;
+  ep.user = options.user;
+  ep.password = options.password;
+  ep.connect_timeout = options.connect_timeout;
+  ep.read_timeout = options.read_timeout;
+  std::unique_ptr<pgtid::SqlConnection> c;
+  Status s = pgtid::SqlConnection::Connect(ep, &c);
+  if (!s.ok()) {
+    p.error = s.message();
+    return done();
+  }
+  p.reachable = true;
+  s = pgtid::ReadInstance(*c, &p.instance);
+  if (!s.ok()) {
+    p.partial = true;
+    p.error = s.message();
+    return done();
+  }
+  p.data_center = DataCenterOf(options.data_center_pattern, host);
+
+  pgtid::SqlResult r;
+  if (c->Query(p.instance.mariadb ? "SELECT @@version_comment, '' AS uuid"
+                                  : "SELECT @@version_comment, @@server_uuid",
+               &r)
+          .ok() &&
+      !r.rows.empty()) {
+    p.version_comment = r.rows[0][0].value_or("");
+    p.server_uuid = r.rows[0][1].value_or("");
+  }
+  if (c->Query("SHOW GLOBAL STATUS LIKE 'Uptime'", &r).ok() && !r.rows.empty() && r.rows[0].size() > 1) {
+    p.uptime_seconds = ToU64(r.rows[0][1].value_or("0"));
+  }
+
+  // Replicas that registered (COM_REGISTER_SLAVE) with their report_host and
+  // report_port. Tidewatch's own streams register with its server_ids and
+  // port 0; a replica without report_host is not listed and is found from
+  // its own SHOW SLAVE STATUS when it is probed.
+  const bool v84 = !p.instance.mariadb && (p.instance.major > 8 || (p.instance.major == 8 && p.instance.minor >= 4));
+  if (c->Query(v84 ? "SHOW REPLICAS" : "SHOW SLAVE HOSTS", &r).ok()) {
+    for (size_t i = 0; i < r.rows.size(); ++i) {
+      const std::string rhost = r.GetOr(i, "Host");
+      const uint32_t id = static_cast<uint32_t>(ToU64(r.GetOr(i, "Server_id")));
+      uint16_t rport = static_cast<uint16_t>(ToU64(r.GetOr(i, "Port")));
+      if (options.own_server_ids.count(id) != 0 || rhost.empty()) continue;
+      if (rport == 0) rport = options.default_port;
+      p.replica_keys.push_back(rhost + ":" + std::to_string(rport));
+    }
+  }
+
+  if (options.discover_by_processlist &&
+      // Tidewatch's own streams dump from the host this connection comes from.
+      c->Query("SELECT DISTINCT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist "
+               "WHERE command IN ('Binlog Dump', 'Binlog Dump GTID') AND SUBSTRING_INDEX(host, ':', 1) <> "
+               "(SELECT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist WHERE id = CONNECTION_ID())",
+               &r)
+          .ok()) {
+    for (const auto& row : r.rows) {
+      const std::string rhost = row.empty() ? "" : row[0].value_or("");
+      if (rhost.empty()) continue;
+      bool named = false;
+      for (const auto& k : p.replica_keys) named |= k.compare(0, rhost.size() + 1, rhost + ":") == 0;
+      if (!named) p.replica_keys.push_back(rhost + ":" + std::to_string(options.default_port));
+    }
+  }
+
+  ReadSemiSync(*c, &p.semi_sync);
+
+  std::string detect_error;
+  p.cluster_alias = QueryValue(*c, options.detect_cluster_alias_query, &detect_error);
+  p.instance_alias = QueryValue(*c, options.detect_instance_alias_query, &detect_error);
+  p.promotion_rule = QueryValue(*c, options.detect_promotion_rule_query, &detect_error);
+  if (p.promotion_rule.empty()) p.promotion_rule = "neutral";
+  const std::string enforced = QueryValue(*c, options.detect_semi_sync_enforced_query, &detect_error);
+  p.semi_sync_enforced = !enforced.empty() && enforced != "0";
+  if (!detect_error.empty()) p.error = "detection query: " + detect_error;
+  return done();
+}
+
+}  // namespace tidewatch::analyzer

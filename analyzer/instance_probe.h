@@ -1,0 +1,74 @@
+// InstanceProbe: one check of one server over SQL — what orchestrator's
+// ReadTopologyInstance reads (go/inst/instance_dao.go): the server's
+// variables, SHOW MASTER STATUS, SHOW SLAVE STATUS, the replicas it knows
+// (SHOW SLAVE HOSTS, with report_host / report_port), semi-synchronous
+// replication state, and the configured detection queries (cluster alias,
+// instance alias, promotion rule, semi-sync enforcement) and data center
+// pattern. Blocking: runs on a worker, never on the event loop.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pgtid/instance.h"
+#include "pgtid/sql_connection.h"
+
+namespace tidewatch::analyzer {
+
+using binlog::Status;
+
+struct ProbeOptions {
+  std::string user, password;
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds read_timeout{5000};
+  uint16_t default_port = 3306;               // DefaultInstancePort, for replicas reported without one
+  std::string data_center_pattern;            // DataCenterPattern (RE2, first group, on the host name)
+  std::string detect_cluster_alias_query;     // DetectClusterAliasQuery
+  std::string detect_instance_alias_query;    // DetectInstanceAliasQuery
+  std::string detect_promotion_rule_query;    // DetectPromotionRuleQuery
+  std::string detect_semi_sync_enforced_query;  // DetectSemiSyncEnforcedQuery
+  // DiscoverByShowSlaveHosts off: replicas are also looked for in the
+  // processlist (their Binlog Dump threads), at DefaultInstancePort, where
+  // SHOW SLAVE HOSTS does not already name their host.
+  bool discover_by_processlist = false;
+  // server_ids Tidewatch's own streams register with: not replicas.
+  std::set<uint32_t> own_server_ids;
+};
+
+struct SemiSync {
+  bool master_enabled = false, master_status = false;
+  bool replica_enabled = false, replica_status = false;
+  uint32_t wait_for_replica_count = 1;  // MariaDB waits for one
+  uint32_t master_clients = 0;
+  uint64_t master_timeout_ms = 0;
+};
+
+struct ProbeResult {
+  std::string key;  // host:port probed
+  bool reachable = false;
+  // Reachable, but a statement after the connection failed (orchestrator's
+  // partial success: the instance is alive, its record incomplete).
+  bool partial = false;
+  std::string error;  // why it is unreachable or partial
+  std::chrono::system_clock::time_point at;
+  double latency_ms = 0;
+
+  pgtid::Instance instance;
+  std::string server_uuid, version_comment;
+  uint64_t uptime_seconds = 0;
+  std::vector<std::string> replica_keys;  // SHOW SLAVE HOSTS, host:port, without Tidewatch's own streams
+  SemiSync semi_sync;
+  bool semi_sync_enforced = false;
+  std::string data_center, promotion_rule, cluster_alias, instance_alias;
+};
+
+ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port);
+
+// The data center of `host` by DataCenterPattern (its first capture group);
+// empty when the pattern is empty or does not match.
+std::string DataCenterOf(const std::string& pattern, const std::string& host);
+
+}  // namespace tidewatch::analyzer

@@ -1,0 +1,511 @@
+#include "analyzer/monitor.h"
+
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <optional>
+#include <set>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <spdlog/spdlog.h>
+
+#include "pgtid/executor.h"
+#include "pgtid/indexer.h"
+
+namespace tidewatch::analyzer {
+
+namespace asio = boost::asio;
+using Steady = std::chrono::steady_clock;
+
+struct Monitor::Server {
+  std::string key, host;
+  uint16_t port = 0;
+  bool in_flight = false;
+  bool forgotten = false;
+  Steady::time_point next_poll{};
+  std::deque<Steady::time_point> rechecks;  // ascending
+  std::unique_ptr<binlog::ReplicaStream> stream;
+  std::unique_ptr<pgtid::ServerIndex> index;
+  std::unique_ptr<pgtid::Indexer> indexer;
+  std::string index_error;
+  // The stream has reached where the server's binlog ended when it was
+  // opened (or idled at its end): entries from then on are published.
+  bool live = false;
+  pgtid::BinlogCoordinates live_at;
+  binlog::StreamState state = binlog::StreamState::kConnecting;
+  uint64_t events = 0, bytes = 0;
+  bool progress_dirty = false;
+};
+
+struct Monitor::Impl {
+  MonitorOptions o;
+  Publish publish;
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread io_thread;
+  asio::thread_pool workers;
+  asio::steady_timer tick{io};
+  std::atomic<bool> running{false};
+  Steady::time_point last_progress{};
+
+  // io thread only.
+  std::map<std::string, std::shared_ptr<Server>> servers;
+
+  // Under mu.
+  mutable std::mutex mu;
+  Topology topology;
+  AnalysisTracker tracker;
+  bool settled = false;
+  MonitorMetrics counters;
+
+  explicit Impl(MonitorOptions options, Publish p)
+      : o(std::move(options)), publish(std::move(p)), workers(std::max<size_t>(1, o.workers)),
+        topology(o.topology) {}
+
+  // --- Publishing (under mu). ---
+
+  void Emit(std::vector<v1::Envelope>* msgs) {
+    for (auto& m : *msgs) {
+      ++counters.published;
+      publish(std::move(m));
+    }
+    msgs->clear();
+  }
+
+  // Analyzes the clusters `scope` covers and appends what opened, changed or
+  // closed. Nothing before every known server was checked once.
+  void Analyze(const ChangeScope& scope, std::vector<v1::Envelope>* msgs) {
+    if (!settled) {
+      if (topology.unchecked() != 0) return;
+      settled = true;
+      ChangeScope all;
+      all.all = true;
+      return Analyze(all, msgs);
+    }
+    AnalysisOptions ao = o.analysis;
+    ao.include_downtimed = true;
+    auto results = AnalyzeTopology(topology.AnalysisInput(Clock::now(), scope), ao);
+    std::vector<v1::Analysis> bodies;
+    tracker.Update(results, scope, [this](const std::string& k) { return topology.Evidence(k); }, &bodies);
+    for (auto& b : bodies) {
+      v1::Envelope e = topology.MessageAbout(b.analyzed_instance());
+      *e.mutable_analysis() = std::move(b);
+      msgs->push_back(std::move(e));
+    }
+  }
+
+  // --- Probing. ---
+
+  std::shared_ptr<Server> EnsureServer(const std::string& key) {
+    auto it = servers.find(key);
+    if (it != servers.end()) return it->second;
+    auto s = std::make_shared<Server>();
+    s->key = key;
+    if (!pgtid::SplitHostPort(key, &s->host, &s->port)) {
+      s->host = key;
+      s->port = o.probe.default_port;
+    }
+    servers[key] = s;
+    return s;
+  }
+
+  void Dispatch(const std::shared_ptr<Server>& s) {
+    if (s->in_flight || s->forgotten || !running) return;
+    s->in_flight = true;
+    s->next_poll = Steady::now() + o.poll_interval;
+    const auto now = Steady::now();
+    while (!s->rechecks.empty() && s->rechecks.front() <= now) s->rechecks.pop_front();
+    asio::post(workers, [this, s] {
+      ProbeResult p = ProbeInstance(o.probe, s->host, s->port);
+      std::vector<std::string> referenced = Apply(p);
+      asio::post(io, [this, s, p = std::move(p), referenced = std::move(referenced)] {
+        AfterProbe(s, p, referenced);
+      });
+    });
+  }
+
+  // Applies a probe to the model (any thread). Returns the keys the probe
+  // pointed at (its master, its replicas) for discovery.
+  std::vector<std::string> Apply(const ProbeResult& p) {
+    std::vector<v1::Envelope> msgs;
+    std::lock_guard<std::mutex> lock(mu);
+    ++counters.probes;
+    if (!p.reachable) ++counters.probe_failures;
+    ChangeScope scope = topology.ApplyProbe(p, &msgs);
+    Analyze(scope, &msgs);
+    Emit(&msgs);
+    std::vector<std::string> referenced = p.replica_keys;
+    if (const InstanceRecord* r = topology.Find(p.key); r != nullptr && !r->master_key.empty()) {
+      referenced.push_back(r->master_key);
+    }
+    return referenced;
+  }
+
+  void AfterProbe(const std::shared_ptr<Server>& s, const ProbeResult& p, const std::vector<std::string>& referenced) {
+    s->in_flight = false;
+    if (s->forgotten || !running) return;
+    for (const auto& k : referenced) {
+      if (servers.count(k) == 0) Dispatch(EnsureServer(k));
+    }
+    if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->stream) OpenStream(s, p);
+    if (!s->rechecks.empty() && s->rechecks.front() <= Steady::now()) Dispatch(s);
+  }
+
+  // Probes `key` and its known replicas now and on the recheck schedule.
+  void Recheck(const std::string& key, bool with_replicas) {
+    std::vector<std::string> keys{key};
+    if (with_replicas) {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& r : topology.ReplicasOf(key)) keys.push_back(r);
+    }
+    const auto now = Steady::now();
+    for (const auto& k : keys) {
+      auto it = servers.find(k);
+      if (it == servers.end()) continue;
+      auto& s = it->second;
+      for (auto d : o.recheck_after) s->rechecks.push_back(now + d);
+      std::sort(s->rechecks.begin(), s->rechecks.end());
+      Dispatch(s);
+    }
+  }
+
+  void Tick() {
+    if (!running) return;
+    const auto now = Steady::now();
+    const bool report_progress = now - last_progress >= std::chrono::seconds(1);
+    for (auto& [k, s] : servers) {
+      const bool due = now >= s->next_poll || (!s->rechecks.empty() && s->rechecks.front() <= now);
+      if (due) Dispatch(s);
+      if (report_progress && s->progress_dirty) {
+        std::lock_guard<std::mutex> lock(mu);
+        topology.StreamProgress(k, s->stream ? s->stream->file() : "", s->stream ? s->stream->pos() : 0, s->events);
+        if (s->index) topology.SetPseudoGtid(k, s->index->entry_count() > 0);
+        s->progress_dirty = false;
+      }
+    }
+    if (report_progress) last_progress = now;
+    tick.expires_after(std::chrono::milliseconds(25));
+    tick.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) Tick();
+    });
+  }
+
+  // --- Streams. ---
+
+  void OpenStream(const std::shared_ptr<Server>& s, const ProbeResult& p) {
+    const auto& logs = p.instance.binary_logs;
+    if (logs.empty()) return;
+    if (o.pattern != nullptr) {
+      bool resumable = false;
+      if (s->index) {
+        s->index->DropFilesBefore(logs.front());
+        const std::string at = s->index->position().file;
+        resumable = std::find(logs.begin(), logs.end(), at) != logs.end();
+      }
+      if (!resumable) {
+        s->index = std::make_unique<pgtid::ServerIndex>(s->key, o.index);
+        s->indexer = std::make_unique<pgtid::Indexer>(s->index.get(), o.pattern);
+      }
+    }
+    binlog::ReplicaStreamOptions so = o.stream;
+    so.host = s->host;
+    so.port = s->port;
+    so.start_gtid.clear();
+    so.non_blocking = false;
+    so.max_reconnects = -1;
+    if (s->index && !s->index->position().empty()) {
+      so.start_file = s->index->position().file;
+      so.start_pos = s->index->position().pos;
+    } else if (o.pattern != nullptr) {
+      // The whole binlog the server still has: the index covers it all.
+      so.start_file = logs.front();
+      so.start_pos = 4;
+    } else {
+      so.start_file = p.instance.self.file;
+      so.start_pos = p.instance.self.pos > 4 ? p.instance.self.pos : 4;
+    }
+    s->live = false;
+    s->live_at = p.instance.self;
+    std::weak_ptr<Server> weak = s;
+    s->stream = std::make_unique<binlog::ReplicaStream>(
+        io, so, [this, weak](const binlog::StreamEvent& e) {
+          if (auto sp = weak.lock()) OnEvent(*sp, e);
+        },
+        [this, weak](const binlog::StreamStatus& st) {
+          if (auto sp = weak.lock()) OnStatus(sp, st);
+        });
+    s->stream->Start();
+  }
+
+  void OnEvent(Server& s, const binlog::StreamEvent& e) {
+    if (e.heartbeat) {
+      // Sent only when the server has nothing more to send: caught up.
+      s.live = true;
+      return;
+    }
+    if (e.artificial) return;
+    ++s.events;
+    s.bytes += e.raw.header.event_size;
+    s.progress_dirty = true;
+    if (!s.live && !s.live_at.empty() &&
+        pgtid::BinlogCoordinates{e.file, e.raw.next_pos()} >= s.live_at) {
+      s.live = true;
+    }
+    if (!s.indexer) return;
+    const uint64_t before = s.indexer->entries_found();
+    binlog::Status st = s.indexer->Add(e.file, e.raw, e.format);
+    if (!st.ok()) {
+      // The index would have a gap from here: it is dropped, and rebuilt
+      // when the stream is opened again. The stream itself goes on.
+      s.index_error = st.message();
+      spdlog::error("{}: index stopped: {}", s.key, st.message());
+      s.indexer.reset();
+      s.index.reset();
+      return;
+    }
+    if (s.indexer->entries_found() == before) return;
+    std::lock_guard<std::mutex> lock(mu);
+    ++counters.pseudo_gtid_entries;
+    if (!s.live) return;
+    const pgtid::PseudoGtidEntry* entry = s.index->LastEntry();
+    v1::Envelope m = topology.MessageAbout(s.key);
+    auto* pe = m.mutable_pseudo_gtid();
+    pe->set_text(entry->text);
+    pe->mutable_at()->set_file(e.file);
+    pe->mutable_at()->set_pos(entry->pos);
+    pe->mutable_at()->set_gtid(entry->gtid);
+    pe->set_end_pos(entry->end_pos);
+    pe->set_ordinal(entry->ordinal);
+    const size_t n = s.index->entry_count();
+    pe->set_events_since_previous(n >= 2 ? entry->ordinal - s.index->entry(n - 2).ordinal : entry->ordinal);
+    *m.mutable_source()->mutable_coordinates() = pe->at();
+    if (n == 1) topology.SetPseudoGtid(s.key, true);
+    std::vector<v1::Envelope> msgs;
+    msgs.push_back(std::move(m));
+    Emit(&msgs);
+  }
+
+  void OnStatus(const std::shared_ptr<Server>& s, const binlog::StreamStatus& st) {
+    const binlog::StreamState before = s->state;
+    s->state = st.state;
+    {
+      std::vector<v1::Envelope> msgs;
+      std::lock_guard<std::mutex> lock(mu);
+      ChangeScope scope = topology.ApplyStream(s->key, st, &msgs);
+      Analyze(scope, &msgs);
+      Emit(&msgs);
+    }
+    using binlog::StreamState;
+    const bool was_up = before == StreamState::kStreaming || before == StreamState::kLagging;
+    if (was_up && (st.state == StreamState::kDisconnected || st.state == StreamState::kFailed)) {
+      // The stream broke or fell silent: check the server and, for the
+      // holistic view, its replicas, now.
+      Recheck(s->key, true);
+    } else if (!was_up && st.state == StreamState::kStreaming && before == StreamState::kDisconnected) {
+      Recheck(s->key, false);  // it is back
+    }
+    if (st.state == StreamState::kFailed || st.state == StreamState::kEnded) {
+      // Reopened by the next probe that finds the server.
+      asio::post(io, [s] { s->stream.reset(); });
+    }
+  }
+};
+
+Monitor::Monitor(MonitorOptions options, Publish publish)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(publish))) {}
+
+Monitor::~Monitor() { Stop(); }
+
+void Monitor::Start() {
+  if (impl_->running.exchange(true)) return;
+  impl_->guard.emplace(impl_->io.get_executor());
+  asio::post(impl_->io, [this] {
+    for (const auto& k : impl_->o.seeds) impl_->Dispatch(impl_->EnsureServer(k));
+    impl_->Tick();
+  });
+  impl_->io_thread = std::thread([this] { impl_->io.run(); });
+}
+
+void Monitor::Stop() {
+  if (!impl_->running.exchange(false)) return;
+  std::promise<void> stopped;
+  asio::post(impl_->io, [this, &stopped] {
+    impl_->tick.cancel();
+    for (auto& [k, s] : impl_->servers) {
+      if (s->stream) s->stream->Stop();
+    }
+    stopped.set_value();
+  });
+  stopped.get_future().wait();
+  impl_->workers.join();
+  impl_->guard.reset();
+  // Streams end on their own once stopped; the io thread then runs out of work.
+  impl_->io.stop();
+  if (impl_->io_thread.joinable()) impl_->io_thread.join();
+  impl_->servers.clear();
+}
+
+ProbeResult Monitor::Discover(const std::string& key) {
+  std::string host;
+  uint16_t port = 0;
+  if (!pgtid::SplitHostPort(key, &host, &port)) {
+    host = key;
+    port = impl_->o.probe.default_port;
+  }
+  ProbeResult p = ProbeInstance(impl_->o.probe, host, port);
+  std::vector<std::string> referenced = impl_->Apply(p);
+  asio::post(impl_->io, [this, p, referenced] {
+    auto s = impl_->EnsureServer(p.key);
+    impl_->AfterProbe(s, p, referenced);
+    s->next_poll = Steady::now() + impl_->o.poll_interval;
+  });
+  return p;
+}
+
+bool Monitor::Forget(const std::string& key) {
+  bool known = false;
+  {
+    std::vector<v1::Envelope> msgs;
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    known = impl_->topology.Forget(key, &msgs);
+    if (known) {
+      ChangeScope all;
+      all.all = true;
+      impl_->Analyze(all, &msgs);
+    }
+    impl_->Emit(&msgs);
+  }
+  asio::post(impl_->io, [this, key] {
+    auto it = impl_->servers.find(key);
+    if (it == impl_->servers.end()) return;
+    it->second->forgotten = true;
+    if (it->second->stream) it->second->stream->Stop();
+    auto s = it->second;
+    impl_->servers.erase(it);
+    // Destroyed once its stream has ended.
+    asio::post(impl_->io, [s] { (void)s; });
+  });
+  return known;
+}
+
+bool Monitor::SetMaintenance(const std::string& key, Suspension s) {
+  std::vector<v1::Envelope> msgs;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const InstanceRecord* r = impl_->topology.Find(key);
+  if (r == nullptr) return false;
+  ChangeScope scope;
+  scope.clusters.insert(r->cluster);
+  impl_->topology.SetMaintenance(key, std::move(s));
+  impl_->Analyze(scope, &msgs);
+  impl_->Emit(&msgs);
+  return true;
+}
+
+bool Monitor::SetDowntime(const std::string& key, Suspension s) {
+  std::vector<v1::Envelope> msgs;
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const InstanceRecord* r = impl_->topology.Find(key);
+  if (r == nullptr) return false;
+  ChangeScope scope;
+  scope.clusters.insert(r->cluster);
+  impl_->topology.SetDowntime(key, std::move(s));
+  impl_->Analyze(scope, &msgs);
+  impl_->Emit(&msgs);
+  return true;
+}
+
+void Monitor::Read(const std::function<void(const Topology&, const AnalysisTracker&)>& f) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  f(impl_->topology, impl_->tracker);
+}
+
+std::vector<ReplicationAnalysis> Monitor::Analysis() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  AnalysisOptions ao = impl_->o.analysis;
+  ao.include_downtimed = true;
+  ChangeScope all;
+  all.all = true;
+  return AnalyzeTopology(impl_->topology.AnalysisInput(Clock::now(), all), ao);
+}
+
+bool Monitor::Settled() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->settled;
+}
+
+std::unique_ptr<pgtid::ServerIndex> Monitor::IndexSnapshot(const std::string& key, const std::string& through_file,
+                                                           uint64_t through_pos, std::chrono::milliseconds timeout) {
+  const auto deadline = Steady::now() + timeout;
+  const pgtid::BinlogCoordinates through{through_file, through_pos};
+  struct Copy {
+    std::promise<std::unique_ptr<pgtid::ServerIndex>> index;
+    bool far_enough = false;
+  };
+  while (impl_->running) {
+    // Shared with the io thread, which may run it after this call gave up.
+    auto copy = std::make_shared<Copy>();
+    auto f = copy->index.get_future();
+    asio::post(impl_->io, [impl = impl_.get(), key, through, copy] {
+      auto it = impl->servers.find(key);
+      if (it == impl->servers.end() || !it->second->index) {
+        copy->index.set_value(nullptr);
+        return;
+      }
+      const auto& index = *it->second->index;
+      copy->far_enough = through.empty() || !(index.position() < through);
+      copy->index.set_value(std::make_unique<pgtid::ServerIndex>(index));
+    });
+    if (f.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) return nullptr;
+    auto snapshot = f.get();
+    if (snapshot == nullptr || copy->far_enough || Steady::now() >= deadline) return snapshot;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return nullptr;
+}
+
+MonitorMetrics Monitor::Metrics() const {
+  MonitorMetrics m;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    m = impl_->counters;
+    m.instances = impl_->topology.instances().size();
+    m.clusters = impl_->topology.Clusters().size();
+    m.open_analyses = impl_->tracker.Open().size();
+    for (const auto& [k, r] : impl_->topology.instances()) {
+      m.last_probe_ms_sum += r.probe.latency_ms;
+      if (r.probed && r.probe.instance.replica.configured) {
+        const auto& sb = r.probe.instance.replica.seconds_behind;
+        m.replica_lag_seconds[k] = sb ? *sb : -1;
+      }
+    }
+  }
+  if (!impl_->running) return m;
+  struct Streams {
+    std::promise<void> done;
+    uint64_t events = 0, bytes = 0;
+    std::map<std::string, uint64_t> by_state, index_bytes;
+  };
+  auto st = std::make_shared<Streams>();
+  asio::post(impl_->io, [impl = impl_.get(), st] {
+    for (const auto& [k, s] : impl->servers) {
+      st->events += s->events;
+      st->bytes += s->bytes;
+      if (s->stream) ++st->by_state[binlog::StreamStateName(s->state)];
+      if (s->index) st->index_bytes[k] = s->index->MemoryBytes();
+    }
+    st->done.set_value();
+  });
+  if (st->done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+    m.stream_events = st->events;
+    m.stream_bytes = st->bytes;
+    m.streams_by_state = st->by_state;
+    m.index_bytes = st->index_bytes;
+  }
+  return m;
+}
+
+}  // namespace tidewatch::analyzer

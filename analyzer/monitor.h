@@ -1,0 +1,116 @@
+// Monitor: the engine of `tidewatch run`. It discovers servers from seeds
+// (and from every probed server's master and replicas), probes each every
+// poll interval on a worker pool, follows every server that has binary logs
+// with a replication stream (one io_context for all of them) feeding that
+// server's Pseudo-GTID index, keeps the topology model, and analyzes it after
+// every change, publishing what changed.
+//
+// Event-driven detection: when a stream breaks or falls silent (no event and
+// no heartbeat for its read timeout), the server and its replicas are probed
+// at once and again on a short schedule — the direct check says whether the
+// server answers, the replicas' IO threads give the holistic evidence — so a
+// dead master is analyzed within the time the replicas take to notice, not
+// at the next poll.
+//
+// Threads: the io thread owns the streams, their indexes and the schedule;
+// probes run on the workers; the model, the analysis and publishing are
+// serialized by one mutex, so messages leave in the order the model changed.
+// Until every known server has been checked once, nothing is analyzed: a
+// half-discovered topology would open analyses that are not true.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analyzer/analysis_tracker.h"
+#include "analyzer/instance_probe.h"
+#include "analyzer/replication_analysis.h"
+#include "analyzer/topology.h"
+#include "binlog/replica_stream.h"
+#include "pgtid/pseudo_gtid_pattern.h"
+#include "pgtid/server_index.h"
+#include "tidewatch/v1/tidewatch.pb.h"
+
+namespace tidewatch::analyzer {
+
+struct MonitorOptions {
+  ProbeOptions probe;
+  // Credentials, the server_id to register with, heartbeat period, read
+  // timeout, TLS; host, port and start are set per server.
+  binlog::ReplicaStreamOptions stream;
+  bool follow_streams = true;
+  const pgtid::PseudoGtidPattern* pattern = nullptr;  // nullptr: no Pseudo-GTID index
+  pgtid::IndexOptions index;
+  std::chrono::milliseconds poll_interval{5000};      // InstancePollSeconds
+  size_t workers = 4;
+  AnalysisOptions analysis;
+  TopologyOptions topology;
+  std::vector<std::string> seeds;                     // DiscoverySeeds
+  // After a stream breaks, the server and its replicas are re-checked at
+  // these delays (the first at once).
+  std::vector<std::chrono::milliseconds> recheck_after{
+      std::chrono::milliseconds(0),   std::chrono::milliseconds(100),  std::chrono::milliseconds(300),
+      std::chrono::milliseconds(700), std::chrono::milliseconds(1500), std::chrono::milliseconds(3000)};
+};
+
+struct MonitorMetrics {
+  uint64_t probes = 0, probe_failures = 0;
+  double last_probe_ms_sum = 0;        // over the servers' last probes
+  uint64_t stream_events = 0, stream_bytes = 0;
+  uint64_t pseudo_gtid_entries = 0;
+  uint64_t published = 0;
+  std::map<std::string, uint64_t> streams_by_state;  // "streaming", "disconnected", …
+  size_t instances = 0, clusters = 0, open_analyses = 0;
+  std::map<std::string, int64_t> replica_lag_seconds;  // key → Seconds_Behind_Master (-1: NULL)
+  std::map<std::string, uint64_t> index_bytes;         // key → its index' memory
+};
+
+class Monitor {
+ public:
+  using Publish = std::function<void(v1::Envelope&&)>;
+
+  Monitor(MonitorOptions options, Publish publish);
+  ~Monitor();
+  Monitor(const Monitor&) = delete;
+  Monitor& operator=(const Monitor&) = delete;
+
+  void Start();
+  void Stop();
+
+  // Probes host:port now, on the caller's thread, adds it to the model and
+  // follows it from then on (/api/discover). The probe's result is returned
+  // whether or not the server answered.
+  ProbeResult Discover(const std::string& key);
+  // Removes the instance and stops following it; false if unknown.
+  bool Forget(const std::string& key);
+  bool SetMaintenance(const std::string& key, Suspension s);
+  bool SetDowntime(const std::string& key, Suspension s);
+
+  // Runs `f` with the model and the open analyses, under the model's lock.
+  void Read(const std::function<void(const Topology&, const AnalysisTracker&)>& f) const;
+  // The current analysis (downtimed instances included, marked).
+  std::vector<ReplicationAnalysis> Analysis() const;
+  // A copy of the server's live index, or nullptr when it has none. With
+  // `through` non-empty, waits (up to `timeout`) until the index has read
+  // at least that far.
+  std::unique_ptr<pgtid::ServerIndex> IndexSnapshot(const std::string& key, const std::string& through_file = "",
+                                                    uint64_t through_pos = 0,
+                                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  MonitorMetrics Metrics() const;
+  // Every known server has been checked at least once.
+  bool Settled() const;
+
+ private:
+  struct Server;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tidewatch::analyzer
