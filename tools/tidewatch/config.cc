@@ -137,9 +137,16 @@ std::string Config::Redacted() const {
             {"AuthenticationMethod", authentication_method},
             {"HTTPAuthUser", http_auth_user},
             {"HTTPAuthPassword", secret(http_auth_password)},
+            {"AuthUserHeader", auth_user_header},
+            {"PowerAuthUsers", power_auth_users},
             {"ReadOnly", read_only},
             {"TidewatchServerId", replication_server_id},
             {"StreamHeartbeatMilliseconds", stream_heartbeat_ms},
+            {"StreamReadTimeoutMilliseconds", stream_read_timeout_ms},
+            {"ProbeWorkers", probe_workers},
+            {"ProducerId", producer_id},
+            {"StateDir", state_dir},
+            {"PseudoGTIDInjectionIntervalMilliseconds", pseudo_gtid_injection_interval_ms},
             {"KafkaBrokers", kafka_brokers},
             {"KafkaTopicPrefix", kafka_topic_prefix},
             {"SpoolDir", spool_dir},
@@ -206,9 +213,16 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"AuthenticationMethod", OneOf(&c.authentication_method, {"", "basic", "multi", "proxy"})},
       {"HTTPAuthUser", String(&c.http_auth_user)},
       {"HTTPAuthPassword", String(&c.http_auth_password)},
+      {"AuthUserHeader", String(&c.auth_user_header)},
+      {"PowerAuthUsers", Strings(&c.power_auth_users)},
       {"ReadOnly", Bool(&c.read_only)},
       {"TidewatchServerId", Unsigned(&c.replication_server_id, 1, 0xffffffffu)},
       {"StreamHeartbeatMilliseconds", Unsigned(&c.stream_heartbeat_ms, 10, 3600000)},
+      {"StreamReadTimeoutMilliseconds", Unsigned(&c.stream_read_timeout_ms, 0, 3600000)},
+      {"ProbeWorkers", Unsigned(&c.probe_workers, 1, 1024)},
+      {"ProducerId", String(&c.producer_id)},
+      {"StateDir", String(&c.state_dir)},
+      {"PseudoGTIDInjectionIntervalMilliseconds", Unsigned(&c.pseudo_gtid_injection_interval_ms, 10, 3600000)},
       {"KafkaBrokers", String(&c.kafka_brokers)},
       {"KafkaTopicPrefix", String(&c.kafka_topic_prefix)},
       {"SpoolDir", String(&c.spool_dir)},
@@ -283,6 +297,11 @@ Status LoadConfig(const std::string& path, Config* out) {
   if (!c.credentials_file.empty()) {
     Status s = ReadCredentialsFile(c.credentials_file, &c.topology_user, &c.topology_password);
     if (!s.ok()) return s.WithContext("config " + p);
+  }
+  if (c.producer_id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    c.producer_id = std::string("tidewatch@") + host;
   }
   if (c.replication_server_id == 0) {
     c.replication_server_id = 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);

@@ -45,11 +45,18 @@ struct Config {
   std::string listen_address = "127.0.0.1:3000";  // ListenAddress
   std::string authentication_method;              // AuthenticationMethod: "", basic, multi, proxy
   std::string http_auth_user, http_auth_password; // HTTPAuthUser, HTTPAuthPassword
+  std::string auth_user_header = "X-Forwarded-User";  // AuthUserHeader (proxy)
+  std::vector<std::string> power_auth_users = {"*"};  // PowerAuthUsers (proxy: who may change things)
   bool read_only = false;                          // ReadOnly
 
   // Tidewatch's own.
   uint32_t replication_server_id = 0;        // TidewatchServerId: server_id its streams register with
   uint32_t stream_heartbeat_ms = 250;        // StreamHeartbeatMilliseconds
+  uint32_t stream_read_timeout_ms = 0;       // StreamReadTimeoutMilliseconds (0: three heartbeats)
+  uint32_t probe_workers = 8;                // ProbeWorkers: concurrent instance checks
+  std::string producer_id;                   // ProducerId (default tidewatch@<host name>)
+  std::string state_dir;                     // StateDir: sequence reservation, default spool
+  uint32_t pseudo_gtid_injection_interval_ms = 1000;  // PseudoGTIDInjectionIntervalMilliseconds (AutoPseudoGTID)
   std::string kafka_brokers;                 // KafkaBrokers
   std::string kafka_topic_prefix = "tidewatch";  // KafkaTopicPrefix
   std::map<std::string, std::string> kafka_properties;  // KafkaProperties (librdkafka properties)

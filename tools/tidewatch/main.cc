@@ -11,6 +11,8 @@
 #include "tools/tidewatch/binlog_dump.h"
 #include "tools/tidewatch/binlog_stream.h"
 #include "tools/tidewatch/config.h"
+#include "tools/tidewatch/daemon.h"
+#include "pgtid/executor.h"
 #include "tools/tidewatch/relocation_commands.h"
 #include "tools/tidewatch/tail_command.h"
 
@@ -132,6 +134,19 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--idle-exit-ms", tail.idle_exit_ms, "stop after this long without a message");
   tail_cmd->add_option("--group", tail.group, "consumer group (default: a private one, no commits)");
 
+  tidewatch::tools::DaemonOptions daemon;
+  std::string run_config_path, run_listen;
+  std::vector<std::string> run_seeds;
+  auto* run_cmd = app.add_subcommand(
+      "run", "The monitor: discover the topology, follow every server as a replica, analyze failures the "
+             "moment a stream breaks, publish to Kafka / JSON lines / HTTP");
+  run_cmd->add_option("-c,--config", run_config_path,
+                      "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+  run_cmd->add_option("--jsonl", daemon.jsonl, "write every message as a JSON line to FILE (- for standard output)");
+  run_cmd->add_option("--seed", run_seeds, "an instance to discover from, HOST:PORT (repeatable; added to DiscoverySeeds)");
+  run_cmd->add_option("--listen", run_listen, "HTTP API address, HOST:PORT (overrides ListenAddress)");
+  run_cmd->add_flag("!--no-http", daemon.http, "serve no HTTP API");
+
   std::string check_config_path;
   auto* check_cmd = app.add_subcommand(
       "check-config", "Read the configuration, report unknown keys and bad values, print it with secrets hidden");
@@ -149,6 +164,30 @@ int main(int argc, char** argv) {
     for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
     std::cout << config.Redacted() << "\n";
     return 0;
+  }
+
+  if (run_cmd->parsed()) {
+    tidewatch::tools::Config config;
+    auto s = tidewatch::tools::LoadConfig(run_config_path, &config);
+    if (!s.ok()) {
+      std::cerr << "tidewatch: " << s.message() << "\n";
+      return 2;
+    }
+    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    for (const auto& seed : run_seeds) {
+      std::string host;
+      uint16_t port;
+      if (!tidewatch::pgtid::SplitHostPort(seed, &host, &port)) {
+        std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
+        return 2;
+      }
+      config.discovery_seeds.push_back(seed);
+    }
+    if (!run_listen.empty()) config.listen_address = run_listen;
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    daemon.stop = &g_stop;
+    return tidewatch::tools::RunDaemon(config, daemon, std::cerr);
   }
 
   if (tail_cmd->parsed()) {

@@ -16,8 +16,6 @@ namespace tidewatch::tools {
 using namespace tidewatch::pgtid;
 using nlohmann::json;
 
-namespace {
-
 json MoveJson(const Move& m) {
   json j = {{"instance", m.instance},
             {"from_master", m.from_master},
@@ -40,6 +38,8 @@ json MoveJson(const Move& m) {
   j["statements"] = m.statements;
   return j;
 }
+
+namespace {
 
 void PrintMove(std::ostream& out, const Move& m) {
   if (m.moved) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pgtid/executor.h"
 #include "tools/tidewatch/config.h"
 
@@ -31,6 +33,11 @@ struct RelocationOptions {
   // Indexes persisted here between runs (SQLite); empty: none.
   std::string index_store;
 };
+
+// One move as the commands' --json and the HTTP API report it: what moved
+// where, at which coordinates, by which method, from which source, how it was
+// verified, every statement issued, or what was refused and why.
+nlohmann::json MoveJson(const pgtid::Move& m);
 
 int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
 

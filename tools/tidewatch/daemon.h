@@ -1,0 +1,27 @@
+// `tidewatch run`: the long-running monitor. Discovers the topology from
+// DiscoverySeeds (and /api/discover), probes every instance each
+// InstancePollSeconds, follows every server that has binary logs as a
+// replica, analyzes after every change, and publishes to every configured
+// outlet — Kafka (KafkaBrokers, through the spool), JSON lines
+// (JsonLinesFile or --jsonl) and the HTTP API with /api/stream on
+// ListenAddress. With AutoPseudoGTID it injects Pseudo-GTID into each
+// cluster's writable master.
+#pragma once
+
+#include <atomic>
+#include <iosfwd>
+#include <string>
+
+#include "tools/tidewatch/config.h"
+
+namespace tidewatch::tools {
+
+struct DaemonOptions {
+  std::string jsonl;           // overrides JsonLinesFile ("-": standard output)
+  bool http = true;            // serve ListenAddress
+  const std::atomic<bool>* stop = nullptr;
+};
+
+int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err);
+
+}  // namespace tidewatch::tools
