@@ -271,6 +271,71 @@ TEST_F(DaemonTest, RestartProducesNoSpuriousAnalysis) {
   }
 }
 
+// Runs a tidewatch command; its standard output.
+CommandResult Tidewatch(const std::string& args) {
+  return RunCommand(std::string(TIDEWATCH_BINARY) + " " + args + " 2>/dev/null");
+}
+
+TEST_F(DaemonTest, CommandsMoveReplicasThroughTheDaemonsLiveIndex) {
+  Sandbox sb("m>r1,r2,r3", 25200, "--no-gtid");
+  json config = BaseConfig(25200, 25290);
+  auto& d = StartDaemon("moves", config);
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("load --seconds 2 --rate 300");
+  const std::string conf = "-c " + (dir_ / "tidewatch.conf.json").string();
+
+  // match-below: answered by the daemon, from the master's live index.
+  auto r = Tidewatch("match-below " + conf + " -i 127.0.0.1:25202 -s 127.0.0.1:25201 --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  json move = json::parse(r.out);
+  EXPECT_TRUE(move["moved"].get<bool>()) << move.dump();
+  EXPECT_EQ(move["method"], "pseudo-gtid");
+  EXPECT_EQ(move["position_from"], "master-index");
+  EXPECT_EQ(move["events_compared"], move["events_after_entry"]);
+  // The daemon's model has the new edge at once.
+  auto moved = d.Get("/api/instance/127.0.0.1/25202").Json();
+  EXPECT_EQ(moved["MasterKey"]["Port"], 25201);
+
+  auto last = Tidewatch("last-pseudo-gtid " + conf + " -i 127.0.0.1:25200 --json");
+  ASSERT_EQ(last.status, 0) << last.out;
+  EXPECT_NE(json::parse(last.out)["entry"].get<std::string>().find("_pseudo_gtid_hint__asc:"), std::string::npos);
+
+  // The master dies with r3 behind: regroup places r3 from what the daemon
+  // had indexed of the dead master.
+  sb.Sql("r3", "STOP SLAVE");
+  sb.Run("load --seconds 1 --rate 300");
+  sb.Run("kill m");
+  ASSERT_FALSE(d.WaitFor([](const json& m) { return IsAnalysis(m, "OPENED", "DeadMaster", "127.0.0.1:25200"); }, 20s)
+                   .is_null());
+  auto g = Tidewatch("regroup-replicas " + conf + " -i 127.0.0.1:25200 --json");
+  ASSERT_EQ(g.status, 0) << g.out;
+  json regroup = json::parse(g.out);
+  EXPECT_EQ(regroup["candidate"], "127.0.0.1:25201") << regroup.dump();
+  bool r3_moved = false;
+  for (const auto& m : regroup["moves"]) {
+    EXPECT_TRUE(m["moved"].get<bool>()) << m.dump();
+    if (m["instance"] == "127.0.0.1:25203") {
+      r3_moved = true;
+      EXPECT_EQ(m["position_from"], "master-index") << m.dump();
+    }
+  }
+  EXPECT_TRUE(r3_moved) << regroup.dump();
+  auto r3 = d.Get("/api/instance/127.0.0.1/25203").Json();
+  EXPECT_EQ(r3["MasterKey"]["Port"], 25201);
+  // Every change went out as an audit entry.
+  EXPECT_FALSE(d.WaitFor([](const json& m) { return m.contains("audit") && m["audit"]["action"] == "regroup-replicas"; })
+                   .is_null());
+  // The commands' ASCII tree comes from the daemon too. As after
+  // orchestrator's regroup, the promoted replica still points at the dead
+  // master (detaching it is the recovery's step): the others are below it.
+  auto topo = Tidewatch("topology " + conf + " -i 127.0.0.1:25201");
+  ASSERT_EQ(topo.status, 0);
+  EXPECT_EQ(topo.out.rfind("127.0.0.1:25200 ", 0), 0u) << topo.out;
+  EXPECT_NE(topo.out.find("[unknown,invalid,"), std::string::npos) << topo.out;
+  EXPECT_NE(topo.out.find("\n  + 127.0.0.1:25202 "), std::string::npos) << topo.out;
+  EXPECT_NE(topo.out.find("\n  + 127.0.0.1:25203 "), std::string::npos) << topo.out;
+}
+
 TEST_F(DaemonTest, Authentication) {
   Sandbox sb("m>r1", 25180);
   json config = BaseConfig(25180, 25198);

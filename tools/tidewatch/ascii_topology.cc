@@ -47,7 +47,9 @@ std::string Details(const analyzer::InstanceRecord& r, const JsonSettings& s) {
   t.push_back(i.read_only ? "ro" : "rw");
   t.push_back(i.log_bin ? i.binlog_format : "nobinlog");
   if (i.log_bin && i.log_slave_updates) t.push_back(">>");
-  if (i.mariadb || i.gtid_mode == "ON") t.push_back(r.errant_gtid.empty() ? "GTID" : "GTID:errant");
+  if ((i.mariadb && rs.UsesGtid()) || (!i.mariadb && i.gtid_mode == "ON")) {
+    t.push_back(r.errant_gtid.empty() ? "GTID" : "GTID:errant");
+  }
   if (r.pseudo_gtid) t.push_back("P-GTID");
   if (r.probe.semi_sync.master_enabled) t.push_back("semi:master");
   if (r.probe.semi_sync.replica_enabled) t.push_back("semi:replica");

@@ -216,7 +216,7 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"AuthUserHeader", String(&c.auth_user_header)},
       {"PowerAuthUsers", Strings(&c.power_auth_users)},
       {"ReadOnly", Bool(&c.read_only)},
-      {"TidewatchServerId", Unsigned(&c.replication_server_id, 1, 0xffffffffu)},
+      {"TidewatchServerId", Unsigned(&c.replication_server_id, 1, 0xfffffffeu)},
       {"StreamHeartbeatMilliseconds", Unsigned(&c.stream_heartbeat_ms, 10, 3600000)},
       {"StreamReadTimeoutMilliseconds", Unsigned(&c.stream_read_timeout_ms, 0, 3600000)},
       {"ProbeWorkers", Unsigned(&c.probe_workers, 1, 1024)},

@@ -50,7 +50,11 @@ struct Config {
   bool read_only = false;                          // ReadOnly
 
   // Tidewatch's own.
-  uint32_t replication_server_id = 0;        // TidewatchServerId: server_id its streams register with
+  // TidewatchServerId: the server_id the daemon's streams register with;
+  // the next one registers the short reads of a move (a server drops a
+  // replica when another registers with its server_id).
+  uint32_t replication_server_id = 0;
+  uint32_t short_read_server_id() const { return replication_server_id + 1; }
   uint32_t stream_heartbeat_ms = 250;        // StreamHeartbeatMilliseconds
   uint32_t stream_read_timeout_ms = 0;       // StreamReadTimeoutMilliseconds (0: three heartbeats)
   uint32_t probe_workers = 8;                // ProbeWorkers: concurrent instance checks

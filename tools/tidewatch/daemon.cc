@@ -31,7 +31,7 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.probe.detect_promotion_rule_query = c.detect_promotion_rule_query;
   o.probe.detect_semi_sync_enforced_query = c.detect_semi_sync_enforced_query;
   o.probe.discover_by_processlist = !c.discover_by_show_slave_hosts;
-  o.probe.own_server_ids.insert(c.replication_server_id);
+  o.probe.own_server_ids = {c.replication_server_id, c.short_read_server_id()};
   o.stream.user = c.topology_user;
   o.stream.password = c.topology_password;
   o.stream.server_id = c.replication_server_id;

@@ -476,9 +476,10 @@ void HttpApi::Route(Call& c) {
 
   const bool match_below = c.Is({"match-below", "match"}, 4);
   const bool match_up = c.Is({"match-up"}, 2);
+  const bool rematch = c.Is({"rematch"}, 2);
   const bool match_replicas = c.Is({"match-replicas", "match-slaves"}, 4);
   const bool regroup = c.Is({"regroup-replicas", "regroup-slaves"}, 2);
-  if (match_below || match_up || match_replicas || regroup) {
+  if (match_below || match_up || rematch || match_replicas || regroup) {
     if (!c.Key(1, &key)) return;
     if ((match_below || match_replicas) && !c.Key(3, &below)) return;
     if (!write()) return;
@@ -487,7 +488,7 @@ void HttpApi::Route(Call& c) {
     eo.password = config_.topology_password;
     eo.stream.user = config_.topology_user;
     eo.stream.password = config_.topology_password;
-    eo.stream.server_id = config_.replication_server_id;
+    eo.stream.server_id = config_.short_read_server_id();
     eo.stream.tls_mode = binlog::TlsMode::kPreferred;
     eo.maintenance = [this](const std::string& k) {
       std::string why;
@@ -511,6 +512,8 @@ void HttpApi::Route(Call& c) {
       s = executor.MatchBelow(key, below, &moves.emplace_back());
     } else if (match_up) {
       s = executor.MatchUp(key, known, &moves.emplace_back());
+    } else if (rematch) {
+      s = executor.Rematch(key, &moves.emplace_back());
     } else if (match_replicas) {
       s = executor.MultiMatch(key, below, known, &moves);
     } else {
@@ -534,7 +537,7 @@ void HttpApi::Route(Call& c) {
     }
     Audit(c.seg[0], key, c.user, std::to_string(moved) + " moved" + (errors.empty() ? "" : "; refused: " + errors.front()));
     json envelope;
-    if (match_below || match_up) {
+    if (match_below || match_up || rematch) {
       const pgtid::Move& m = moves.front();
       if (!m.moved) {
         envelope = Envelope(false, m.refused);
@@ -542,7 +545,8 @@ void HttpApi::Route(Call& c) {
         json details;
         instance_json(m.instance, &details);
         envelope = Envelope(true,
-                            "Instance " + m.instance + (match_up ? " matched up" : " matched below " + m.destination) +
+                            "Instance " + m.instance +
+                                (match_below ? " matched below " + m.destination : match_up ? " matched up" : " rematched") +
                                 " at " + (m.coordinates.empty() ? std::string("its GTID position") : m.coordinates.ToString()),
                             details);
       }

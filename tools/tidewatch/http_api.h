@@ -13,6 +13,7 @@
 //           /api/last-pseudo-gtid/:host/:port  /api/match-below/:host/:port/:belowHost/:belowPort
 //           /api/match-up/:host/:port  /api/match-replicas/:host/:port/:belowHost/:belowPort
 //           /api/regroup-replicas/:host/:port  (and the legacy -slaves names)
+//           /api/rematch/:host/:port (Tidewatch's own)
 //
 // As orchestrator: GET (and HEAD); reads answer the bare object, changes and
 // errors the {Code, Message, Details} envelope, an error with HTTP 500.

@@ -15,6 +15,7 @@
 #include "pgtid/executor.h"
 #include "tools/tidewatch/relocation_commands.h"
 #include "tools/tidewatch/tail_command.h"
+#include "tools/tidewatch/topology_commands.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
     cmd->add_option("--index-store", reloc.index_store,
                     "SQLite file that keeps the indexes between runs (verified against live servers; "
                     "a dead master's index is used as stored)");
+    if (std::string(c.name) != "inject-pseudo-gtid") {
+      cmd->add_option("--api", reloc.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
+      cmd->add_flag("--local", reloc.local, "do not ask a daemon; index the servers' binlogs now");
+    }
     cmd->add_option("--method", method, "auto (GTID when the replica uses it), gtid or pseudo-gtid")
         ->check(CLI::IsMember({"auto", "gtid", "pseudo-gtid"}));
     cmd->add_option("--replicas", reloc.replicas,
@@ -146,6 +151,28 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run_seeds, "an instance to discover from, HOST:PORT (repeatable; added to DiscoverySeeds)");
   run_cmd->add_option("--listen", run_listen, "HTTP API address, HOST:PORT (overrides ListenAddress)");
   run_cmd->add_flag("!--no-http", daemon.http, "serve no HTTP API");
+
+  // What the daemon knows (or a one-shot discovery without one).
+  tidewatch::tools::TopologyCommandOptions topo;
+  std::string topo_config_path;
+  std::vector<CLI::App*> topo_cmds;
+  for (const CommandSpec& c : {
+           CommandSpec{"topology", "Print an instance's cluster as orchestrator's ASCII tree", true},
+           CommandSpec{"clusters", "List the clusters", false},
+           CommandSpec{"replication-analysis", "Print the failure analysis of every cluster", false},
+           CommandSpec{"instance", "Print what is known of an instance (orchestrator's Instance JSON)", true},
+           CommandSpec{"discover", "Have the daemon discover an instance and follow it", true},
+           CommandSpec{"forget", "Have the daemon forget an instance", true}}) {
+    auto* cmd = app.add_subcommand(c.name, c.help);
+    auto* i = cmd->add_option("-i,--instance", topo.instance, "the instance, HOST:PORT");
+    if (c.destination) i->required();
+    cmd->add_option("-c,--config", topo_config_path,
+                    "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+    cmd->add_option("--api", topo.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
+    cmd->add_flag("--local", topo.local, "do not ask a daemon; discover from -i or DiscoverySeeds now");
+    cmd->add_flag("--json", topo.json, "print JSON");
+    topo_cmds.push_back(cmd);
+  }
 
   std::string check_config_path;
   auto* check_cmd = app.add_subcommand(
@@ -188,6 +215,19 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, OnSignal);
     daemon.stop = &g_stop;
     return tidewatch::tools::RunDaemon(config, daemon, std::cerr);
+  }
+
+  for (auto* cmd : topo_cmds) {
+    if (!cmd->parsed()) continue;
+    tidewatch::tools::Config config;
+    auto s = tidewatch::tools::LoadConfig(topo_config_path, &config);
+    if (!s.ok()) {
+      std::cerr << "tidewatch: " << s.message() << "\n";
+      return 2;
+    }
+    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    topo.command = cmd->get_name();
+    return tidewatch::tools::RunTopologyCommand(config, topo, std::cout, std::cerr);
   }
 
   if (tail_cmd->parsed()) {

@@ -10,6 +10,7 @@
 
 #include "pgtid/index_source.h"
 #include "pgtid/pseudo_gtid_injector.h"
+#include "tools/tidewatch/api_client.h"
 
 namespace tidewatch::tools {
 
@@ -55,9 +56,99 @@ void PrintMove(std::ostream& out, const Move& m) {
   }
 }
 
+// The move made by the daemon: its API's path for the command, and the same
+// output as a local run.
+int RunViaDaemon(ApiClient& api, const RelocationOptions& o, std::ostream& out, std::ostream& err) {
+  std::string host, dhost;
+  uint16_t port = 0, dport = 0;
+  if (!SplitHostPort(o.instance, &host, &port)) {
+    err << "tidewatch: -i must be HOST:PORT, not " << o.instance << "\n";
+    return 2;
+  }
+  const bool with_destination = o.command == "match-below" || o.command == "multi-match-replicas";
+  if (with_destination && !SplitHostPort(o.destination, &dhost, &dport)) {
+    err << "tidewatch: -s must be HOST:PORT, not " << o.destination << "\n";
+    return 2;
+  }
+  const std::string hp = host + "/" + std::to_string(port);
+  const std::string dhp = dhost + "/" + std::to_string(dport);
+  std::string path;
+  if (o.command == "last-pseudo-gtid") path = "/api/last-pseudo-gtid/" + hp;
+  if (o.command == "match-below") path = "/api/match-below/" + hp + "/" + dhp;
+  if (o.command == "match-up") path = "/api/match-up/" + hp;
+  if (o.command == "rematch") path = "/api/rematch/" + hp;
+  if (o.command == "multi-match-replicas") path = "/api/match-replicas/" + hp + "/" + dhp;
+  if (o.command == "regroup-replicas") path = "/api/regroup-replicas/" + hp;
+  err << "tidewatch: " << o.command << " by the daemon at " << api.address() << " (its live indexes)\n";
+  int status = 0;
+  json body;
+  binlog::Status s = api.Get(path, &status, &body);
+  if (!s.ok()) {
+    err << "tidewatch: " << s.message() << "\n";
+    return 1;
+  }
+  if (!body.is_object() || !body.contains("Code")) {
+    err << "tidewatch: the daemon answered " << status << ": " << body.dump() << "\n";
+    return 1;
+  }
+  const bool ok = body["Code"] == "OK";
+  if (o.command == "last-pseudo-gtid") {
+    if (!ok) {
+      if (o.json) out << json{{"instance", o.instance}, {"error", body["Message"]}}.dump() << "\n";
+      err << "tidewatch: " << body["Message"].get<std::string>() << "\n";
+      return 1;
+    }
+    const std::string at = body["Message"];
+    const auto colon = at.rfind(':');
+    if (o.json) {
+      out << json{{"instance", o.instance},
+                  {"file", at.substr(0, colon)},
+                  {"pos", std::stoull(at.substr(colon + 1))},
+                  {"entry", body["Details"]},
+                  {"source", "daemon"}}
+                 .dump()
+          << "\n";
+    } else {
+      out << at << "\t" << body["Details"].get<std::string>() << "\n";
+    }
+    return 0;
+  }
+  if (body.contains("Move")) {
+    const json& m = body["Move"];
+    if (o.json) {
+      out << m.dump() << "\n";
+    } else {
+      out << body["Message"].get<std::string>() << "\n";
+    }
+    return m.value("moved", false) ? 0 : 1;
+  }
+  if (body.contains("Moves")) {
+    bool all = ok;
+    for (const auto& m : body["Moves"]) all = all && m.value("moved", false);
+    if (o.json) {
+      json j = {{"master", o.instance}, {"moves", body["Moves"]}};
+      if (with_destination) j["destination"] = o.destination;
+      if (o.command == "regroup-replicas" && ok) {
+        const auto& k = body["Details"];
+        j["candidate"] = k.value("Hostname", "") + ":" + std::to_string(k.value("Port", 0));
+      }
+      out << j.dump() << "\n";
+    } else {
+      out << body["Message"].get<std::string>() << "\n";
+    }
+    return all ? 0 : 1;
+  }
+  err << "tidewatch: " << body["Message"].get<std::string>() << "\n";
+  return 1;
+}
+
 }  // namespace
 
 int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.command != "inject-pseudo-gtid" && !o.local && o.index_store.empty()) {
+    ApiClient api(config, o.api);
+    if (api.Available()) return RunViaDaemon(api, o, out, err);
+  }
   std::unique_ptr<PseudoGtidPattern> pattern;
   binlog::Status s = PseudoGtidPattern::Create(config.pseudo_gtid, &pattern);
   if (!s.ok()) {
@@ -67,7 +158,7 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
   binlog::ReplicaStreamOptions stream;
   stream.user = config.topology_user;
   stream.password = config.topology_password;
-  stream.server_id = config.replication_server_id;
+  stream.server_id = config.short_read_server_id();
   stream.tls_mode = binlog::TlsMode::kPreferred;
   StreamingIndexSource indexes(stream, pattern.get());
   std::unique_ptr<IndexStore> store;

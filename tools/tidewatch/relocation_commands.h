@@ -1,9 +1,11 @@
 // The orchestrator-named commands that read the Pseudo-GTID index and move
 // replicas: last-pseudo-gtid, match-below, match-up, rematch,
-// multi-match-replicas, regroup-replicas, and inject-pseudo-gtid. Without a daemon each builds the
-// indexes it needs by streaming the servers' binlogs first (progress on a
-// terminal, quiet when piped). Output: a readable summary, or with --json
-// one JSON object.
+// multi-match-replicas, regroup-replicas, and inject-pseudo-gtid. With a
+// daemon answering at ListenAddress the move is made by the daemon, from the
+// indexes it already holds; without one each command builds the indexes it
+// needs by streaming the servers' binlogs first (progress on a terminal,
+// quiet when piped). Output: a readable summary, or with --json one JSON
+// object, the same either way.
 #pragma once
 
 #include <atomic>
@@ -32,6 +34,10 @@ struct RelocationOptions {
   const std::atomic<bool>* stop = nullptr;
   // Indexes persisted here between runs (SQLite); empty: none.
   std::string index_store;
+  // A daemon answering at `api` (default ListenAddress) does the work with
+  // its live indexes; `local` never asks one.
+  std::string api;
+  bool local = false;
 };
 
 // One move as the commands' --json and the HTTP API report it: what moved
