@@ -516,10 +516,19 @@ std::vector<std::string> Topology::Evidence(const std::string& key) const {
   std::vector<std::string> ev;
   const InstanceRecord* r = Find(key);
   if (r == nullptr) return ev;
+  const size_t replicas = ReplicasOf(key).size();
   if (!r->reachable) {
     ev.push_back(key + ": unreachable: " + (r->last_error.empty() ? "never reached" : r->last_error));
   } else if (r->partial) {
     ev.push_back(key + ": reachable, check incomplete: " + r->last_error);
+  } else {
+    std::string s = key + ": reachable, " + std::to_string(replicas) + " replica(s)";
+    const auto& rs = r->probe.instance.replica;
+    if (rs.configured) {
+      s += ", replicating from " + r->master_key + " (IO thread " + (rs.io_running.empty() ? "No" : rs.io_running) +
+           ", SQL thread " + (rs.sql_running ? "Yes" : "No") + ")";
+    }
+    ev.push_back(std::move(s));
   }
   if (r->stream.open || r->stream.state == binlog::StreamState::kFailed) {
     std::string s = key + ": replication stream " + binlog::StreamStateName(r->stream.state);
