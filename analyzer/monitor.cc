@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "pgtid/executor.h"
+#include "pgtid/index_source.h"
 #include "pgtid/indexer.h"
 
 namespace tidewatch::analyzer {
@@ -32,6 +33,8 @@ struct Monitor::Server {
   std::unique_ptr<pgtid::ServerIndex> index;
   std::unique_ptr<pgtid::Indexer> indexer;
   std::string index_error;
+  bool store_checked = false;   // the store was asked for this server's index
+  uint64_t synced_events = 0;   // events_indexed() at the last sync
   // The stream has reached where the server's binlog ended when it was
   // opened (or idled at its end): entries from then on are published.
   bool live = false;
@@ -50,7 +53,8 @@ struct Monitor::Impl {
   asio::thread_pool workers;
   asio::steady_timer tick{io};
   std::atomic<bool> running{false};
-  Steady::time_point last_progress{};
+  Steady::time_point last_progress{}, last_sync{};
+  std::mutex store_mu;  // the store is used from the workers and the io thread
 
   // io thread only.
   std::map<std::string, std::shared_ptr<Server>> servers;
@@ -151,7 +155,13 @@ struct Monitor::Impl {
     for (const auto& k : referenced) {
       if (servers.count(k) == 0) Dispatch(EnsureServer(k));
     }
-    if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->stream) OpenStream(s, p);
+    if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->stream) {
+      if (o.store != nullptr && o.pattern != nullptr && !s->index && !s->store_checked) {
+        LoadStored(s, p);
+      } else {
+        OpenStream(s, p);
+      }
+    }
     if (!s->rechecks.empty() && s->rechecks.front() <= Steady::now()) Dispatch(s);
   }
 
@@ -188,10 +198,76 @@ struct Monitor::Impl {
       }
     }
     if (report_progress) last_progress = now;
+    if (o.store != nullptr && now - last_sync >= o.store_sync_interval) {
+      SyncIndexes();
+      last_sync = now;
+    }
     tick.expires_after(std::chrono::milliseconds(25));
     tick.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) Tick();
     });
+  }
+
+  // --- The store. ---
+
+  // Loads the server's stored index on a worker and verifies it against the
+  // server; the stream then opens, from the stored position if it held.
+  void LoadStored(const std::shared_ptr<Server>& s, const ProbeResult& p) {
+    s->store_checked = true;
+    s->in_flight = true;  // no probe while loading: the stream opens first
+    asio::post(workers, [this, s, p] {
+      auto index = std::make_unique<pgtid::ServerIndex>(s->key, o.index);
+      bool found = false;
+      binlog::Status st;
+      {
+        std::lock_guard<std::mutex> lock(store_mu);
+        st = o.store->Load(s->key, index.get(), &found);
+      }
+      if (st.ok() && found) {
+        binlog::ReplicaStreamOptions so = o.stream;
+        so.host = s->host;
+        so.port = s->port;
+        so.server_id = o.stream.server_id + 1;  // beside the stream, not instead of it
+        st = pgtid::VerifyStoredIndex(*index, so, p.instance.binary_logs);
+        if (!st.ok()) {
+          spdlog::warn("{}: stored index discarded: {}", s->key, st.message());
+          std::lock_guard<std::mutex> lock(store_mu);
+          (void)o.store->Forget(s->key);
+        } else {
+          spdlog::info("{}: index loaded from the store: {} entries, through {}", s->key, index->entry_count(),
+                       index->position().ToString());
+        }
+      } else if (!st.ok()) {
+        spdlog::warn("{}: index store: {}", s->key, st.message());
+      }
+      if (!st.ok() || !found) index.reset();
+      std::shared_ptr<pgtid::ServerIndex> loaded(index.release());
+      asio::post(io, [this, s, p, loaded] {
+        s->in_flight = false;
+        if (s->forgotten || !running || s->stream) return;
+        if (loaded) {
+          s->index = std::make_unique<pgtid::ServerIndex>(std::move(*loaded));
+          s->indexer = std::make_unique<pgtid::Indexer>(s->index.get(), o.pattern);
+          s->synced_events = s->index->events_indexed();
+        }
+        OpenStream(s, p);
+      });
+    });
+  }
+
+  // Writes what changed of every index (io thread).
+  void SyncIndexes() {
+    if (o.store == nullptr) return;
+    std::lock_guard<std::mutex> lock(store_mu);
+    for (auto& [k, s] : servers) {
+      if (!s->index || s->index->events_indexed() == s->synced_events) continue;
+      binlog::Status st = o.store->Sync(*s->index);
+      if (!st.ok()) {
+        spdlog::warn("{}: index store: {}", k, st.message());
+        continue;
+      }
+      s->synced_events = s->index->events_indexed();
+    }
   }
 
   // --- Streams. ---
@@ -335,6 +411,7 @@ void Monitor::Stop() {
   std::promise<void> stopped;
   asio::post(impl_->io, [this, &stopped] {
     impl_->tick.cancel();
+    impl_->SyncIndexes();
     for (auto& [k, s] : impl_->servers) {
       if (s->stream) s->stream->Stop();
     }
@@ -384,6 +461,10 @@ bool Monitor::Forget(const std::string& key) {
     if (it == impl_->servers.end()) return;
     it->second->forgotten = true;
     if (it->second->stream) it->second->stream->Stop();
+    if (impl_->o.store != nullptr) {
+      std::lock_guard<std::mutex> lock(impl_->store_mu);
+      (void)impl_->o.store->Forget(key);
+    }
     auto s = it->second;
     impl_->servers.erase(it);
     // Destroyed once its stream has ended.

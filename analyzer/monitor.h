@@ -13,8 +13,11 @@
 // at the next poll.
 //
 // Threads: the io thread owns the streams, their indexes and the schedule;
-// probes run on the workers; the model, the analysis and publishing are
-// serialized by one mutex, so messages leave in the order the model changed.
+// probes (and loading a stored index, which reads the server) run on the
+// workers; the model, the analysis and publishing are serialized by one
+// mutex, so messages leave in the order the model changed. Syncing an index
+// to the store is a local SQLite transaction of what changed, on the io
+// thread.
 // Until every known server has been checked once, nothing is analyzed: a
 // half-discovered topology would open analyses that are not true.
 #pragma once
@@ -34,6 +37,7 @@
 #include "analyzer/replication_analysis.h"
 #include "analyzer/topology.h"
 #include "binlog/replica_stream.h"
+#include "pgtid/index_store.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "pgtid/server_index.h"
 #include "tidewatch/v1/tidewatch.pb.h"
@@ -48,6 +52,12 @@ struct MonitorOptions {
   bool follow_streams = true;
   const pgtid::PseudoGtidPattern* pattern = nullptr;  // nullptr: no Pseudo-GTID index
   pgtid::IndexOptions index;
+  // Indexes persisted here (not owned), so that a restart reads only what is
+  // new: a stored index is verified against its server before its stream
+  // resumes from it, and indexes are synced every store_sync_interval and at
+  // Stop().
+  pgtid::IndexStore* store = nullptr;
+  std::chrono::milliseconds store_sync_interval{10000};
   std::chrono::milliseconds poll_interval{5000};      // InstancePollSeconds
   size_t workers = 4;
   AnalysisOptions analysis;

@@ -1,5 +1,6 @@
 #include "pgtid/index_source.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include <variant>
@@ -72,6 +73,15 @@ Status VerifyLastEntry(const ServerIndex& index, binlog::ReplicaStreamOptions o)
 
 }  // namespace
 
+Status VerifyStoredIndex(const ServerIndex& index, const binlog::ReplicaStreamOptions& stream,
+                         const std::vector<std::string>& binary_logs) {
+  const std::string& at = index.position().file;
+  if (std::find(binary_logs.begin(), binary_logs.end(), at) == binary_logs.end()) {
+    return Status::Corruption("the server no longer has the indexed binlog " + at);
+  }
+  return VerifyLastEntry(index, stream);
+}
+
 void StreamingIndexSource::Adopt(std::unique_ptr<ServerIndex> index) {
   std::string name = index->server();
   slots_[name] = std::make_unique<Slot>(std::move(index), pattern_);
@@ -97,11 +107,9 @@ Status StreamingIndexSource::CaughtUp(const std::string& host, uint16_t port, co
   o.host = host;
   o.port = port;
   if (verify) {
-    bool has_file = false;
-    for (size_t i = 0; i < logs.rows.size(); ++i) has_file |= logs.GetOr(i, "Log_name") == slot->index->position().file;
-    Status v = has_file ? VerifyLastEntry(*slot->index, o)
-                        : Status::Corruption("the server no longer has the indexed binlog " +
-                                             slot->index->position().file);
+    std::vector<std::string> names;
+    for (size_t i = 0; i < logs.rows.size(); ++i) names.push_back(logs.GetOr(i, "Log_name"));
+    Status v = VerifyStoredIndex(*slot->index, o, names);
     if (!v.ok()) {
       discarded_ = name + ": stored index discarded: " + v.message();
       if (store_ != nullptr) (void)store_->Forget(name);

@@ -25,6 +25,13 @@ struct IndexProgress {
   bool done = false;
 };
 
+// Whether a stored index still describes its server: the server still has
+// the binlog the index stops in (`binary_logs`: SHOW BINARY LOGS), and the
+// event at the index's last Pseudo-GTID entry is still that entry (read over
+// the replication protocol with `stream`'s credentials, host and port).
+Status VerifyStoredIndex(const ServerIndex& index, const binlog::ReplicaStreamOptions& stream,
+                         const std::vector<std::string>& binary_logs);
+
 class IndexSource {
  public:
   virtual ~IndexSource() = default;

@@ -3,6 +3,7 @@
 // API called on loopback; killed by the destructor even when the test fails.
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -83,8 +84,8 @@ class DaemonProcess {
     if (pid_ < 0) throw std::runtime_error("fork failed");
     if (pid_ == 0) {
       const std::string log = (dir_ / "tidewatch.log").string();
-      FILE* f = std::freopen(log.c_str(), "a", stderr);
-      (void)f;
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) ::dup2(fd, STDERR_FILENO);
       std::vector<std::string> argv = {TIDEWATCH_BINARY, "run", "-c", (dir_ / "tidewatch.conf.json").string()};
       argv.insert(argv.end(), args_.begin(), args_.end());
       std::vector<char*> cargv;

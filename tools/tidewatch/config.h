@@ -59,7 +59,8 @@ struct Config {
   uint32_t stream_read_timeout_ms = 0;       // StreamReadTimeoutMilliseconds (0: three heartbeats)
   uint32_t probe_workers = 8;                // ProbeWorkers: concurrent instance checks
   std::string producer_id;                   // ProducerId (default tidewatch@<host name>)
-  std::string state_dir;                     // StateDir: sequence reservation, default spool
+  std::string state_dir;                     // StateDir: sequence reservation, default spool and index store
+  std::string index_store_file;              // IndexStoreFile (default <StateDir>/indexes.sqlite)
   uint32_t pseudo_gtid_injection_interval_ms = 1000;  // PseudoGTIDInjectionIntervalMilliseconds (AutoPseudoGTID)
   std::string kafka_brokers;                 // KafkaBrokers
   std::string kafka_topic_prefix = "tidewatch";  // KafkaTopicPrefix

@@ -155,8 +155,17 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     publisher->AddSink(kafka.get());
   }
 
-  analyzer::Monitor monitor(MonitorOptionsOf(config, pattern.get()),
-                            [&publisher](v1::Envelope&& e) { (void)publisher->Publish(std::move(e)); });
+  std::unique_ptr<pgtid::IndexStore> store;
+  const std::string store_path = !config.index_store_file.empty() ? config.index_store_file
+                                 : !config.state_dir.empty()      ? config.state_dir + "/indexes.sqlite"
+                                                                  : std::string();
+  if (!store_path.empty()) {
+    s = pgtid::IndexStore::Open(store_path, &store);
+    if (!s.ok()) return fail(s.message());
+  }
+  analyzer::MonitorOptions mo = MonitorOptionsOf(config, pattern.get());
+  mo.store = store.get();
+  analyzer::Monitor monitor(mo, [&publisher](v1::Envelope&& e) { (void)publisher->Publish(std::move(e)); });
 
   std::unique_ptr<HttpApi> api;
   std::unique_ptr<sinks::EventStreamServer> http;

@@ -5,7 +5,8 @@
 // outlet — Kafka (KafkaBrokers, through the spool), JSON lines
 // (JsonLinesFile or --jsonl) and the HTTP API with /api/stream on
 // ListenAddress. With AutoPseudoGTID it injects Pseudo-GTID into each
-// cluster's writable master.
+// cluster's writable master. Indexes are kept in IndexStoreFile (default
+// <StateDir>/indexes.sqlite): a restart reads only the binlog written since.
 #pragma once
 
 #include <atomic>

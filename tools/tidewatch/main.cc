@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
@@ -24,6 +26,9 @@ void OnSignal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  // Standard output carries the commands' results (and `run --jsonl -`'s
+  // messages): the log goes to standard error.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("tidewatch"));
   CLI::App app{"Tidewatch: follows MySQL/MariaDB replication topologies through the replication "
                "stream itself."};
   app.require_subcommand(1);
