@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package Tidewatch needs to build, test and run its sandbox.
+# Installs every Debian package Tidewatch needs to build, test and run its sandbox
+# and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
@@ -9,6 +10,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
+  openjdk-17-jre-headless maven kcat
 )
 missing=()
 for p in "${pkgs[@]}"; do
