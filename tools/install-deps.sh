@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config git python3
   clang libclang-rt-14-dev
-  libboost-dev libmariadb-dev librdkafka-dev libprotobuf-dev protobuf-compiler
+  libboost-dev libmariadb-dev librdkafka-dev libcurl4-openssl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
