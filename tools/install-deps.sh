@@ -10,7 +10,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
-  openjdk-17-jre-headless maven kcat
+  openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
 )
 missing=()
 for p in "${pkgs[@]}"; do
