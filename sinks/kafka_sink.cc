@@ -71,6 +71,8 @@ Status KafkaSink::Open(KafkaOptions options, std::unique_ptr<KafkaSink>* out) {
       {"message.timeout.ms", "0"},  // never give up on a message: the spool holds it
       {"queue.buffering.max.messages", "100000"},
       {"client.id", "tidewatch"},
+      // Topics are Tidewatch's to create, with their configuration (RequestTopics).
+      {"allow.auto.create.topics", "false"},
   };
   for (const auto& [key, value] : options.properties) props[key] = value;
   for (const auto& [key, value] : props) {
@@ -108,9 +110,12 @@ std::string KafkaSink::KeyOf(const v1::Envelope& e) {
 }
 
 // Asks the cluster to create the topics (without waiting); the answer is
-// read by TopicsCreated(). Producing does not wait for it: on a cluster that
-// creates topics itself, or where they exist, messages flow regardless, and
-// where they cannot be created messages wait in librdkafka and the spool.
+// read by TopicsCreated(). Producing does not wait for it: messages to a
+// topic that does not exist yet wait in librdkafka until it does (the
+// producer never has the broker auto-create it — allow.auto.create.topics
+// is off — since a broker would create it with its own defaults, the pgtid
+// topic not compacted), and where topics cannot be created messages wait in
+// librdkafka and the spool, the reason in FlushFor's error.
 void KafkaSink::RequestTopics() {
   std::vector<rd_kafka_NewTopic_t*> topics;
   char err[512];

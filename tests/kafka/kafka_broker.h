@@ -17,11 +17,11 @@ namespace tidewatch::testing {
 class KafkaBroker {
  public:
   // `port` must differ (by 2 or more) between brokers that may run at once.
-  explicit KafkaBroker(int port) : port_(port) {
+  explicit KafkaBroker(int port, const std::string& extra_up_args = "") : port_(port) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tidewatch-kafka-it-" + std::to_string(::getpid()) + "-" + std::to_string(port));
     tool_ = std::string("python3 ") + TIDEWATCH_SOURCE_DIR + "/tools/kafka/tidewatch-kafka --dir " + dir_.string();
-    auto r = RunCommand(tool_ + " up --port " + std::to_string(port) + " 2>&1");
+    auto r = RunCommand(tool_ + " up --port " + std::to_string(port) + " " + extra_up_args + " 2>&1");
     if (r.status != 0) {
       Down();
       throw std::runtime_error("tidewatch-kafka up failed: " + r.out);

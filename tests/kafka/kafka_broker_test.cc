@@ -280,6 +280,30 @@ TEST(KafkaBrokerTest, EveryFieldRoundTripsWithTopicsKeysAndHeaders) {
   EXPECT_EQ(r.summary["topics"].value("tidewatch.pgtid", 0), 1) << r.output;
 }
 
+// On a broker that creates topics on first use (Kafka's default), the
+// sink's own topics come first: the pgtid topic compacted, the partitions
+// as configured — even for messages published the moment the sink opens.
+TEST(KafkaBrokerTest, SinkCreatesItsTopicsBeforeABrokerAutoCreatesThem) {
+  KafkaBroker broker(29440, "--auto-create-topics");
+  TempDir spool("autocreate-spool");
+  {
+    std::unique_ptr<KafkaSink> sink;
+    ASSERT_TRUE(KafkaSink::Open(OptionsFor(broker, spool.path()), &sink).ok());
+    EnvelopeSequencer sequencer("autocreate-producer");
+    for (uint64_t i = 1; i <= 40; ++i) {
+      v1::Envelope e = NumberedMessage(i, 3);
+      sequencer.Stamp(&e);
+      ASSERT_TRUE(sink->Publish(e).ok());
+    }
+    Status s = sink->FlushFor(120000);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  auto r = ReadBack(broker.bootstrap(), "--expect-sequences autocreate-producer:1-40 --partitions 3"
+                                        " --compacted tidewatch.pgtid --not-compacted tidewatch.analysis");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.summary.value("unique", -1), 40) << r.output;
+}
+
 // The broker is stopped for 30 s while messages keep being published, then
 // started again: every message arrives exactly once, in order per key.
 TEST(KafkaBrokerTest, BrokerOutageLosesAndDuplicatesNothing) {

@@ -166,6 +166,8 @@ def main() -> int:
                     help="the topic must have cleanup.policy=compact")
     ap.add_argument("--not-compacted", action="append", default=[], metavar="TOPIC",
                     help="the topic must have cleanup.policy=delete")
+    ap.add_argument("--partitions", type=int, metavar="N",
+                    help="every Tidewatch topic that exists has N partitions")
     ap.add_argument("--schema-ids", metavar="TOPIC=ID,...",
                     help="values are in Confluent's wire format with these schema ids")
     ap.add_argument("--timeout", type=float, default=120)
@@ -214,6 +216,11 @@ def main() -> int:
                 fail.add(f"topic {t}: cleanup.policy={policy}, expected delete")
 
         suffixes = ("topology", "analysis", "pgtid", "recovery", "audit")
+        if args.partitions is not None:
+            md = admin.list_topics(timeout=30)
+            for t in (f"{args.prefix}.{s}" for s in suffixes):
+                if t in md.topics and len(md.topics[t].partitions) != args.partitions:
+                    fail.add(f"topic {t}: {len(md.topics[t].partitions)} partitions, expected {args.partitions}")
         records = consume_all(args.bootstrap, [f"{args.prefix}.{s}" for s in suffixes], deadline, fail)
 
         seen: dict[tuple[str, int], bytes] = {}
