@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -512,6 +513,20 @@ TEST(KafkaBrokerTest, SchemaRegistryFramingOnTheWire) {
   auto r = ReadBack(broker.bootstrap(), "--expect " + expected.string() + " --schema-ids " + ids);
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.summary.value("unique", -1), static_cast<int>(messages.size())) << r.output;
+
+  // The reference subscriber reads the framed values too.
+  auto tail = RunCommand(std::string(TIDEWATCH_BINARY) + " tail --kafka " + broker.bootstrap() +
+                         " --from-beginning --count " + std::to_string(messages.size()) +
+                         " --idle-exit-ms 60000 2>/dev/null");
+  ASSERT_EQ(tail.status, 0) << tail.out;
+  std::set<uint64_t> sequences;
+  for (const auto& line : testing::Lines(tail.out)) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << line;
+    EXPECT_EQ(j.value("producer_id", ""), "registry-producer") << line;
+    sequences.insert(std::stoull(j.value("sequence", "0")));
+  }
+  EXPECT_EQ(sequences.size(), messages.size()) << tail.out;
 }
 
 }  // namespace

@@ -51,5 +51,50 @@ TEST(ConfluentWireFormatTest, NestedMessagesWriteTheirWholePath) {
   EXPECT_EQ(Hex(ConfluentProtobufPrefix(5, *pool.FindMessageTypeByName("t.B.C"))), "0000000005040200");
 }
 
+TEST(ConfluentWireFormatTest, ParseReadsBackWhatThePrefixWrote) {
+  v1::Envelope e;
+  e.set_producer_id("p");
+  e.set_sequence(9);
+  const std::string framed = ConfluentProtobufPrefix(123456, *v1::Envelope::descriptor()) + e.SerializeAsString();
+  ASSERT_TRUE(IsConfluentFramed(framed));
+  EXPECT_FALSE(IsConfluentFramed(e.SerializeAsString()));
+  int32_t id = 0;
+  std::vector<int> indexes;
+  std::string_view message;
+  ASSERT_TRUE(ParseConfluentProtobuf(framed, &id, &indexes, &message).ok());
+  EXPECT_EQ(id, 123456);
+  EXPECT_EQ(indexes, MessageIndexes(*v1::Envelope::descriptor()));
+  EXPECT_EQ(indexes, std::vector<int>{2});
+  v1::Envelope back;
+  ASSERT_TRUE(back.ParseFromArray(message.data(), static_cast<int>(message.size())));
+  EXPECT_EQ(back.sequence(), 9u);
+  // The single 0 byte reads as [0].
+  ASSERT_TRUE(ParseConfluentProtobuf(ConfluentProtobufPrefix(1, *v1::Coordinates::descriptor()), &id, &indexes,
+                                     &message).ok());
+  EXPECT_EQ(indexes, std::vector<int>{0});
+  EXPECT_TRUE(message.empty());
+}
+
+TEST(ConfluentWireFormatTest, DamagedFramingIsAnErrorSayingWhere) {
+  int32_t id = 0;
+  std::vector<int> indexes;
+  std::string_view message;
+  EXPECT_NE(ParseConfluentProtobuf(std::string("\0\0\0", 3), &id, &indexes, &message).message().find("too short"),
+            std::string::npos);
+  EXPECT_NE(ParseConfluentProtobuf(std::string("\0\0\0\0\1\x80", 6), &id, &indexes, &message)
+                .message()
+                .find("count cut short"),
+            std::string::npos);
+  EXPECT_NE(ParseConfluentProtobuf(std::string("\0\0\0\0\1\x04\x02", 7), &id, &indexes, &message)
+                .message()
+                .find("index 1 cut short"),
+            std::string::npos);
+  EXPECT_NE(ParseConfluentProtobuf(std::string("\0\0\0\0\1\x03", 6), &id, &indexes, &message)
+                .message()
+                .find("count -2"),
+            std::string::npos);
+  EXPECT_FALSE(ParseConfluentProtobuf("\x08\x01", &id, &indexes, &message).ok());
+}
+
 }  // namespace
 }  // namespace tidewatch::sinks
