@@ -53,8 +53,8 @@ class FakeSchemaRegistry {
 
  private:
   using Socket = boost::asio::ip::tcp::socket;
-  struct Session {
-    explicit Session(Socket s) : socket(std::move(s)) {}
+  struct Connection {
+    explicit Connection(Socket s) : socket(std::move(s)) {}
     Socket socket;
     boost::beast::flat_buffer buffer;
     boost::beast::http::request<boost::beast::http::string_body> request;
@@ -64,12 +64,12 @@ class FakeSchemaRegistry {
   void Accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, Socket s) {
       if (ec) return;
-      Read(std::make_shared<Session>(std::move(s)));
+      Read(std::make_shared<Connection>(std::move(s)));
       Accept();
     });
   }
 
-  void Read(std::shared_ptr<Session> s) {
+  void Read(std::shared_ptr<Connection> s) {
     s->request = {};
     boost::beast::http::async_read(s->socket, s->buffer, s->request,
                                    [this, s](boost::system::error_code ec, size_t) {
@@ -82,7 +82,7 @@ class FakeSchemaRegistry {
                                    });
   }
 
-  void Answer(Session& s) {
+  void Answer(Connection& s) {
     namespace http = boost::beast::http;
     const std::string target(s.request.target());
     Request r{std::string(s.request.method_string()), target, std::string(s.request[http::field::content_type]),

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -359,6 +360,8 @@ TEST(KafkaBrokerTest, BrokerOutageLosesAndDuplicatesNothing) {
   sink.reset();
 
   auto r = ReadBack(broker.bootstrap(), "--expect-sequences outage-producer:1-" + std::to_string(total));
+  std::printf("outage: %llu published, %llu of them while the broker was down; read back: %s\n",
+              static_cast<unsigned long long>(total), static_cast<unsigned long long>(during), r.summary.dump().c_str());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.summary.value("messages", -1), static_cast<int64_t>(total)) << r.output;
   EXPECT_EQ(r.summary.value("unique", -1), static_cast<int64_t>(total)) << r.output;
@@ -441,7 +444,7 @@ TEST(KafkaBrokerTest, SpoolOfAKilledPublisherIsDeliveredByTheNext) {
   KafkaBroker broker(29420);
   TempDir spool("crash-spool");
   const std::vector<std::string> argv = {TIDEWATCH_PUBLISH_DRIVER, "--brokers", broker.bootstrap(), "--spool",
-                                         spool.path().string(), "--producer", "crash-producer", "--clusters", "4"};
+                                         spool.path().string(), "--producer", "crash-producer", "--clusters", "5"};
   {
     Child first(argv);
     ASSERT_EQ(first.Line(), "resumed-after 0");
@@ -465,6 +468,7 @@ TEST(KafkaBrokerTest, SpoolOfAKilledPublisherIsDeliveredByTheNext) {
   EXPECT_EQ(second.Wait(), 0);
 
   auto r = ReadBack(broker.bootstrap(), "--expect-sequences crash-producer:1-700 --at-least-once");
+  std::printf("crash: read back: %s\n", r.summary.dump().c_str());
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.summary.value("unique", -1), 700) << r.output;
   EXPECT_EQ(r.summary.value("messages", -1), 700 + r.summary.value("duplicates", 0)) << r.output;
