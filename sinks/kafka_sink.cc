@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "sinks/confluent_wire_format.h"
 #include "sinks/envelope_sequencer.h"
 
 namespace tidewatch::sinks {
@@ -20,6 +21,8 @@ struct KafkaSink::Handles {
 };
 
 namespace {
+
+constexpr const char* kTopicSuffixes[] = {"topology", "analysis", "pgtid", "recovery", "audit"};
 
 // librdkafka's delivery report: the message's opaque is its spool index.
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -52,6 +55,11 @@ Status KafkaSink::Open(KafkaOptions options, std::unique_ptr<KafkaSink>* out) {
   std::unique_ptr<KafkaSink> k(new KafkaSink(options));
   Status s = Spool::Open(options.spool, &k->spool_);
   if (!s.ok()) return s;
+  if (options.schema_registry_url.empty()) {
+    k->schemas_ready_ = true;
+  } else if (s = SchemaRegistryClient::Open(options.schema_registry_url, &k->registry_); !s.ok()) {
+    return s.WithContext("kafka");
+  }
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   std::map<std::string, std::string> props = {
@@ -63,6 +71,8 @@ Status KafkaSink::Open(KafkaOptions options, std::unique_ptr<KafkaSink>* out) {
       {"message.timeout.ms", "0"},  // never give up on a message: the spool holds it
       {"queue.buffering.max.messages", "100000"},
       {"client.id", "tidewatch"},
+      // Topics are Tidewatch's to create, with their configuration (RequestTopics).
+      {"allow.auto.create.topics", "false"},
   };
   for (const auto& [key, value] : options.properties) props[key] = value;
   for (const auto& [key, value] : props) {
@@ -100,19 +110,21 @@ std::string KafkaSink::KeyOf(const v1::Envelope& e) {
 }
 
 // Asks the cluster to create the topics (without waiting); the answer is
-// read by TopicsCreated(). Producing does not wait for it: on a cluster that
-// creates topics itself, or where they exist, messages flow regardless, and
-// where they cannot be created messages wait in librdkafka and the spool.
+// read by TopicsCreated(). Producing does not wait for it: messages to a
+// topic that does not exist yet wait in librdkafka until it does (the
+// producer never has the broker auto-create it — allow.auto.create.topics
+// is off — since a broker would create it with its own defaults, the pgtid
+// topic not compacted), and where topics cannot be created messages wait in
+// librdkafka and the spool, the reason in FlushFor's error.
 void KafkaSink::RequestTopics() {
-  const char* names[] = {"topology", "analysis", "pgtid", "recovery", "audit"};
   std::vector<rd_kafka_NewTopic_t*> topics;
   char err[512];
-  for (const char* n : names) {
+  for (const char* n : kTopicSuffixes) {
     const std::string t = options_.topic_prefix + "." + n;
     rd_kafka_NewTopic_t* nt =
         rd_kafka_NewTopic_new(t.c_str(), options_.partitions, options_.replication_factor, err, sizeof err);
     if (nt == nullptr) {
-      last_error_ = err;
+      SetError(err);
       continue;
     }
     if (std::strcmp(n, "pgtid") == 0) rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
@@ -133,8 +145,9 @@ void KafkaSink::TopicsCreated() {
   if (ev == nullptr) return;
   topics_requested_ = false;
   bool ok = false;
+  std::string error;
   if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    last_error_ = rd_kafka_event_error_string(ev);
+    error = rd_kafka_event_error_string(ev);
   } else if (const auto* res = rd_kafka_event_CreateTopics_result(ev)) {
     size_t n = 0;
     const rd_kafka_topic_result_t** r = rd_kafka_CreateTopics_result_topics(res, &n);
@@ -143,20 +156,56 @@ void KafkaSink::TopicsCreated() {
       auto e = rd_kafka_topic_result_error(r[i]);
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
         ok = false;
-        last_error_ = std::string(rd_kafka_topic_result_name(r[i])) + ": " + rd_kafka_topic_result_error_string(r[i]);
+        error = std::string(rd_kafka_topic_result_name(r[i])) + ": " + rd_kafka_topic_result_error_string(r[i]);
       }
     }
   }
   rd_kafka_event_destroy(ev);
   topics_ready_ = ok;
-  if (!ok) spdlog::warn("kafka: topics not created (yet): {}", last_error_);
+  if (!ok) {
+    spdlog::warn("kafka: topics not created (yet): {}", error);
+    SetError("topics not created: " + error);
+  }
+}
+
+// Registers the schema under every topic's value subject; false (the error
+// kept for FlushFor) while the registry cannot be reached or refuses it.
+bool KafkaSink::RegisterSchemas() {
+  const google::protobuf::Descriptor& type = *v1::Envelope::descriptor();
+  // The .proto text of the compiled schema, as the registry parses it; the
+  // well-known google/protobuf/timestamp.proto it imports is built into the
+  // registry and needs no reference.
+  const std::string schema = type.file()->DebugString();
+  for (const char* n : kTopicSuffixes) {
+    const std::string topic = options_.topic_prefix + "." + n;
+    if (value_prefix_.count(topic) != 0) continue;
+    int32_t id = 0;
+    if (Status s = registry_->Register(topic + "-value", "PROTOBUF", schema, &id); !s.ok()) {
+      spdlog::error("kafka: {}; messages wait in the spool", s.message());
+      SetError(s.message());
+      return false;
+    }
+    value_prefix_[topic] = ConfluentProtobufPrefix(id, type);
+  }
+  return true;
+}
+
+void KafkaSink::SetError(std::string error) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  last_error_ = std::move(error);
+}
+
+std::string KafkaSink::LastError() const {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return last_error_;
 }
 
 void KafkaSink::Run() {
   using Clock = std::chrono::steady_clock;
   auto next_topic_try = Clock::now();
+  auto next_registry_try = Clock::now();
   auto next_checkpoint = Clock::now();
-  std::string payload;
+  std::string payload, framed;
   v1::Envelope e;
   while (!stop_) {
     if (topics_requested_) {
@@ -165,9 +214,13 @@ void KafkaSink::Run() {
       RequestTopics();
       next_topic_try = Clock::now() + std::chrono::seconds(10);
     }
+    if (!schemas_ready_ && Clock::now() >= next_registry_try) {
+      schemas_ready_ = RegisterSchemas();
+      next_registry_try = Clock::now() + std::chrono::seconds(2);
+    }
     bool busy = false;
     uint64_t index = 0;
-    while (!stop_ && spool_->Next(&payload, &index)) {
+    while (!stop_ && schemas_ready_ && spool_->Next(&payload, &index)) {
       if (!e.ParseFromString(payload)) {
         spdlog::error("kafka: spooled message {} is not a message; skipped", index);
         spool_->Ack(index);
@@ -176,9 +229,15 @@ void KafkaSink::Run() {
       const std::string topic = TopicOf(e), key = KeyOf(e);
       const std::string version = std::to_string(e.schema_version());
       const char* type = BodyName(e);
+      const std::string* value = &payload;
+      if (registry_) {
+        framed = value_prefix_[topic];
+        framed += payload;
+        value = &framed;
+      }
       auto err = rd_kafka_producev(
           h_->rk, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_VALUE(const_cast<char*>(value->data()), value->size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_HEADER("type", type, static_cast<ssize_t>(std::strlen(type))),
           RD_KAFKA_V_HEADER("schema_version", version.data(), static_cast<ssize_t>(version.size())),
           RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(static_cast<uintptr_t>(index))), RD_KAFKA_V_END);
@@ -227,13 +286,26 @@ Status KafkaSink::FlushFor(int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (spool_->pending() > 0) {
     if (std::chrono::steady_clock::now() > deadline) {
+      const std::string error = LastError();
       return Status::IOError("kafka: " + std::to_string(spool_->pending()) +
                              " messages not delivered yet (they stay in the spool)" +
-                             (last_error_.empty() ? "" : ": " + last_error_));
+                             (error.empty() ? "" : ": " + error));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return spool_->Checkpoint();
+}
+
+Status KafkaSink::LastSequence(const std::string& producer_id, uint64_t* sequence) const {
+  *sequence = 0;
+  std::string payload;
+  if (!spool_->LastAtOpen(&payload)) return Status::OK();
+  v1::Envelope e;
+  if (!e.ParseFromString(payload)) {
+    return Status::Corruption("kafka: spool " + options_.spool.dir + ": the newest record is not a message");
+  }
+  if (e.producer_id() == producer_id) *sequence = e.sequence();
+  return Status::OK();
 }
 
 KafkaStats KafkaSink::stats() const {

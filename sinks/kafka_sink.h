@@ -9,9 +9,17 @@
 //
 // Topics: <prefix>.topology (instance, edge and stream messages),
 // <prefix>.analysis, <prefix>.pgtid (log-compacted; keyed by server),
-// <prefix>.recovery, <prefix>.audit; created when missing. Other messages
+// <prefix>.recovery, <prefix>.audit; created by Tidewatch when missing, never
+// auto-created by a broker (see RequestTopics). Other messages
 // are keyed by cluster name, so one cluster's messages stay in one partition,
 // in order. Headers: "type" (the body's name) and "schema_version".
+//
+// Values are the serialized tidewatch.v1.Envelope. With a Schema Registry
+// configured, the schema is registered for each topic's value subject
+// (<topic>-value, the registry's TopicNameStrategy) before anything is
+// produced to it, and values are framed in Confluent's wire format
+// (confluent_wire_format.h). While the registry cannot be reached messages
+// wait in the spool; FlushFor reports why, naming the registry's URL.
 #pragma once
 
 #include <atomic>
@@ -22,6 +30,7 @@
 #include <string>
 #include <thread>
 
+#include "sinks/schema_registry_client.h"
 #include "sinks/sink.h"
 #include "sinks/spool.h"
 
@@ -36,6 +45,9 @@ struct KafkaOptions {
   // Passed to librdkafka as they are (security.protocol, sasl.*, ssl.*, …).
   std::map<std::string, std::string> properties;
   SpoolOptions spool;
+  // Confluent Schema Registry base URL (http://HOST:PORT); empty: plain
+  // protobuf values, no registry.
+  std::string schema_registry_url;
 };
 
 struct KafkaStats {
@@ -58,12 +70,22 @@ class KafkaSink : public Sink {
   std::string TopicOf(const v1::Envelope& e) const;
   static std::string KeyOf(const v1::Envelope& e);
 
+  // The sequence of the newest message the spool held when the sink opened,
+  // if `producer_id` published it, else 0. An EnvelopeSequencer that starts
+  // above it keeps (producer_id, sequence) unique across restarts and
+  // crashes. A newest record that is not a message is an error naming the
+  // spool.
+  Status LastSequence(const std::string& producer_id, uint64_t* sequence) const;
+
  private:
   struct Handles;
   explicit KafkaSink(KafkaOptions options);
   void Run();
   void RequestTopics();
   void TopicsCreated();
+  bool RegisterSchemas();
+  void SetError(std::string error);
+  std::string LastError() const;
 
   KafkaOptions options_;
   std::unique_ptr<Handles> h_;
@@ -74,7 +96,11 @@ class KafkaSink : public Sink {
   std::condition_variable wake_;
   std::atomic<uint64_t> produced_{0}, delivered_{0}, errors_{0};
   bool topics_ready_ = false, topics_requested_ = false;
-  std::string last_error_;
+  std::unique_ptr<SchemaRegistryClient> registry_;
+  std::map<std::string, std::string> value_prefix_;  // topic → Confluent framing; empty without a registry
+  bool schemas_ready_ = false;
+  mutable std::mutex error_mu_;
+  std::string last_error_;  // guarded by error_mu_
 };
 
 }  // namespace tidewatch::sinks

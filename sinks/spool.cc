@@ -88,6 +88,8 @@ Status Spool::Load() {
     while ((r = ReadRecord(f, &payload)) == 1) {
       ++seg.count;
       good = std::ftell(f);
+      last_at_open_.swap(payload);
+      has_last_at_open_ = true;
     }
     std::fclose(f);
     if (r < 0) {
@@ -205,6 +207,7 @@ bool Spool::ReadAt(uint64_t index, std::string* payload) {
 bool Spool::Next(std::string* payload, uint64_t* index) {
   std::lock_guard<std::mutex> lock(mu_);
   if (cursor_ < acked_) cursor_ = acked_;
+  while (cursor_ < next_index_ && acked_beyond_[cursor_ - acked_]) ++cursor_;  // delivered after a rewind
   if (cursor_ >= next_index_) return false;
   if (!ReadAt(cursor_, payload)) return false;
   *index = cursor_++;
@@ -213,7 +216,10 @@ bool Spool::Next(std::string* payload, uint64_t* index) {
 
 void Spool::Rewind(uint64_t index) {
   std::lock_guard<std::mutex> lock(mu_);
-  cursor_ = std::max(index, acked_);
+  // Several sends can fail at once (one report each, in any order): the
+  // earliest must be sent again, and everything after it that is not
+  // acknowledged.
+  cursor_ = std::max(std::min(index, cursor_), acked_);
 }
 
 void Spool::Ack(uint64_t index) {
@@ -237,7 +243,11 @@ Status Spool::Checkpoint() {
   std::error_code ec;
   fs::rename(tmp, options_.dir + "/acked", ec);
   if (ec) return Status::IOError("spool " + options_.dir + "/acked: " + ec.message());
-  while (segments_.size() > 1 && segments_.front().first + segments_.front().count <= acked_) {
+  // A delivered segment goes unless it holds the newest record (LastAtOpen).
+  auto newer_record = [this] {
+    return std::any_of(segments_.begin() + 1, segments_.end(), [](const Segment& s) { return s.count > 0; });
+  };
+  while (segments_.size() > 1 && segments_.front().first + segments_.front().count <= acked_ && newer_record()) {
     if (reader_ != nullptr && reader_segment_first_ == segments_.front().first) {
       std::fclose(reader_);
       reader_ = nullptr;
@@ -264,6 +274,11 @@ uint64_t Spool::dropped() const {
 uint64_t Spool::acked_through() const {
   std::lock_guard<std::mutex> lock(mu_);
   return acked_;
+}
+bool Spool::LastAtOpen(std::string* payload) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (has_last_at_open_) *payload = last_at_open_;
+  return has_last_at_open_;
 }
 
 }  // namespace tidewatch::sinks

@@ -5,7 +5,9 @@
 // spool directory: length 4 · CRC32 of the payload 4 · payload, little-endian.
 // Each record has an index (0, 1, …, across segments). Records are delivered
 // in index order; `acked` (a file replaced atomically) holds the index below
-// which every record was delivered. On open, a torn last record (a crash in
+// which every record was delivered. The newest record stays on disk after it
+// is delivered (its segment is never deleted), so a restarted producer can
+// read where its numbering stopped (LastAtOpen). On open, a torn last record (a crash in
 // mid-write) is cut off; the records from `acked` on are delivered again — a
 // consumer may see one twice and deduplicates on (producer_id, sequence).
 //
@@ -46,7 +48,8 @@ class Spool {
   Status Append(std::string_view payload, uint64_t* index);
   // The next record not yet handed out by Next(), in order; false when none.
   bool Next(std::string* payload, uint64_t* index);
-  // Hands the records from `index` on out again (after a failed send).
+  // Hands the records from `index` on out again (after a failed send); the
+  // lowest index rewound to wins. Records acknowledged meanwhile are skipped.
   void Rewind(uint64_t index);
   // Record `index` was delivered. Records may be acknowledged out of order;
   // the persisted watermark advances over the contiguous prefix.
@@ -58,6 +61,9 @@ class Spool {
   uint64_t bytes() const;         // on disk
   uint64_t dropped() const;       // lost to kDropOldest
   uint64_t acked_through() const; // every index below this was delivered
+  // The newest record the spool held when it was opened, delivered or not;
+  // false when it held none.
+  bool LastAtOpen(std::string* payload) const;
 
  private:
   struct Segment {
@@ -79,6 +85,8 @@ class Spool {
   uint64_t cursor_ = 0;       // next index Next() returns
   uint64_t total_bytes_ = 0;
   uint64_t dropped_ = 0;
+  bool has_last_at_open_ = false;
+  std::string last_at_open_;
   std::deque<bool> acked_beyond_;  // acknowledgements for indexes acked_, acked_+1, …
   // Sequential reading: the segment and offset of the cursor.
   std::FILE* reader_ = nullptr;

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Installs every Debian package Tidewatch needs to build, test and run its sandbox.
+# Installs every Debian package Tidewatch needs to build, test and run its sandbox
+# and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
   build-essential cmake ninja-build pkg-config git python3
   clang libclang-rt-14-dev
-  libboost-dev libmariadb-dev librdkafka-dev libprotobuf-dev protobuf-compiler
+  libboost-dev libmariadb-dev librdkafka-dev libcurl4-openssl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
+  openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Tidewatch and runs every test: unit and integration tests (real
-# MariaDB servers through the sandbox), the unit tests again under
+# MariaDB servers through the sandbox, a real Kafka broker through
+# tools/kafka/tidewatch-kafka), the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer, and the decoder fuzzer.
 # Installs what is missing first. Usage: tools/test.sh [--no-fuzz] [--no-asan]
 set -euo pipefail
@@ -23,6 +24,9 @@ step() { printf '\n=== %s\n' "$*"; }
 step "build (Release)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build -j "$jobs"
+
+step "Kafka broker jars (fetched from Maven Central once, then cached)"
+python3 tools/kafka/tidewatch-kafka fetch
 
 step "unit and integration tests"
 ctest --test-dir build --output-on-failure -j 1 --timeout 900

@@ -1,6 +1,6 @@
 // KafkaSink against librdkafka's mock cluster: fast checks of ordering, keys,
 // headers and the spool. The real broker is exercised by
-// tests/kafka/test_kafka_sink.py.
+// tests/kafka/kafka_broker_test.cc.
 #include <gtest/gtest.h>
 
 #include <librdkafka/rdkafka.h>
@@ -149,6 +149,62 @@ TEST_F(KafkaSinkMockTest, SpoolCarriesMessagesAcrossARestart) {
   auto got = ReadAll(mc.bootstraps(), "tidewatch.analysis", 50);
   ASSERT_EQ(got["gamma"].size(), 50u);
   for (size_t i = 0; i < 50; ++i) EXPECT_EQ(got["gamma"][i], i + 1);
+}
+
+// A restarted producer numbers on from the newest spooled message, delivered
+// or not; another producer's messages do not count.
+TEST_F(KafkaSinkMockTest, LastSequenceComesFromTheSpool) {
+  MockCluster mc;
+  {
+    std::unique_ptr<KafkaSink> sink;
+    ASSERT_TRUE(KafkaSink::Open(Options(mc.bootstraps()), &sink).ok());
+    uint64_t last = 99;
+    ASSERT_TRUE(sink->LastSequence("p4", &last).ok());
+    EXPECT_EQ(last, 0u);
+    EnvelopeSequencer seq("p4");
+    for (int i = 0; i < 25; ++i) {
+      v1::Envelope e = Analysis("delta");
+      seq.Stamp(&e);
+      ASSERT_TRUE(sink->Publish(e).ok());
+    }
+    ASSERT_TRUE(sink->FlushFor(30000).ok());
+  }
+  std::unique_ptr<KafkaSink> sink;
+  ASSERT_TRUE(KafkaSink::Open(Options(mc.bootstraps()), &sink).ok());
+  uint64_t last = 0;
+  ASSERT_TRUE(sink->LastSequence("p4", &last).ok());
+  EXPECT_EQ(last, 25u);
+  ASSERT_TRUE(sink->LastSequence("another", &last).ok());
+  EXPECT_EQ(last, 0u);
+}
+
+// A registry that cannot be reached holds messages back in the spool and
+// says so, naming its URL; nothing is produced unframed.
+TEST_F(KafkaSinkMockTest, UnreachableSchemaRegistryIsReportedNotSkipped) {
+  MockCluster mc;
+  KafkaOptions o = Options(mc.bootstraps());
+  o.schema_registry_url = "http://127.0.0.1:1";
+  std::unique_ptr<KafkaSink> sink;
+  ASSERT_TRUE(KafkaSink::Open(o, &sink).ok());
+  EnvelopeSequencer seq("p5");
+  v1::Envelope e = Analysis("epsilon");
+  seq.Stamp(&e);
+  ASSERT_TRUE(sink->Publish(e).ok());
+  Status s = sink->FlushFor(1500);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("http://127.0.0.1:1/subjects/tidewatch.topology-value/versions"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(sink->stats().produced, 0u);
+  EXPECT_EQ(sink->stats().spool_pending, 1u);
+}
+
+TEST_F(KafkaSinkMockTest, SchemaRegistryUrlMustBeHttp) {
+  KafkaOptions o = Options("127.0.0.1:9");
+  o.schema_registry_url = "127.0.0.1:8081";
+  std::unique_ptr<KafkaSink> sink;
+  Status s = KafkaSink::Open(o, &sink);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("127.0.0.1:8081"), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -144,5 +144,51 @@ TEST_F(SpoolTest, DamagedMiddleSegmentIsAnError) {
   EXPECT_NE(st.message().find(segs[0].string()), std::string::npos) << st.message();
 }
 
+// Several failed sends reported in any order: the earliest is sent again,
+// and what was acknowledged in the meantime is not.
+TEST_F(SpoolTest, RewindGoesBackToTheEarliestFailureAndSkipsDelivered) {
+  std::unique_ptr<Spool> s;
+  ASSERT_TRUE(Spool::Open(Options(), &s).ok());
+  uint64_t idx;
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(s->Append("m" + std::to_string(i), &idx).ok());
+  std::string p;
+  while (s->Next(&p, &idx)) {
+  }
+  s->Ack(0);
+  s->Ack(1);
+  s->Rewind(5);
+  s->Rewind(3);
+  s->Rewind(7);  // a later report for a later record
+  s->Ack(4);     // delivered after all
+  std::vector<uint64_t> again;
+  while (s->Next(&p, &idx)) again.push_back(idx);
+  EXPECT_EQ(again, (std::vector<uint64_t>{3, 5, 6, 7, 8, 9})) << "from the earliest failure, 4 skipped";
+}
+
+// The newest record survives its delivery and the deletion of delivered
+// segments, so a restarted producer finds where its numbering stopped.
+TEST_F(SpoolTest, NewestRecordIsKeptAfterDelivery) {
+  {
+    std::unique_ptr<Spool> s;
+    ASSERT_TRUE(Spool::Open(Options(1 << 20, 100), &s).ok());
+    std::string p;
+    EXPECT_FALSE(s->LastAtOpen(&p));
+    uint64_t idx;
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(s->Append("record-" + std::to_string(i) + std::string(40, 'z'), &idx).ok());
+    while (s->Next(&p, &idx)) s->Ack(idx);
+    ASSERT_TRUE(s->Checkpoint().ok());
+    EXPECT_EQ(s->pending(), 0u);
+  }
+  std::unique_ptr<Spool> s;
+  ASSERT_TRUE(Spool::Open(Options(1 << 20, 100), &s).ok());
+  EXPECT_EQ(s->pending(), 0u);
+  std::string p;
+  ASSERT_TRUE(s->LastAtOpen(&p));
+  EXPECT_EQ(p.substr(0, p.find('z')), "record-19");
+  uint64_t idx;
+  ASSERT_TRUE(s->Append("record-20", &idx).ok());
+  EXPECT_EQ(idx, 20u);
+}
+
 }  // namespace
 }  // namespace tidewatch::sinks

@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <ostream>
+#include <string_view>
+#include <vector>
 
+#include "sinks/confluent_wire_format.h"
 #include "sinks/json_lines_sink.h"
 
 namespace tidewatch::tools {
@@ -60,9 +63,23 @@ int RunTail(const TailOptions& o, std::ostream& out, std::ostream& err) {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       last = std::chrono::steady_clock::now();
       v1::Envelope env;
-      if (!env.ParseFromArray(m->payload, static_cast<int>(m->len))) {
+      std::string_view value(static_cast<const char*>(m->payload), m->len);
+      std::string problem;
+      if (sinks::IsConfluentFramed(value)) {  // written with a Schema Registry
+        int32_t schema_id = 0;
+        std::vector<int> indexes;
+        if (auto s = sinks::ParseConfluentProtobuf(value, &schema_id, &indexes, &value); !s.ok()) {
+          problem = s.message();
+        } else if (indexes != sinks::MessageIndexes(*v1::Envelope::descriptor())) {
+          problem = "framed for another message type than tidewatch.v1.Envelope";
+        }
+      }
+      if (problem.empty() && !env.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+        problem = "not a Tidewatch message";
+      }
+      if (!problem.empty()) {
         err << "tidewatch tail: " << rd_kafka_topic_name(m->rkt) << " [" << m->partition << "] offset "
-            << m->offset << ": not a Tidewatch message\n";
+            << m->offset << ": " << problem << "\n";
         status = 1;
       } else if (sinks::ToJsonLine(env, &line).ok()) {
         out << line << "\n" << std::flush;
