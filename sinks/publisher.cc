@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -31,6 +32,7 @@ Status Publisher::Open(PublisherOptions options, std::unique_ptr<Publisher>* out
       if (producer == options.producer_id) first = reserved;
     }
   }
+  first = std::max(first, options.published_through);
   p->sequencer_ = std::make_unique<EnvelopeSequencer>(options.producer_id, first);
   p->reserved_ = first;
   if (!options.sequence_file.empty()) {

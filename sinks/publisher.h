@@ -26,6 +26,10 @@ struct PublisherOptions {
   std::string producer_id;
   std::string sequence_file;       // empty: the sequence starts at 1 in every run
   uint64_t reserve_block = 10000;
+  // The highest sequence of this producer known to be published elsewhere
+  // (KafkaSink::LastSequence: the spool's newest record). The sequence
+  // resumes above it even when the sequence file was lost.
+  uint64_t published_through = 0;
 };
 
 class Publisher {

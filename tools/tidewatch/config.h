@@ -65,6 +65,7 @@ struct Config {
   std::string kafka_brokers;                 // KafkaBrokers
   std::string kafka_topic_prefix = "tidewatch";  // KafkaTopicPrefix
   std::map<std::string, std::string> kafka_properties;  // KafkaProperties (librdkafka properties)
+  std::string kafka_schema_registry_url;     // KafkaSchemaRegistryURL: Confluent wire format when set
   std::string spool_dir;                     // SpoolDir
   uint64_t spool_max_bytes = 1ull << 30;     // SpoolMaxBytes
   std::string spool_full_policy = "refuse-new";  // SpoolFullPolicy: refuse-new, drop-oldest

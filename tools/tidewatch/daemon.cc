@@ -123,26 +123,20 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     std::filesystem::create_directories(config.state_dir, ec);
     if (ec) return fail("StateDir " + config.state_dir + ": " + ec.message());
   }
-  sinks::PublisherOptions po;
-  po.producer_id = config.producer_id;
-  if (!config.state_dir.empty()) po.sequence_file = config.state_dir + "/sequence";
-  std::unique_ptr<sinks::Publisher> publisher;
-  s = sinks::Publisher::Open(po, &publisher);
-  if (!s.ok()) return fail(s.message());
-
   std::unique_ptr<sinks::JsonLinesSink> jsonl;
   const std::string jsonl_path = options.jsonl.empty() ? config.jsonl : options.jsonl;
   if (!jsonl_path.empty()) {
     s = sinks::JsonLinesSink::Open(jsonl_path, &jsonl);
     if (!s.ok()) return fail(s.message());
-    publisher->AddSink(jsonl.get());
   }
   std::unique_ptr<sinks::KafkaSink> kafka;
+  uint64_t spooled_through = 0;
   if (!config.kafka_brokers.empty()) {
     sinks::KafkaOptions ko;
     ko.brokers = config.kafka_brokers;
     ko.topic_prefix = config.kafka_topic_prefix;
     ko.properties = config.kafka_properties;
+    ko.schema_registry_url = config.kafka_schema_registry_url;
     ko.spool.dir = !config.spool_dir.empty() ? config.spool_dir
                    : !config.state_dir.empty() ? config.state_dir + "/spool"
                                                : std::string();
@@ -152,8 +146,19 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
                                                                      : sinks::SpoolOptions::FullPolicy::kRefuseNew;
     s = sinks::KafkaSink::Open(ko, &kafka);
     if (!s.ok()) return fail(s.message());
-    publisher->AddSink(kafka.get());
+    s = kafka->LastSequence(config.producer_id, &spooled_through);
+    if (!s.ok()) return fail(s.message());
   }
+  sinks::PublisherOptions po;
+  po.producer_id = config.producer_id;
+  if (!config.state_dir.empty()) po.sequence_file = config.state_dir + "/sequence";
+  po.published_through = spooled_through;
+  std::unique_ptr<sinks::Publisher> publisher;
+  s = sinks::Publisher::Open(po, &publisher);
+  if (!s.ok()) return fail(s.message());
+  // The spool first: what any outlet has shown is already durable for Kafka.
+  if (kafka) publisher->AddSink(kafka.get());
+  if (jsonl) publisher->AddSink(jsonl.get());
 
   std::unique_ptr<pgtid::IndexStore> store;
   const std::string store_path = !config.index_store_file.empty() ? config.index_store_file
