@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Tidewatch's main job against a local sandbox: starts a MariaDB topology
-# (master m with replicas r1, r2, r3; Pseudo-GTID injected every second), runs a
-# write load on the master, and follows the master as a replica, printing its
-# binlog events live, one JSON object per event, as they are written (the
-# stream's state changes go to standard error). Ctrl-C stops it and tears the
-# sandbox down (--keep leaves it running).
-#   tools/demo.sh [--keep] [--spec 'm>r1,r2,r3'] [--seconds N]
+# Tidewatch's main job against a local sandbox: a MariaDB master with three
+# replicas (Pseudo-GTID injected every second) under a write load, a real
+# Kafka broker, and `tidewatch run` following every server as a replica and
+# publishing to the broker. The terminal shows the live topology and analysis
+# messages as the reference subscriber reads them from Kafka (JSON lines);
+# kill the master in another terminal and the DeadMaster analysis appears:
+#
+#   tools/sandbox/tidewatch-sandbox --dir /tmp/tidewatch-demo/sandbox kill m
+#
+# The HTTP API listens on 127.0.0.1:3000 (/api/topology/127.0.0.1/23306,
+# /api/replication-analysis, /api/stream, /metrics). Ctrl-C stops it and tears
+# everything down (--keep leaves the servers and the broker running).
+#   tools/demo.sh [--keep] [--spec 'm>r1,r2,r3'] [--seconds N] [--kill-master-after N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-keep=0 spec='m>r1,r2,r3' seconds=0
+keep=0 spec='m>r1,r2,r3' seconds=0 kill_after=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=1 ;;
     --spec) spec=$2; shift ;;
     --seconds) seconds=$2; shift ;;
+    --kill-master-after) kill_after=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -23,29 +30,61 @@ bash tools/install-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build tidewatch >&2
 
-sandbox=tools/sandbox/tidewatch-sandbox
-export TIDEWATCH_SANDBOX_DIR=${TIDEWATCH_SANDBOX_DIR:-/tmp/tidewatch-demo}
+dir=${TIDEWATCH_DEMO_DIR:-/tmp/tidewatch-demo}
+base_port=${TIDEWATCH_DEMO_BASE_PORT:-23306}
+kafka_port=${TIDEWATCH_DEMO_KAFKA_PORT:-29092}
+api=${TIDEWATCH_DEMO_API:-127.0.0.1:3000}
+sandbox="python3 tools/sandbox/tidewatch-sandbox --dir $dir/sandbox"
+kafka="python3 tools/kafka/tidewatch-kafka --dir $dir/kafka"
 cleanup() {
-  [ -n "${load_pid:-}" ] && kill "$load_pid" 2>/dev/null || true
-  [ -n "${pw:-}" ] && rm -f "$pw"
-  if [ "$keep" = 0 ]; then python3 $sandbox down >&2 || true; fi
+  for p in ${tail_pid:-} ${load_pid:-} ${killer_pid:-} ${daemon_pid:-}; do kill "$p" 2>/dev/null || true; done
+  [ -n "${daemon_pid:-}" ] && wait "$daemon_pid" 2>/dev/null || true
+  if [ "$keep" = 0 ]; then
+    $sandbox down >&2 || true
+    $kafka down >&2 || true
+    rm -rf "$dir"
+  fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-python3 $sandbox up "$spec" >&2
-python3 $sandbox status >&2
+mkdir -p "$dir"
+$sandbox up --base-port "$base_port" "$spec" >&2
+$kafka up --port "$kafka_port" >&2
 master=${spec%%[>\[<;]*}
-port=$(python3 $sandbox port "$master")
-pw=$(mktemp)
-printf tidewatch > "$pw"
+master_port=$($sandbox port "$master")
+cat > "$dir/tidewatch.conf.json" <<JSON
+{
+  "MySQLTopologyUser": "tidewatch",
+  "MySQLTopologyPassword": "tidewatch",
+  "DiscoverySeeds": ["127.0.0.1:$master_port"],
+  "InstancePollSeconds": 5,
+  "ListenAddress": "$api",
+  "KafkaBrokers": "$($kafka bootstrap)",
+  "StateDir": "$dir/state"
+}
+JSON
+./build/tools/tidewatch run -c "$dir/tidewatch.conf.json" 2>"$dir/tidewatch.log" &
+daemon_pid=$!
 load_seconds=$seconds; [ "$seconds" -gt 0 ] || load_seconds=86400
-python3 $sandbox load --target "$master" --seconds "$load_seconds" >/dev/null 2>&1 &
+$sandbox load --target "$master" --seconds "$load_seconds" >/dev/null 2>&1 &
 load_pid=$!
-echo "streaming 127.0.0.1:$port as a replica (Ctrl-C to stop)" >&2
-stream=(./build/tools/tidewatch binlog stream --source "127.0.0.1:$port" --user tidewatch --password-file "$pw")
+cat >&2 <<EOF
+
+tidewatch run is following the sandbox (log: $dir/tidewatch.log, API: http://$api).
+Topology and analysis messages from Kafka follow. To see a failure analysed:
+  $sandbox kill $master
+EOF
+if [ "$kill_after" -gt 0 ]; then
+  (sleep "$kill_after"; echo ">>> killing the master $master (kill -9)" >&2; $sandbox kill "$master" >&2) &
+  killer_pid=$!
+fi
+stream=(./build/tools/tidewatch tail --kafka "$($kafka bootstrap)" --topic tidewatch.topology --topic tidewatch.analysis
+  --from-beginning)
 if [ "$seconds" -gt 0 ]; then
   timeout -s INT "$seconds" "${stream[@]}" || [ $? -eq 124 ]
 else
-  "${stream[@]}"
+  "${stream[@]}" &
+  tail_pid=$!
+  wait "$tail_pid"
 fi
