@@ -101,7 +101,8 @@ struct HttpApi::Call {
   void Json(int status, const json& j) {
     response->status = status;
     response->content_type = "application/json; charset=UTF-8";
-    response->body = j.dump() + "\n";
+    // Paths and server messages are not always UTF-8: invalid bytes are replaced.
+    response->body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   }
   void Ok(const std::string& message, json details = nullptr) { Json(200, Envelope(true, message, std::move(details))); }
   void Error(const std::string& message, json details = nullptr) {
