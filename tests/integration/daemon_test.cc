@@ -377,6 +377,40 @@ TEST_F(DaemonTest, RestartResumesTheIndexesFromTheStore) {
   EXPECT_GE(FilePosition(after["Message"]), FilePosition(before["Message"]));
 }
 
+TEST_F(DaemonTest, AutoPseudoGtidInjectsIntoTheWritableMasterOnly) {
+  // No Pseudo-GTID from the sandbox's event scheduler: only the daemon's.
+  Sandbox sb("m>r1", 25220, "--pseudo-gtid-interval 0");
+  json config = BaseConfig(25220, 25292);
+  config["AutoPseudoGTID"] = true;
+  config["PseudoGTIDInjectionIntervalMilliseconds"] = 200;
+  auto& d = StartDaemon("autopgtid", config);
+  ASSERT_TRUE(d.WaitSettled());
+  auto entry = d.WaitFor([](const json& m) { return m.contains("pseudo_gtid") && m["source"]["server"] == "127.0.0.1:25220"; },
+                         20s);
+  ASSERT_FALSE(entry.is_null()) << d.Log();
+  EXPECT_NE(entry["pseudo_gtid"]["text"].get<std::string>().find("_pseudo_gtid_hint__asc:"), std::string::npos);
+  // The replica holds the same entries by replication, written by the master.
+  EXPECT_FALSE(d.WaitFor([](const json& m) { return m.contains("pseudo_gtid") && m["source"]["server"] == "127.0.0.1:25221"; },
+                         20s)
+                   .is_null());
+  // Once the master is read-only, nothing more is injected.
+  sb.Sql("m", "SET GLOBAL read_only=1");
+  ASSERT_FALSE(d.WaitFor([](const json& m) {
+                  return m.contains("instance") && m["instance"]["kind"] == "READ_ONLY_ON" &&
+                         m["source"]["server"] == "127.0.0.1:25220";
+                }, 20s)
+                   .is_null());
+  std::this_thread::sleep_for(1s);
+  const auto master_entries = [&]() {
+    size_t n = 0;
+    for (const auto& m : d.Messages()) n += m.contains("pseudo_gtid") && m["source"]["server"] == "127.0.0.1:25220";
+    return n;
+  };
+  const size_t before = master_entries();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(master_entries(), before);
+}
+
 TEST_F(DaemonTest, Authentication) {
   Sandbox sb("m>r1", 25180);
   json config = BaseConfig(25180, 25198);

@@ -70,10 +70,13 @@ class Injector {
     const auto interval = std::chrono::milliseconds(config_.pseudo_gtid_injection_interval_ms);
     while (!stop_) {
       std::vector<std::string> masters;
+      // Each cluster's master (of a co-master ring, the one the cluster is
+      // named after), when it answers, logs binlogs and is writable.
       monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-        for (const auto& [k, r] : t.instances()) {
-          if (r.reachable && r.probed && r.master_key.empty() && !r.probe.instance.read_only && r.probe.instance.log_bin) {
-            masters.push_back(k);
+        for (const auto& [cluster, keys] : t.Clusters()) {
+          const analyzer::InstanceRecord* r = t.Find(t.MasterOf(cluster));
+          if (r != nullptr && r->reachable && r->probed && !r->probe.instance.read_only && r->probe.instance.log_bin) {
+            masters.push_back(r->key);
           }
         }
       });
