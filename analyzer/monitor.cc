@@ -102,6 +102,21 @@ struct Monitor::Impl {
     }
   }
 
+  // Applies `change` to a known instance and analyzes its cluster again;
+  // false when the instance is unknown.
+  bool ChangeInstance(const std::string& key, const std::function<void(Topology&)>& change) {
+    std::vector<v1::Envelope> msgs;
+    std::lock_guard<std::mutex> lock(mu);
+    const InstanceRecord* r = topology.Find(key);
+    if (r == nullptr) return false;
+    ChangeScope scope;
+    scope.clusters.insert(r->cluster);
+    change(topology);
+    Analyze(scope, &msgs);
+    Emit(&msgs);
+    return true;
+  }
+
   // --- Probing. ---
 
   std::shared_ptr<Server> EnsureServer(const std::string& key) {
@@ -474,29 +489,11 @@ bool Monitor::Forget(const std::string& key) {
 }
 
 bool Monitor::SetMaintenance(const std::string& key, Suspension s) {
-  std::vector<v1::Envelope> msgs;
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  const InstanceRecord* r = impl_->topology.Find(key);
-  if (r == nullptr) return false;
-  ChangeScope scope;
-  scope.clusters.insert(r->cluster);
-  impl_->topology.SetMaintenance(key, std::move(s));
-  impl_->Analyze(scope, &msgs);
-  impl_->Emit(&msgs);
-  return true;
+  return impl_->ChangeInstance(key, [&](Topology& t) { t.SetMaintenance(key, std::move(s)); });
 }
 
 bool Monitor::SetDowntime(const std::string& key, Suspension s) {
-  std::vector<v1::Envelope> msgs;
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  const InstanceRecord* r = impl_->topology.Find(key);
-  if (r == nullptr) return false;
-  ChangeScope scope;
-  scope.clusters.insert(r->cluster);
-  impl_->topology.SetDowntime(key, std::move(s));
-  impl_->Analyze(scope, &msgs);
-  impl_->Emit(&msgs);
-  return true;
+  return impl_->ChangeInstance(key, [&](Topology& t) { t.SetDowntime(key, std::move(s)); });
 }
 
 void Monitor::Read(const std::function<void(const Topology&, const AnalysisTracker&)>& f) const {

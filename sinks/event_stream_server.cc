@@ -19,6 +19,7 @@
 
 #include "sinks/envelope_sequencer.h"
 #include "sinks/json_lines_sink.h"
+#include "sinks/percent_decode.h"
 
 namespace tidewatch::sinks {
 
@@ -34,20 +35,6 @@ const std::set<std::string>& KnownTypes() {
   static const std::set<std::string> k = {"instance", "edge",     "stream", "pseudo_gtid",
                                           "analysis", "recovery", "audit"};
   return k;
-}
-
-std::string UrlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
 }
 
 struct Filter {
@@ -66,8 +53,8 @@ std::string ParseFilter(std::string_view query, Filter* f) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (kv.empty()) continue;
     auto eq = kv.find('=');
-    std::string key = UrlDecode(kv.substr(0, eq));
-    std::string value = eq == std::string_view::npos ? "" : UrlDecode(kv.substr(eq + 1));
+    std::string key = PercentDecode(kv.substr(0, eq), true);
+    std::string value = eq == std::string_view::npos ? "" : PercentDecode(kv.substr(eq + 1), true);
     if (key == "cluster") {
       if (value.empty()) return "empty cluster filter";
       f->clusters.insert(value);

@@ -20,37 +20,6 @@ namespace tidewatch::tools {
 
 namespace {
 
-analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern) {
-  analyzer::MonitorOptions o;
-  o.probe.user = c.topology_user;
-  o.probe.password = c.topology_password;
-  o.probe.default_port = c.default_instance_port;
-  o.probe.data_center_pattern = c.data_center_pattern;
-  o.probe.detect_cluster_alias_query = c.detect_cluster_alias_query;
-  o.probe.detect_instance_alias_query = c.detect_instance_alias_query;
-  o.probe.detect_promotion_rule_query = c.detect_promotion_rule_query;
-  o.probe.detect_semi_sync_enforced_query = c.detect_semi_sync_enforced_query;
-  o.probe.discover_by_processlist = !c.discover_by_show_slave_hosts;
-  o.probe.own_server_ids = {c.replication_server_id, c.short_read_server_id()};
-  o.stream.user = c.topology_user;
-  o.stream.password = c.topology_password;
-  o.stream.server_id = c.replication_server_id;
-  o.stream.tls_mode = binlog::TlsMode::kPreferred;
-  o.stream.heartbeat_period = std::chrono::milliseconds(c.stream_heartbeat_ms);
-  o.stream.read_timeout =
-      std::chrono::milliseconds(c.stream_read_timeout_ms ? c.stream_read_timeout_ms : 3 * c.stream_heartbeat_ms);
-  o.stream.connect_timeout = std::chrono::milliseconds(1000);
-  o.stream.backoff_min = std::chrono::milliseconds(50);
-  o.stream.backoff_max = std::chrono::milliseconds(2000);
-  o.pattern = pattern;
-  o.poll_interval = std::chrono::seconds(c.instance_poll_seconds);
-  o.workers = c.probe_workers;
-  o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
-  o.topology.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
-  o.seeds = c.discovery_seeds;
-  return o;
-}
-
 // AutoPseudoGTID: one entry every interval into each cluster's master that
 // answers and is writable (the injector itself refuses read-only servers).
 class Injector {
@@ -111,6 +80,37 @@ class Injector {
 };
 
 }  // namespace
+
+analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern) {
+  analyzer::MonitorOptions o;
+  o.probe.user = c.topology_user;
+  o.probe.password = c.topology_password;
+  o.probe.default_port = c.default_instance_port;
+  o.probe.data_center_pattern = c.data_center_pattern;
+  o.probe.detect_cluster_alias_query = c.detect_cluster_alias_query;
+  o.probe.detect_instance_alias_query = c.detect_instance_alias_query;
+  o.probe.detect_promotion_rule_query = c.detect_promotion_rule_query;
+  o.probe.detect_semi_sync_enforced_query = c.detect_semi_sync_enforced_query;
+  o.probe.discover_by_processlist = !c.discover_by_show_slave_hosts;
+  o.probe.own_server_ids = {c.replication_server_id, c.short_read_server_id()};
+  o.stream.user = c.topology_user;
+  o.stream.password = c.topology_password;
+  o.stream.server_id = c.replication_server_id;
+  o.stream.tls_mode = binlog::TlsMode::kPreferred;
+  o.stream.heartbeat_period = std::chrono::milliseconds(c.stream_heartbeat_ms);
+  o.stream.read_timeout =
+      std::chrono::milliseconds(c.stream_read_timeout_ms ? c.stream_read_timeout_ms : 3 * c.stream_heartbeat_ms);
+  o.stream.connect_timeout = std::chrono::milliseconds(1000);
+  o.stream.backoff_min = std::chrono::milliseconds(50);
+  o.stream.backoff_max = std::chrono::milliseconds(2000);
+  o.pattern = pattern;
+  o.poll_interval = std::chrono::seconds(c.instance_poll_seconds);
+  o.workers = c.probe_workers;
+  o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
+  o.topology.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
+  o.seeds = c.discovery_seeds;
+  return o;
+}
 
 int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err) {
   auto fail = [&](const std::string& why) {

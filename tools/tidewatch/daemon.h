@@ -13,6 +13,7 @@
 #include <iosfwd>
 #include <string>
 
+#include "analyzer/monitor.h"
 #include "tools/tidewatch/config.h"
 
 namespace tidewatch::tools {
@@ -24,5 +25,9 @@ struct DaemonOptions {
 };
 
 int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err);
+
+// The monitor as the config describes it (probe credentials and detection
+// queries, streams, polling, analysis thresholds, seeds).
+analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern);
 
 }  // namespace tidewatch::tools

@@ -10,6 +10,7 @@
 
 #include "analyzer/live_index_source.h"
 #include "pgtid/executor.h"
+#include "sinks/percent_decode.h"
 #include "tools/tidewatch/ascii_topology.h"
 #include "tools/tidewatch/prometheus_text.h"
 #include "tools/tidewatch/relocation_commands.h"
@@ -26,27 +27,13 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string PercentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 std::vector<std::string> Segments(const std::string& path) {
   std::vector<std::string> out;
   size_t start = 0;
   while (start < path.size()) {
     size_t slash = path.find('/', start);
     if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(PercentDecode(std::string_view(path).substr(start, slash - start)));
+    if (slash > start) out.push_back(sinks::PercentDecode(std::string_view(path).substr(start, slash - start)));
     start = slash + 1;
   }
   return out;

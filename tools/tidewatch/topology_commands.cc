@@ -7,6 +7,7 @@
 #include "pgtid/executor.h"
 #include "tools/tidewatch/api_client.h"
 #include "tools/tidewatch/ascii_topology.h"
+#include "tools/tidewatch/daemon.h"
 #include "tools/tidewatch/orchestrator_json.h"
 
 namespace tidewatch::tools {
@@ -81,21 +82,9 @@ int RunLocally(const Config& config, const TopologyCommandOptions& o, const std:
         << ": there is nothing to forget without one\n";
     return 1;
   }
-  analyzer::MonitorOptions mo;
-  mo.probe.user = config.topology_user;
-  mo.probe.password = config.topology_password;
-  mo.probe.default_port = config.default_instance_port;
-  mo.probe.data_center_pattern = config.data_center_pattern;
-  mo.probe.detect_cluster_alias_query = config.detect_cluster_alias_query;
-  mo.probe.detect_instance_alias_query = config.detect_instance_alias_query;
-  mo.probe.detect_promotion_rule_query = config.detect_promotion_rule_query;
-  mo.probe.detect_semi_sync_enforced_query = config.detect_semi_sync_enforced_query;
-  mo.probe.own_server_ids = {config.replication_server_id, config.short_read_server_id()};
+  analyzer::MonitorOptions mo = MonitorOptionsOf(config, nullptr);
   mo.follow_streams = false;
   mo.poll_interval = std::chrono::hours(1);
-  mo.workers = config.probe_workers;
-  mo.analysis.reasonable_replication_lag_seconds = config.reasonable_replication_lag_seconds;
-  mo.topology.reasonable_replication_lag_seconds = config.reasonable_replication_lag_seconds;
   mo.seeds = key.empty() ? config.discovery_seeds : std::vector<std::string>{key};
   if (mo.seeds.empty()) {
     err << "tidewatch " << o.command << ": no daemon answers, and neither -i nor DiscoverySeeds says where to look\n";
