@@ -221,7 +221,10 @@ bool Executor::CheckGtid(Plan* p, const Instance& t) {
 }
 
 bool Executor::Locate(Plan* p) {
-  Status s = LocateInstance(p->r, *indexes_, *pattern_, &p->point);
+  LocateOptions lo;
+  lo.instance_sql = p->rc.get();
+  lo.relay_log = options_.relay_log;
+  Status s = LocateInstance(p->r, *indexes_, *pattern_, &p->point, lo);
   if (!s.ok()) {
     Refuse(p, s.message(), true);
     return false;

@@ -30,6 +30,7 @@ struct ExecutorOptions {
   std::string user, password;            // MySQLTopologyUser / MySQLTopologyPassword
   binlog::ReplicaStreamOptions stream;   // for reading binlogs (credentials, TLS, server_id)
   MatchMethod method = MatchMethod::kAuto;
+  RelayLogRoute relay_log = RelayLogRoute::kAuto;  // where a replica's relay log is read
   std::chrono::milliseconds stop_timeout{10000};   // relay log to be applied
   std::chrono::milliseconds start_timeout{10000};  // replication to run after the change
   // Returns a reason when host:port is under maintenance or downtimed.

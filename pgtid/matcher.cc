@@ -9,6 +9,7 @@
 #include "binlog/event_type.h"
 #include "binlog/file_reader.h"
 #include "binlog/uuid.h"
+#include "pgtid/relay_log_events.h"
 
 namespace tidewatch::pgtid {
 
@@ -84,7 +85,7 @@ Status IndexRelayLog(const Instance& instance, const PseudoGtidPattern& pattern,
 }
 
 Status LocateInstance(const Instance& instance, IndexSource& indexes, const PseudoGtidPattern& pattern,
-                      InstancePoint* out) {
+                      InstancePoint* out, const LocateOptions& options) {
   *out = InstancePoint();
   const ReplicaStatus& r = instance.replica;
   if (!r.configured) return Status::InvalidArgument(instance.name + " is not a replica");
@@ -126,14 +127,28 @@ Status LocateInstance(const Instance& instance, IndexSource& indexes, const Pseu
   }
 
   // c. The relay log files, when they are readable here.
-  ServerIndex relay(instance.name + " relay log");
-  s = IndexRelayLog(instance, pattern, &relay);
-  if (s.ok()) s = relay.Translate(r.exec_master, &off);
-  if (s.ok()) {
-    FromEntry(relay, off, "relay-log", out);
-    return Status::OK();
+  if (options.relay_log != RelayLogRoute::kEvents) {
+    ServerIndex relay(instance.name + " relay log");
+    s = IndexRelayLog(instance, pattern, &relay);
+    if (s.ok()) s = relay.Translate(r.exec_master, &off);
+    if (s.ok()) {
+      FromEntry(relay, off, "relay-log", out);
+      return Status::OK();
+    }
+    out->tried.push_back("relay log: " + s.message());
   }
-  out->tried.push_back("relay log: " + s.message());
+
+  // d. The same relay logs over SQL.
+  if (options.relay_log != RelayLogRoute::kFiles && options.instance_sql != nullptr) {
+    std::vector<std::string> tried = std::move(out->tried);
+    s = LocateInRelayLogEvents(*options.instance_sql, instance, pattern, out);
+    if (s.ok()) {
+      out->tried = std::move(tried);
+      return Status::OK();
+    }
+    out->tried = std::move(tried);
+    out->tried.push_back("SHOW RELAYLOG EVENTS: " + s.message());
+  }
   std::string why = instance.name + ": cannot place the executed position " + r.exec_master.ToString() +
                     " after a Pseudo-GTID entry";
   for (const auto& t : out->tried) why += "; " + t;

@@ -8,7 +8,9 @@
 //       b. the replica's own binlog (log_slave_updates): it holds the same
 //          events, and with replication stopped it ends at the position,
 //       c. the replica's relay log files (read where Tidewatch runs on the
-//          replica's host): their events carry the master's end positions.
+//          replica's host): their events carry the master's end positions,
+//       d. as a last resort, the same relay logs over SQL (SHOW RELAYLOG
+//          EVENTS, relay_log_events.h): counted, not compared.
 //  2. MatchOnDestination: P looked up in the destination's index, then k
 //     replicated events walked forward by re-reading the destination's binlog
 //     from P over the replication protocol, each compared with the
@@ -22,6 +24,7 @@
 
 #include "binlog/replica_stream.h"
 #include "pgtid/index_source.h"
+#include "pgtid/sql_connection.h"
 #include "pgtid/instance.h"
 
 namespace tidewatch::pgtid {
@@ -30,14 +33,23 @@ struct InstancePoint {
   std::string route;       // which source answered: "master-index", "own-binlog", "relay-log"
   std::string entry_text;
   std::string entry_gtid;
-  BinlogCoordinates entry_at;  // the entry in the route's own coordinates
+  BinlogCoordinates entry_at;  // the entry in the route's own coordinates (relay-log-events: its end)
   uint64_t k = 0;
   std::vector<EventSignature> signatures;  // empty: not compared
   std::vector<std::string> tried;          // why earlier routes could not answer
 };
 
+// Where the relay log is read from (route c or d): files when readable here,
+// else SHOW RELAYLOG EVENTS (auto); files only; SHOW RELAYLOG EVENTS only.
+enum class RelayLogRoute { kAuto, kFiles, kEvents };
+
+struct LocateOptions {
+  SqlConnection* instance_sql = nullptr;  // a connection to the instance, for route d
+  RelayLogRoute relay_log = RelayLogRoute::kAuto;
+};
+
 Status LocateInstance(const Instance& instance, IndexSource& indexes, const PseudoGtidPattern& pattern,
-                      InstancePoint* out);
+                      InstancePoint* out, const LocateOptions& options = {});
 
 struct DestinationPoint {
   BinlogCoordinates entry;        // P on the destination

@@ -65,6 +65,17 @@ bool IsReplicatedEvent(uint8_t type) {
   }
 }
 
+bool IsReplicatedEventName(std::string_view t) {
+  static constexpr std::string_view kLocal[] = {
+      "Rotate",           "Format_desc",      "Stop",      "Heartbeat", "Previous_gtids", "Gtid_list",
+      "Binlog_checkpoint", "Start_encryption", "Incident",  "Annotate_rows", "Rows_query", "Start_v3",
+      "Ignorable",        "Unknown"};
+  for (auto l : kLocal) {
+    if (t == l) return false;
+  }
+  return true;
+}
+
 bool NeedsDecoding(uint8_t type) {
   switch (type) {
     case kQueryEvent: case kQueryCompressedEvent: case kExecuteLoadQueryEvent:

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "binlog/event_decoder.h"
 #include "binlog/raw_event.h"
@@ -26,6 +27,10 @@
 namespace tidewatch::pgtid {
 
 bool IsReplicatedEvent(uint8_t type);
+// The same, by the Event_type that SHOW BINLOG EVENTS and SHOW RELAYLOG
+// EVENTS print ("Query", "Format_desc", …; sql/log_event.cc,
+// Log_event::get_type_str).
+bool IsReplicatedEventName(std::string_view event_type);
 
 using EventSignature = uint32_t;  // 24 bits used
 

@@ -154,6 +154,34 @@ TEST(RelocationTest, RegroupAfterMasterKilled) {
   }
 }
 
+// The replica that does not log its updates, placed from its relay log read
+// over SQL (SHOW RELAYLOG EVENTS) — what works when Tidewatch does not run on
+// the replica's host — after the master died: the destination's events are
+// counted, MariaDB's GTIDs check the match, and the data agree afterwards.
+TEST(RelocationTest, RelayLogOverSqlPlacesAReplicaWhenTheMasterIsDead) {
+  Topology t("m>r1,r2[nolsu]", 24880, "--no-gtid --pseudo-gtid-interval 1");
+  auto& sb = t.sandbox();
+  sb.Run("load --seconds 2 --rate 200");
+  sb.Sql("r2", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 2 --rate 200");
+  t.WaitCaughtUp("m", {"r1"});
+  sb.Run("kill m");
+  const std::string r1 = t.Addr("r1"), r2 = t.Addr("r2");
+  int status = -1;
+  json mv = t.Tidewatch("match-below --local --relay-log events -i " + r2 + " -s " + r1, &status);
+  ASSERT_EQ(status, 0) << mv.dump(2);
+  EXPECT_TRUE(mv["moved"].get<bool>()) << mv.dump(2);
+  EXPECT_EQ(mv["position_from"], "relay-log-events") << mv.dump(2);
+  EXPECT_EQ(mv["events_compared"], 0) << mv.dump(2);
+  EXPECT_GT(mv["events_after_entry"].get<int>(), 0) << mv.dump(2);
+  EXPECT_NE(mv["verified"].get<std::string>().find("is the instance's last"), std::string::npos) << mv.dump(2);
+  sb.Sql("r1", "STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only=0");
+  sb.Run("load --target r1 --seconds 1 --rate 200");
+  t.WaitCaughtUp("r1", {"r2"});
+  EXPECT_EQ(Status(t, "r2", "Last_SQL_Error"), "");
+  EXPECT_EQ(t.Checksum("r2"), t.Checksum("r1"));
+}
+
 // A chain a>b>c: b dies; c moves up below a, found as the server that wrote
 // c's last transactions; it then replicates a's new writes.
 TEST(RelocationTest, MatchUpWhenIntermediateMasterDied) {

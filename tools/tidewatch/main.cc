@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
 
   // orchestrator's relocation commands.
   tidewatch::tools::RelocationOptions reloc;
-  std::string config_path, method = "auto";
+  std::string config_path, method = "auto", relay_log = "auto";
   std::vector<CLI::App*> reloc_cmds;
   struct CommandSpec {
     const char* name;
@@ -121,6 +121,10 @@ int main(int argc, char** argv) {
       cmd->add_option("--api", reloc.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
       cmd->add_flag("--local", reloc.local, "do not ask a daemon; index the servers' binlogs now");
     }
+    cmd->add_option("--relay-log", relay_log,
+                    "where a replica's relay log is read: auto (its files when readable here, else SHOW RELAYLOG "
+                    "EVENTS), files, events")
+        ->check(CLI::IsMember({"auto", "files", "events"}));
     cmd->add_option("--method", method, "auto (GTID when the replica uses it), gtid or pseudo-gtid")
         ->check(CLI::IsMember({"auto", "gtid", "pseudo-gtid"}));
     cmd->add_option("--replicas", reloc.replicas,
@@ -255,6 +259,9 @@ int main(int argc, char** argv) {
     reloc.method = method == "gtid"          ? tidewatch::pgtid::MatchMethod::kGtid
                    : method == "pseudo-gtid" ? tidewatch::pgtid::MatchMethod::kPseudoGtid
                                              : tidewatch::pgtid::MatchMethod::kAuto;
+    reloc.relay_log = relay_log == "files"    ? tidewatch::pgtid::RelayLogRoute::kFiles
+                      : relay_log == "events" ? tidewatch::pgtid::RelayLogRoute::kEvents
+                                              : tidewatch::pgtid::RelayLogRoute::kAuto;
     reloc.progress = ::isatty(STDERR_FILENO) != 0;
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);

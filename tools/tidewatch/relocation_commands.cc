@@ -195,6 +195,7 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
   eo.password = config.topology_password;
   eo.stream = stream;
   eo.method = o.method;
+  eo.relay_log = o.relay_log;
   Executor executor(eo, pattern.get(), &indexes);
   std::vector<std::string> known = config.discovery_seeds;
   known.insert(known.end(), o.replicas.begin(), o.replicas.end());

@@ -26,6 +26,7 @@ struct RelocationOptions {
   std::string destination;  // -s / -d
   std::vector<std::string> replicas;  // --replicas: known replicas (besides DiscoverySeeds)
   pgtid::MatchMethod method = pgtid::MatchMethod::kAuto;
+  pgtid::RelayLogRoute relay_log = pgtid::RelayLogRoute::kAuto;
   bool json = false;
   bool progress = false;    // progress lines on standard error
   // inject-pseudo-gtid: entries to write (0: until stopped) and the pause between them.
