@@ -22,6 +22,17 @@
 namespace {
 std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
+
+// Reads the config, reporting its warnings; false (reported) when it is bad.
+bool LoadConfigReporting(const std::string& path, tidewatch::tools::Config* config) {
+  auto s = tidewatch::tools::LoadConfig(path, config);
+  if (!s.ok()) {
+    std::cerr << "tidewatch: " << s.message() << "\n";
+    return false;
+  }
+  for (const auto& w : config->warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+  return true;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -192,24 +203,14 @@ int main(int argc, char** argv) {
 
   if (check_cmd->parsed()) {
     tidewatch::tools::Config config;
-    auto s = tidewatch::tools::LoadConfig(check_config_path, &config);
-    if (!s.ok()) {
-      std::cerr << "tidewatch: " << s.message() << "\n";
-      return 2;
-    }
-    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    if (!LoadConfigReporting(check_config_path, &config)) return 2;
     std::cout << config.Redacted() << "\n";
     return 0;
   }
 
   if (run_cmd->parsed()) {
     tidewatch::tools::Config config;
-    auto s = tidewatch::tools::LoadConfig(run_config_path, &config);
-    if (!s.ok()) {
-      std::cerr << "tidewatch: " << s.message() << "\n";
-      return 2;
-    }
-    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    if (!LoadConfigReporting(run_config_path, &config)) return 2;
     for (const auto& seed : run_seeds) {
       std::string host;
       uint16_t port;
@@ -229,12 +230,7 @@ int main(int argc, char** argv) {
   for (auto* cmd : topo_cmds) {
     if (!cmd->parsed()) continue;
     tidewatch::tools::Config config;
-    auto s = tidewatch::tools::LoadConfig(topo_config_path, &config);
-    if (!s.ok()) {
-      std::cerr << "tidewatch: " << s.message() << "\n";
-      return 2;
-    }
-    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    if (!LoadConfigReporting(topo_config_path, &config)) return 2;
     topo.command = cmd->get_name();
     return tidewatch::tools::RunTopologyCommand(config, topo, std::cout, std::cerr);
   }
@@ -249,12 +245,7 @@ int main(int argc, char** argv) {
   for (auto* cmd : reloc_cmds) {
     if (!cmd->parsed()) continue;
     tidewatch::tools::Config config;
-    auto s = tidewatch::tools::LoadConfig(config_path, &config);
-    if (!s.ok()) {
-      std::cerr << "tidewatch: " << s.message() << "\n";
-      return 2;
-    }
-    for (const auto& w : config.warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+    if (!LoadConfigReporting(config_path, &config)) return 2;
     reloc.command = cmd->get_name();
     reloc.method = method == "gtid"          ? tidewatch::pgtid::MatchMethod::kGtid
                    : method == "pseudo-gtid" ? tidewatch::pgtid::MatchMethod::kPseudoGtid
