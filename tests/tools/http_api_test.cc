@@ -83,5 +83,36 @@ TEST_F(HttpApiTest, RandomPathsNeverCrash) {
   }
 }
 
+// AuthenticationMethod "proxy": the user comes from AuthUserHeader (its first
+// value); only PowerAuthUsers may change things; reads need nobody.
+TEST(HttpApiProxyTest, PowerAuthUsersMayChangeThings) {
+  Config config;
+  config.authentication_method = "proxy";
+  config.auth_user_header = "X-Auth-User";
+  config.power_auth_users = {"dba", "ops"};
+  analyzer::Monitor monitor(analyzer::MonitorOptions{}, [](v1::Envelope&&) {});
+  std::unique_ptr<sinks::Publisher> publisher;
+  ASSERT_TRUE(sinks::Publisher::Open({.producer_id = "test"}, &publisher).ok());
+  HttpApi api(config, &monitor, publisher.get(), nullptr);
+  auto get = [&](const std::string& path, const std::string& user) {
+    sinks::HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    if (!user.empty()) r.headers["x-auth-user"] = user;
+    sinks::HttpResponse out;
+    api.Handle(r, &out);
+    return out;
+  };
+  // Authorized: the change is tried (and fails on an unknown instance).
+  EXPECT_NE(get("/api/begin-maintenance/h/1/me/why", "dba").body.find("Cannot read instance: h:1"), std::string::npos);
+  EXPECT_NE(get("/api/begin-maintenance/h/1/me/why", "ops, proxy2").body.find("Cannot read instance"), std::string::npos);
+  for (const std::string who : {"bob", "", "dbax"}) {
+    auto r = get("/api/begin-maintenance/h/1/me/why", who);
+    EXPECT_EQ(r.status, 500) << who;
+    EXPECT_NE(r.body.find("\"Unauthorized\""), std::string::npos) << who;
+  }
+  EXPECT_EQ(get("/api/clusters", "").status, 200);
+}
+
 }  // namespace
 }  // namespace tidewatch::tools
