@@ -71,12 +71,15 @@ Status Executor::Connect(const std::string& name, std::unique_ptr<SqlConnection>
 Status Executor::StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log) {
   Status s = Run(c, StopReplicaSql(*i, /*io_thread_only=*/true), log);
   if (!s.ok()) return s;
+  // The relay log applied: executed up to what was read — or, when the IO
+  // thread stopped inside a transaction, everything complete applied and
+  // the SQL thread waiting for the rest (which CHANGE MASTER discards).
   const auto deadline = Clock::now() + options_.stop_timeout;
   ReplicaStatus r;
   while (true) {
     s = ReadReplicaStatus(c, *i, &r);
     if (!s.ok()) return s;
-    if (!r.sql_running || r.exec_master == r.read_master || Clock::now() > deadline) break;
+    if (!r.sql_running || r.exec_master == r.read_master || r.AppliedAllRelayLog() || Clock::now() > deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   s = Run(c, StopReplicaSql(*i), log);
@@ -224,6 +227,7 @@ bool Executor::Locate(Plan* p) {
   LocateOptions lo;
   lo.instance_sql = p->rc.get();
   lo.relay_log = options_.relay_log;
+  lo.relay_index = options_.relay_index;
   Status s = LocateInstance(p->r, *indexes_, *pattern_, &p->point, lo);
   if (!s.ok()) {
     Refuse(p, s.message(), true);

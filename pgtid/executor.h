@@ -31,6 +31,7 @@ struct ExecutorOptions {
   binlog::ReplicaStreamOptions stream;   // for reading binlogs (credentials, TLS, server_id)
   MatchMethod method = MatchMethod::kAuto;
   RelayLogRoute relay_log = RelayLogRoute::kAuto;  // where a replica's relay log is read
+  IndexOptions relay_index;                         // bounds of an index built from relay log files
   std::chrono::milliseconds stop_timeout{10000};   // relay log to be applied
   std::chrono::milliseconds start_timeout{10000};  // replication to run after the change
   // Returns a reason when host:port is under maintenance or downtimed.

@@ -43,6 +43,7 @@ Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStat
   out->relay_log_pos = ToU64(Col(r, {"Relay_Log_Pos"}));
   out->io_running = Col(r, {"Slave_IO_Running", "Replica_IO_Running"});
   out->sql_running = Col(r, {"Slave_SQL_Running", "Replica_SQL_Running"}) == "Yes";
+  out->sql_state = Col(r, {"Slave_SQL_Running_State", "Replica_SQL_Running_State"});
   out->last_io_error = Col(r, {"Last_IO_Error"});
   out->last_sql_error = Col(r, {"Last_SQL_Error"});
   if (spelling.mariadb) {

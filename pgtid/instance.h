@@ -28,6 +28,7 @@ struct ReplicaStatus {
   uint64_t relay_log_pos = 0;
   std::string io_running;         // "Yes", "No", "Connecting"
   bool sql_running = false;
+  std::string sql_state;          // Slave_SQL_Running_State (what the SQL thread is doing)
   std::string last_io_error, last_sql_error;
   std::string using_gtid;         // MariaDB: "No", "Slave_Pos", "Current_Pos"; MySQL: "Auto_Position" or "No"
   bool has_filters = false;       // any Replicate_* filter
@@ -36,6 +37,10 @@ struct ReplicaStatus {
 
   std::string Master() const { return master_host + ":" + std::to_string(master_port); }
   bool UsesGtid() const { return !using_gtid.empty() && using_gtid != "No"; }
+  // The SQL thread has applied everything complete in the relay log and
+  // waits for more (MariaDB and MySQL: "Slave has read all relay log;
+  // waiting for more updates", 8.0.26+ "Replica has read all relay log; …").
+  bool AppliedAllRelayLog() const { return sql_state.find("has read all relay log") != std::string::npos; }
 };
 
 struct Instance {

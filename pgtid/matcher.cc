@@ -128,7 +128,7 @@ Status LocateInstance(const Instance& instance, IndexSource& indexes, const Pseu
 
   // c. The relay log files, when they are readable here.
   if (options.relay_log != RelayLogRoute::kEvents) {
-    ServerIndex relay(instance.name + " relay log");
+    ServerIndex relay(instance.name + " relay log", options.relay_index);
     s = IndexRelayLog(instance, pattern, &relay);
     if (s.ok()) s = relay.Translate(r.exec_master, &off);
     if (s.ok()) {

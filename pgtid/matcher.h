@@ -46,6 +46,7 @@ enum class RelayLogRoute { kAuto, kFiles, kEvents };
 struct LocateOptions {
   SqlConnection* instance_sql = nullptr;  // a connection to the instance, for route d
   RelayLogRoute relay_log = RelayLogRoute::kAuto;
+  IndexOptions relay_index;  // bounds of the index built from the relay log files (route c)
 };
 
 Status LocateInstance(const Instance& instance, IndexSource& indexes, const PseudoGtidPattern& pattern,
