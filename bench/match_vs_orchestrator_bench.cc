@@ -80,7 +80,7 @@ struct Setup {
   std::string failure;  // the first error of a run
 
   CorrelationFigures exhaustive, hinted;
-  std::vector<double> compute, e2e;
+  std::vector<double> compute, e2e, gtid_pos;
   double from_pos_rate = 0, from_pos_mb = 0, from_pos_s = 0;
   double offset_s = 0, offset_mb = 0, offset_rows = 0;
   std::string first_move;  // coordinates of the first end-to-end move
@@ -219,6 +219,27 @@ void BM_OrchestratorScanLimitOffset(benchmark::State& state) {
   state.SetLabel(file);
 }
 
+// What the instance's IO thread asks the destination when it connects with a
+// file and position (MariaDB, slave.cc): SELECT BINLOG_GTID_POS(file, pos),
+// which the server answers by reading that binlog file from its start to
+// pos. START SLAVE in every match-below pays it, whatever computed the
+// coordinates.
+void BM_DestinationBinlogGtidPos(benchmark::State& state) {
+  std::unique_ptr<pgtid::SqlConnection> c;
+  Status s = Connect(g->destination, &c);
+  if (!s.ok()) return Fail(state, s.ToString());
+  const std::string sql = "SELECT BINLOG_GTID_POS(" + c->Literal(g->answer.file) + ", " +
+                          std::to_string(g->answer.pos) + ")";
+  for (auto _ : state) {
+    const auto t0 = Clock::now();
+    pgtid::SqlResult r;
+    s = c->Query(sql, &r);
+    g->gtid_pos.push_back(Seconds(t0));
+    if (!s.ok()) return Fail(state, s.ToString());
+  }
+  state.SetLabel(g->answer.ToString());
+}
+
 void BM_TidewatchCompute(benchmark::State& state) {
   std::unique_ptr<pgtid::SqlConnection> c;
   pgtid::Instance r;
@@ -346,6 +367,11 @@ void PrintSummary() {
     std::printf("(b) Tidewatch match-below end to end        %9.3f ms (first move to %s)\n", Median(s.e2e) * 1e3,
                 s.first_move.c_str());
   }
+  if (!s.gtid_pos.empty()) {
+    std::printf("    server side, measured apart: the destination answers the instance's IO thread's "
+                "BINLOG_GTID_POS at %s in %.3f ms\n",
+                s.answer.ToString().c_str(), Median(s.gtid_pos) * 1e3);
+  }
   if (b > 0) {
     if (!s.exhaustive.total.empty()) std::printf("ratio (a) no history / (b): %.0fx\n", Median(s.exhaustive.total) / b);
     if (!s.hinted.total.empty()) std::printf("ratio (a) 2-min history / (b): %.0fx\n", Median(s.hinted.total) / b);
@@ -423,6 +449,8 @@ int main(int argc, char** argv) {
       return 2;
     }
     dest = index;
+    std::fprintf(stderr, "index of %s: %zu Pseudo-GTID entries, %llu events\n", server.c_str(),
+                 index->entry_count(), static_cast<unsigned long long>(index->events_indexed()));
   }
   std::fprintf(stderr, "indexes of %s and %s built in %.1f s\n", setup.master.c_str(), setup.destination.c_str(),
                Seconds(t0));
@@ -461,6 +489,13 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("BM_TidewatchCompute", BM_TidewatchCompute)
       ->Unit(benchmark::kMillisecond)->UseRealTime()
       ->Iterations(static_cast<benchmark::IterationCount>(EnvU64("TIDEWATCH_BENCH_TW_ITERATIONS", 20)));
+  {
+    std::unique_ptr<pgtid::SqlConnection> c;
+    if (Connect(setup.destination, &c).ok() && c->is_mariadb()) {
+      benchmark::RegisterBenchmark("BM_DestinationBinlogGtidPos", BM_DestinationBinlogGtidPos)
+          ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+    }
+  }
   // Last: it moves the instance.
   benchmark::RegisterBenchmark("BM_TidewatchMatchBelowEndToEnd", BM_TidewatchMatchBelowEndToEnd)
       ->Unit(benchmark::kMillisecond)->UseRealTime()
