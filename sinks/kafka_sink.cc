@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <vector>
 
 #include "sinks/confluent_wire_format.h"
 #include "sinks/envelope_sequencer.h"
@@ -14,7 +15,12 @@ namespace tidewatch::sinks {
 struct KafkaSink::Handles {
   rd_kafka_t* rk = nullptr;
   rd_kafka_queue_t* admin = nullptr;
+  // Handles of Tidewatch's topics, held so that the producer knows their
+  // partitions' leaders before their first message: a topic first seen at
+  // its first message waits for a metadata round (~0.8 s on a fresh broker).
+  std::vector<rd_kafka_topic_t*> topics;
   ~Handles() {
+    for (auto* t : topics) rd_kafka_topic_destroy(t);
     if (admin != nullptr) rd_kafka_queue_destroy(admin);
     if (rk != nullptr) rd_kafka_destroy(rk);
   }
@@ -162,6 +168,12 @@ void KafkaSink::TopicsCreated() {
   }
   rd_kafka_event_destroy(ev);
   topics_ready_ = ok;
+  if (ok && h_->topics.empty()) {
+    for (const char* n : kTopicSuffixes) {
+      const std::string t = options_.topic_prefix + "." + n;
+      if (rd_kafka_topic_t* handle = rd_kafka_topic_new(h_->rk, t.c_str(), nullptr)) h_->topics.push_back(handle);
+    }
+  }
   if (!ok) {
     spdlog::warn("kafka: topics not created (yet): {}", error);
     SetError("topics not created: " + error);
@@ -253,7 +265,9 @@ void KafkaSink::Run() {
       ++produced_;
       busy = true;
     }
-    rd_kafka_poll(h_->rk, busy ? 0 : 20);
+    // Delivery reports are served without blocking: an idle wait below is
+    // the one a new message wakes (Publish), so it leaves at once.
+    rd_kafka_poll(h_->rk, 0);
     if (Clock::now() >= next_checkpoint) {
       if (Status s = spool_->Checkpoint(); !s.ok()) spdlog::error("kafka: {}", s.message());
       next_checkpoint = Clock::now() + std::chrono::milliseconds(100);
