@@ -10,14 +10,6 @@ namespace tidewatch::tools {
 
 namespace {
 
-bool KeyLess(const std::string& a, const std::string& b) {
-  std::string ha, hb;
-  uint16_t pa = 0, pb = 0;
-  pgtid::SplitHostPort(a, &ha, &pa);
-  pgtid::SplitHostPort(b, &hb, &pb);
-  return std::tie(ha, pa) < std::tie(hb, pb);
-}
-
 std::string Details(const analyzer::InstanceRecord& r, const JsonSettings& s) {
   const auto& i = r.probe.instance;
   const auto& rs = i.replica;
@@ -67,7 +59,7 @@ std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluste
     if (r.cluster == cluster) members.push_back(k);
   }
   if (members.empty()) return {};
-  std::sort(members.begin(), members.end(), KeyLess);
+  std::sort(members.begin(), members.end(), InstanceKeyLess);
   const std::set<std::string> in(members.begin(), members.end());
   std::vector<std::pair<std::string, std::string>> lines;  // prefix + key, details
   std::set<std::string> drawn;
@@ -88,7 +80,7 @@ std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluste
     for (const auto& c : t.ReplicasOf(key)) {
       if (in.count(c) != 0) children.push_back(c);
     }
-    std::sort(children.begin(), children.end(), KeyLess);
+    std::sort(children.begin(), children.end(), InstanceKeyLess);
     // Co-masters are never drawn below depth one.
     for (const auto& c : children) {
       if (depth >= 1 && t.Find(c)->is_co_master) continue;

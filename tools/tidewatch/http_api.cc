@@ -241,10 +241,8 @@ void HttpApi::Route(Call& c) {
       for (const auto& [k, r] : t.instances()) {
         if (r.cluster == cluster) keys.push_back(k);
       }
+      std::sort(keys.begin(), keys.end(), InstanceKeyLess);
       for (const auto& j : keys) arr.push_back(InstanceJson(*t.Find(j), t, json_));
-    });
-    std::sort(arr.begin(), arr.end(), [](const json& a, const json& b) {
-      return std::tie(a["Key"]["Hostname"], a["Key"]["Port"]) < std::tie(b["Key"]["Hostname"], b["Key"]["Port"]);
     });
     return arr;
   };
@@ -471,13 +469,7 @@ void HttpApi::Route(Call& c) {
     if (!c.Key(1, &key)) return;
     if ((match_below || match_replicas) && !c.Key(3, &below)) return;
     if (!write()) return;
-    pgtid::ExecutorOptions eo;
-    eo.user = config_.topology_user;
-    eo.password = config_.topology_password;
-    eo.stream.user = config_.topology_user;
-    eo.stream.password = config_.topology_password;
-    eo.stream.server_id = config_.short_read_server_id();
-    eo.stream.tls_mode = binlog::TlsMode::kPreferred;
+    pgtid::ExecutorOptions eo = ExecutorOptionsOf(config_);
     eo.maintenance = [this](const std::string& k) {
       std::string why;
       monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {

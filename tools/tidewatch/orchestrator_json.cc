@@ -30,13 +30,7 @@ std::string Timestamp(Clock::time_point t) {
 }
 
 json Keys(std::vector<std::string> keys) {
-  std::sort(keys.begin(), keys.end(), [](const std::string& a, const std::string& b) {
-    std::string ha, hb;
-    uint16_t pa = 0, pb = 0;
-    pgtid::SplitHostPort(a, &ha, &pa);
-    pgtid::SplitHostPort(b, &hb, &pb);
-    return std::tie(ha, pa) < std::tie(hb, pb);
-  });
+  std::sort(keys.begin(), keys.end(), InstanceKeyLess);
   json out = json::array();
   for (const auto& k : keys) out.push_back(InstanceKeyJson(k));
   return out;
@@ -52,6 +46,14 @@ int ThreadState(bool configured, const std::string& state) {
 }
 
 }  // namespace
+
+bool InstanceKeyLess(const std::string& a, const std::string& b) {
+  std::string ha, hb;
+  uint16_t pa = 0, pb = 0;
+  if (!pgtid::SplitHostPort(a, &ha, &pa)) ha = a;
+  if (!pgtid::SplitHostPort(b, &hb, &pb)) hb = b;
+  return std::tie(ha, pa) < std::tie(hb, pb);
+}
 
 json InstanceKeyJson(const std::string& key) {
   std::string host;

@@ -25,6 +25,10 @@ struct JsonSettings {
   int64_t reasonable_lag_seconds = 10;     // ReasonableReplicationLagSeconds (replication_lag)
 };
 
+// orchestrator's order of instance keys: by host name, then by port as a
+// number ("h:9" before "h:10").
+bool InstanceKeyLess(const std::string& a, const std::string& b);
+
 // {"Hostname": host, "Port": port} of "host:port".
 nlohmann::json InstanceKeyJson(const std::string& key);
 nlohmann::json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t, const JsonSettings& s);

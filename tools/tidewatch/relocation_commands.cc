@@ -17,6 +17,17 @@ namespace tidewatch::tools {
 using namespace tidewatch::pgtid;
 using nlohmann::json;
 
+ExecutorOptions ExecutorOptionsOf(const Config& config) {
+  ExecutorOptions eo;
+  eo.user = config.topology_user;
+  eo.password = config.topology_password;
+  eo.stream.user = config.topology_user;
+  eo.stream.password = config.topology_password;
+  eo.stream.server_id = config.short_read_server_id();
+  eo.stream.tls_mode = binlog::TlsMode::kPreferred;
+  return eo;
+}
+
 json MoveJson(const Move& m) {
   json j = {{"instance", m.instance},
             {"from_master", m.from_master},
@@ -155,12 +166,10 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
     err << "tidewatch: " << s.message() << "\n";
     return 2;
   }
-  binlog::ReplicaStreamOptions stream;
-  stream.user = config.topology_user;
-  stream.password = config.topology_password;
-  stream.server_id = config.short_read_server_id();
-  stream.tls_mode = binlog::TlsMode::kPreferred;
-  StreamingIndexSource indexes(stream, pattern.get());
+  ExecutorOptions eo = ExecutorOptionsOf(config);
+  eo.method = o.method;
+  eo.relay_log = o.relay_log;
+  StreamingIndexSource indexes(eo.stream, pattern.get());
   std::unique_ptr<IndexStore> store;
   if (!o.index_store.empty()) {
     s = IndexStore::Open(o.index_store, &store);
@@ -190,12 +199,6 @@ int RunRelocation(const Config& config, const RelocationOptions& o, std::ostream
       err << (p.done ? "\n" : "   ") << std::flush;
     });
   }
-  ExecutorOptions eo;
-  eo.user = config.topology_user;
-  eo.password = config.topology_password;
-  eo.stream = stream;
-  eo.method = o.method;
-  eo.relay_log = o.relay_log;
   Executor executor(eo, pattern.get(), &indexes);
   std::vector<std::string> known = config.discovery_seeds;
   known.insert(known.end(), o.replicas.begin(), o.replicas.end());

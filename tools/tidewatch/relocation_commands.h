@@ -46,6 +46,10 @@ struct RelocationOptions {
 // verified, every statement issued, or what was refused and why.
 nlohmann::json MoveJson(const pgtid::Move& m);
 
+// A move's credentials and the replication connection of its short reads
+// (TidewatchServerId + 1, TLS when offered), as the config gives them.
+pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config);
+
 int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace tidewatch::tools
