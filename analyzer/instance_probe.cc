@@ -2,17 +2,10 @@
 
 #include <re2/re2.h>
 
-#include <charconv>
 
 namespace tidewatch::analyzer {
 
 namespace {
-
-uint64_t ToU64(const std::string& s) {
-  uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 bool IsOn(const std::string& v) { return v == "ON" || v == "1"; }
 
@@ -35,16 +28,16 @@ void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
   scan(vars, [&](const std::string& n, const std::string& v) {
     if (n == "rpl_semi_sync_master_enabled" || n == "rpl_semi_sync_source_enabled") out->master_enabled = IsOn(v);
     if (n == "rpl_semi_sync_slave_enabled" || n == "rpl_semi_sync_replica_enabled") out->replica_enabled = IsOn(v);
-    if (n == "rpl_semi_sync_master_timeout" || n == "rpl_semi_sync_source_timeout") out->master_timeout_ms = ToU64(v);
+    if (n == "rpl_semi_sync_master_timeout" || n == "rpl_semi_sync_source_timeout") out->master_timeout_ms = pgtid::ParseUnsigned(v);
     if (n == "rpl_semi_sync_master_wait_for_slave_count" || n == "rpl_semi_sync_source_wait_for_replica_count") {
-      out->wait_for_replica_count = static_cast<uint32_t>(ToU64(v));
+      out->wait_for_replica_count = static_cast<uint32_t>(pgtid::ParseUnsigned(v));
     }
   });
   scan(status, [&](const std::string& n, const std::string& v) {
     if (n == "rpl_semi_sync_master_status" || n == "rpl_semi_sync_source_status") out->master_status = IsOn(v);
     if (n == "rpl_semi_sync_slave_status" || n == "rpl_semi_sync_replica_status") out->replica_status = IsOn(v);
     if (n == "rpl_semi_sync_master_clients" || n == "rpl_semi_sync_source_clients") {
-      out->master_clients = static_cast<uint32_t>(ToU64(v));
+      out->master_clients = static_cast<uint32_t>(pgtid::ParseUnsigned(v));
     }
   });
 }
@@ -115,7 +108,7 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     p.server_uuid = r.rows[0][1].value_or("");
   }
   if (c->Query("SHOW GLOBAL STATUS LIKE 'Uptime'", &r).ok() && !r.rows.empty() && r.rows[0].size() > 1) {
-    p.uptime_seconds = ToU64(r.rows[0][1].value_or("0"));
+    p.uptime_seconds = pgtid::ParseUnsigned(r.rows[0][1].value_or("0"));
   }
 
   // Replicas that registered (COM_REGISTER_SLAVE) with their report_host and
@@ -126,8 +119,8 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   if (c->Query(v84 ? "SHOW REPLICAS" : "SHOW SLAVE HOSTS", &r).ok()) {
     for (size_t i = 0; i < r.rows.size(); ++i) {
       const std::string rhost = r.GetOr(i, "Host");
-      const uint32_t id = static_cast<uint32_t>(ToU64(r.GetOr(i, "Server_id")));
-      uint16_t rport = static_cast<uint16_t>(ToU64(r.GetOr(i, "Port")));
+      const uint32_t id = static_cast<uint32_t>(pgtid::ParseUnsigned(r.GetOr(i, "Server_id")));
+      uint16_t rport = static_cast<uint16_t>(pgtid::ParseUnsigned(r.GetOr(i, "Port")));
       if (options.own_server_ids.count(id) != 0 || rhost.empty()) continue;
       if (rport == 0) rport = options.default_port;
       p.replica_keys.push_back(rhost + ":" + std::to_string(rport));

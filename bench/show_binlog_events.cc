@@ -1,18 +1,15 @@
 #include "bench/show_binlog_events.h"
 
-#include <charconv>
 
 #include <re2/re2.h>
+
+#include "pgtid/sql_connection.h"
 
 namespace tidewatch::orchestrator {
 
 namespace {
 
-uint64_t ToU64(const std::optional<std::string>& s) {
-  uint64_t v = 0;
-  if (s) std::from_chars(s->data(), s->data() + s->size(), v);
-  return v;
-}
+uint64_t ToU64(const std::optional<std::string>& s) { return pgtid::ParseUnsigned(s.value_or("")); }
 
 }  // namespace
 

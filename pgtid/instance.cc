@@ -1,17 +1,10 @@
 #include "pgtid/instance.h"
 
-#include <charconv>
 #include <cstdio>
 
 namespace tidewatch::pgtid {
 
 namespace {
-
-uint64_t ToU64(const std::string& s) {
-  uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 // The first of `names` that the result has: SHOW REPLICA STATUS renamed the
 // columns (Master_Host → Source_Host, Slave_IO_Running → Replica_IO_Running).
@@ -34,13 +27,13 @@ Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStat
   if (r.rows.empty()) return Status::OK();
   out->configured = true;
   out->master_host = Col(r, {"Master_Host", "Source_Host"});
-  out->master_port = static_cast<uint16_t>(ToU64(Col(r, {"Master_Port", "Source_Port"})));
+  out->master_port = static_cast<uint16_t>(ParseUnsigned(Col(r, {"Master_Port", "Source_Port"})));
   out->read_master = {Col(r, {"Master_Log_File", "Source_Log_File"}),
-                      ToU64(Col(r, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
+                      ParseUnsigned(Col(r, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
   out->exec_master = {Col(r, {"Relay_Master_Log_File", "Relay_Source_Log_File"}),
-                      ToU64(Col(r, {"Exec_Master_Log_Pos", "Exec_Source_Log_Pos"}))};
+                      ParseUnsigned(Col(r, {"Exec_Master_Log_Pos", "Exec_Source_Log_Pos"}))};
   out->relay_log_file = Col(r, {"Relay_Log_File"});
-  out->relay_log_pos = ToU64(Col(r, {"Relay_Log_Pos"}));
+  out->relay_log_pos = ParseUnsigned(Col(r, {"Relay_Log_Pos"}));
   out->io_running = Col(r, {"Slave_IO_Running", "Replica_IO_Running"});
   out->sql_running = Col(r, {"Slave_SQL_Running", "Replica_SQL_Running"}) == "Yes";
   out->sql_state = Col(r, {"Slave_SQL_Running_State", "Replica_SQL_Running_State"});
@@ -57,8 +50,8 @@ Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStat
   }
   auto behind = r.Get(0, "Seconds_Behind_Master");
   if (!behind) behind = r.Get(0, "Seconds_Behind_Source");
-  if (behind) out->seconds_behind = static_cast<int64_t>(ToU64(*behind));
-  out->sql_delay = static_cast<int64_t>(ToU64(Col(r, {"SQL_Delay"})));
+  if (behind) out->seconds_behind = static_cast<int64_t>(ParseUnsigned(*behind));
+  out->sql_delay = static_cast<int64_t>(ParseUnsigned(Col(r, {"SQL_Delay"})));
   return Status::OK();
 }
 
@@ -86,7 +79,7 @@ Status ReadInstance(SqlConnection& c, Instance* out) {
   if (!s.ok()) return s;
   if (r.rows.empty()) return Status::Corruption(out->name + ": no row for the server variables");
   auto v = [&](size_t i) { return r.rows[0][i].value_or(""); };
-  out->server_id = static_cast<uint32_t>(ToU64(v(0)));
+  out->server_id = static_cast<uint32_t>(ParseUnsigned(v(0)));
   out->log_bin = IsOn(r.rows[0][1]);
   out->log_slave_updates = IsOn(r.rows[0][2]);
   out->read_only = IsOn(r.rows[0][3]);
@@ -108,7 +101,7 @@ Status ReadInstance(SqlConnection& c, Instance* out) {
                                                                               : "SHOW MASTER STATUS",
                 &m);
     if (!s.ok()) return s;
-    if (!m.rows.empty()) out->self = {m.GetOr(0, "File"), ToU64(m.GetOr(0, "Position"))};
+    if (!m.rows.empty()) out->self = {m.GetOr(0, "File"), ParseUnsigned(m.GetOr(0, "Position"))};
     SqlResult logs;
     s = c.Query("SHOW BINARY LOGS", &logs);
     if (!s.ok()) return s;

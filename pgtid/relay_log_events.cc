@@ -12,12 +12,6 @@ namespace {
 constexpr int kPage = 10000;       // rows per SHOW RELAYLOG EVENTS, as orchestrator reads them
 constexpr int kMaxOlderFiles = 10000;
 
-uint64_t ToU64(const std::string& s) {
-  uint64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
-
 // "name.000123" → ("name", 123, 6 digits).
 bool SplitRelayName(const std::string& f, std::string* base, uint64_t* n, size_t* digits) {
   const auto dot = f.rfind('.');
@@ -106,8 +100,8 @@ Status LocateInRelayLogEvents(SqlConnection& c, const Instance& instance, const 
       if (!s.ok()) return s;
       for (size_t i = 0; i < rows.rows.size() && !past; ++i) {
         const std::string type = rows.GetOr(i, "Event_type");
-        const uint32_t server_id = static_cast<uint32_t>(ToU64(rows.GetOr(i, "Server_id")));
-        const uint64_t end = ToU64(rows.GetOr(i, "End_log_pos"));
+        const uint32_t server_id = static_cast<uint32_t>(ParseUnsigned(rows.GetOr(i, "Server_id")));
+        const uint64_t end = ParseUnsigned(rows.GetOr(i, "End_log_pos"));
         const std::string info = rows.GetOr(i, "Info");
         if (type == "Rotate") {
           // The master's ROTATE names its file; the replica's own (server_id

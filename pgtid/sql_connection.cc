@@ -3,6 +3,8 @@
 #include <mysql.h>
 #include <strings.h>
 
+#include <charconv>
+
 namespace tidewatch::pgtid {
 
 namespace {
@@ -18,6 +20,12 @@ std::string StatementName(std::string_view sql) {
   return s;
 }
 }  // namespace
+
+uint64_t ParseUnsigned(std::string_view text) {
+  uint64_t v = 0;
+  std::from_chars(text.data(), text.data() + text.size(), v);
+  return v;
+}
 
 int SqlResult::Column(std::string_view name) const {
   for (size_t i = 0; i < columns.size(); ++i) {

@@ -43,6 +43,10 @@ struct SqlResult {
   std::string GetOr(size_t row, std::string_view name, std::string fallback = "") const;
 };
 
+// A whole number as the text protocol sends it; 0 for text that is not one
+// (NULL, empty).
+uint64_t ParseUnsigned(std::string_view text);
+
 class SqlConnection {
  public:
   ~SqlConnection();
