@@ -19,7 +19,9 @@ class HttpApiTest : public ::testing::Test {
     config_.authentication_method = "multi";
     config_.http_auth_user = "admin";
     config_.http_auth_password = "secret";
-    sinks::Publisher::Open({.producer_id = "test"}, &publisher_);
+    sinks::PublisherOptions po;
+    po.producer_id = "test";
+    sinks::Publisher::Open(po, &publisher_);
     api_ = std::make_unique<HttpApi>(config_, &monitor_, publisher_.get(), nullptr);
   }
   sinks::HttpResponse Get(const std::string& path, const std::string& auth = "Basic YWRtaW46c2VjcmV0",
@@ -58,7 +60,7 @@ TEST_F(HttpApiTest, AnswersWhatItCannotParse) {
 }
 
 TEST_F(HttpApiTest, CredentialsThatDoNotDecodeAreNotCredentials) {
-  for (const std::string bad : std::vector<std::string>{"Basic", "Basic ", "Basic !!!!", "Basic YWRtaW4=", "Basic =", "Basic ====",
+  for (const std::string& bad : std::vector<std::string>{"Basic", "Basic ", "Basic !!!!", "Basic YWRtaW4=", "Basic =", "Basic ====",
                                 "Bearer YWRtaW46c2VjcmV0", "Basic YWRtaW46c2VjcmV0YWRtaW46c2VjcmV0x",
                                 std::string("Basic ") + std::string(10000, 'A')}) {
     auto r = Get("/api/clusters", bad);
@@ -92,7 +94,9 @@ TEST(HttpApiProxyTest, PowerAuthUsersMayChangeThings) {
   config.power_auth_users = {"dba", "ops"};
   analyzer::Monitor monitor(analyzer::MonitorOptions{}, [](v1::Envelope&&) {});
   std::unique_ptr<sinks::Publisher> publisher;
-  ASSERT_TRUE(sinks::Publisher::Open({.producer_id = "test"}, &publisher).ok());
+  sinks::PublisherOptions po;
+  po.producer_id = "test";
+  ASSERT_TRUE(sinks::Publisher::Open(po, &publisher).ok());
   HttpApi api(config, &monitor, publisher.get(), nullptr);
   auto get = [&](const std::string& path, const std::string& user) {
     sinks::HttpRequest r;
@@ -106,7 +110,7 @@ TEST(HttpApiProxyTest, PowerAuthUsersMayChangeThings) {
   // Authorized: the change is tried (and fails on an unknown instance).
   EXPECT_NE(get("/api/begin-maintenance/h/1/me/why", "dba").body.find("Cannot read instance: h:1"), std::string::npos);
   EXPECT_NE(get("/api/begin-maintenance/h/1/me/why", "ops, proxy2").body.find("Cannot read instance"), std::string::npos);
-  for (const std::string who : {"bob", "", "dbax"}) {
+  for (const char* who : {"bob", "", "dbax"}) {
     auto r = get("/api/begin-maintenance/h/1/me/why", who);
     EXPECT_EQ(r.status, 500) << who;
     EXPECT_NE(r.body.find("\"Unauthorized\""), std::string::npos) << who;
