@@ -29,13 +29,8 @@
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-
 #include "tidewatch/v1/tidewatch.pb.h"
+#include "tools/tidewatch/api_client.h"
 
 namespace {
 
@@ -66,23 +61,14 @@ std::string Sandbox(const std::string& args) {
   return Run("python3 tools/sandbox/tidewatch-sandbox --dir " + g_sandbox + " " + args + " 2>&1");
 }
 
+// The daemon's answer to GET `path` (null when it does not answer).
 nlohmann::json ApiGet(const std::string& path) {
-  namespace http = boost::beast::http;
-  try {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::socket s(io);
-    const auto colon = g_api.rfind(':');
-    s.connect({boost::asio::ip::make_address(g_api.substr(0, colon)),
-               static_cast<uint16_t>(std::stoi(g_api.substr(colon + 1)))});
-    http::request<http::empty_body> req{http::verb::get, path, 11};
-    http::write(s, req);
-    boost::beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(s, buf, res);
-    return nlohmann::json::parse(res.body(), nullptr, false);
-  } catch (const std::exception&) {
-    return nullptr;
-  }
+  tidewatch::tools::Config config;
+  tidewatch::tools::ApiClient api(config, g_api);
+  int status = 0;
+  nlohmann::json body;
+  if (!api.Get(path, &status, &body, std::chrono::seconds(5)).ok()) return nullptr;
+  return body;
 }
 
 // The master answers, the daemon streams it, its replicas replicate, and no
