@@ -32,7 +32,6 @@ struct Monitor::Server {
   std::unique_ptr<binlog::ReplicaStream> stream;
   std::unique_ptr<pgtid::ServerIndex> index;
   std::unique_ptr<pgtid::Indexer> indexer;
-  std::string index_error;
   bool store_checked = false;   // the store was asked for this server's index
   uint64_t synced_events = 0;   // events_indexed() at the last sync
   // The stream has reached where the server's binlog ended when it was
@@ -73,10 +72,7 @@ struct Monitor::Impl {
   // --- Publishing (under mu). ---
 
   void Emit(std::vector<v1::Envelope>* msgs) {
-    for (auto& m : *msgs) {
-      ++counters.published;
-      publish(std::move(m));
-    }
+    for (auto& m : *msgs) publish(std::move(m));
     msgs->clear();
   }
 
@@ -352,7 +348,6 @@ struct Monitor::Impl {
     if (!st.ok()) {
       // The index would have a gap from here: it is dropped, and rebuilt
       // when the stream is opened again. The stream itself goes on.
-      s.index_error = st.message();
       spdlog::error("{}: index stopped: {}", s.key, st.message());
       s.indexer.reset();
       s.index.reset();
@@ -554,7 +549,6 @@ MonitorMetrics Monitor::Metrics() const {
     m.clusters = impl_->topology.Clusters().size();
     m.open_analyses = impl_->tracker.Open().size();
     for (const auto& [k, r] : impl_->topology.instances()) {
-      m.last_probe_ms_sum += r.probe.latency_ms;
       if (r.probed && r.probe.instance.replica.configured) {
         const auto& sb = r.probe.instance.replica.seconds_behind;
         m.replica_lag_seconds[k] = sb ? *sb : -1;

@@ -72,10 +72,8 @@ struct MonitorOptions {
 
 struct MonitorMetrics {
   uint64_t probes = 0, probe_failures = 0;
-  double last_probe_ms_sum = 0;        // over the servers' last probes
   uint64_t stream_events = 0, stream_bytes = 0;
   uint64_t pseudo_gtid_entries = 0;
-  uint64_t published = 0;
   std::map<std::string, uint64_t> streams_by_state;  // "streaming", "disconnected", …
   size_t instances = 0, clusters = 0, open_analyses = 0;
   std::map<std::string, int64_t> replica_lag_seconds;  // key → Seconds_Behind_Master (-1: NULL)

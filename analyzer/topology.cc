@@ -132,10 +132,7 @@ const InstanceRecord* Topology::Find(const std::string& key) const {
 
 void Topology::Expect(const std::string& key) {
   auto [it, added] = instances_.try_emplace(key);
-  if (added) {
-    it->second.key = key;
-    it->second.first_seen = Clock::now();
-  }
+  if (added) it->second.key = key;
 }
 
 v1::Envelope Topology::MessageAbout(const std::string& key) const {
@@ -316,7 +313,6 @@ ChangeScope Topology::ApplyStream(const std::string& key, const binlog::StreamSt
   r.stream.published = true;
   r.stream.published_state = s.state;
   r.stream.published_reason = s.reason;
-  r.stream.since = Clock::now();
   v1::Envelope e = MessageAbout(key);
   auto* st = e.mutable_stream();
   st->set_state(StreamStateOf(s.state));

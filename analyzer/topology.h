@@ -45,7 +45,6 @@ struct StreamInfo {
   std::string reason;
   int attempt = 0;
   bool tls = false;
-  Clock::time_point since{};
   uint64_t events = 0;
   std::string file;
   uint64_t pos = 0;
@@ -63,7 +62,7 @@ struct InstanceRecord {
   bool reachable = false;           // the last check succeeded
   bool partial = false;
   std::string last_error;
-  Clock::time_point first_seen{}, last_checked{}, last_seen{};
+  Clock::time_point last_checked{}, last_seen{};
   std::string master_key;           // host:port of its master, "" if none
   std::string cluster;
   uint32_t replication_depth = 0;
