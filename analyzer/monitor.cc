@@ -516,25 +516,29 @@ std::unique_ptr<pgtid::ServerIndex> Monitor::IndexSnapshot(const std::string& ke
   const pgtid::BinlogCoordinates through{through_file, through_pos};
   struct Copy {
     std::promise<std::unique_ptr<pgtid::ServerIndex>> index;
-    bool far_enough = false;
+    bool has_index = false, far_enough = false;
   };
   while (impl_->running) {
-    // Shared with the io thread, which may run it after this call gave up.
+    // Copied once: when the index has read far enough, or at the deadline
+    // (the caller sees where it stands). Shared with the io thread, which
+    // may run it after this call gave up.
+    const bool last = Steady::now() >= deadline;
     auto copy = std::make_shared<Copy>();
     auto f = copy->index.get_future();
-    asio::post(impl_->io, [impl = impl_.get(), key, through, copy] {
+    asio::post(impl_->io, [impl = impl_.get(), key, through, copy, last] {
       auto it = impl->servers.find(key);
       if (it == impl->servers.end() || !it->second->index) {
         copy->index.set_value(nullptr);
         return;
       }
       const auto& index = *it->second->index;
+      copy->has_index = true;
       copy->far_enough = through.empty() || !(index.position() < through);
-      copy->index.set_value(std::make_unique<pgtid::ServerIndex>(index));
+      copy->index.set_value(copy->far_enough || last ? std::make_unique<pgtid::ServerIndex>(index) : nullptr);
     });
     if (f.wait_until(deadline + std::chrono::seconds(1)) != std::future_status::ready) return nullptr;
     auto snapshot = f.get();
-    if (snapshot == nullptr || copy->far_enough || Steady::now() >= deadline) return snapshot;
+    if (!copy->has_index || snapshot != nullptr) return snapshot;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return nullptr;
