@@ -18,7 +18,6 @@
 
 namespace tidewatch::analyzer {
 
-using binlog::Status;
 
 struct ProbeOptions {
   std::string user, password;

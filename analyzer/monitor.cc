@@ -13,9 +13,9 @@
 #include <boost/asio/thread_pool.hpp>
 #include <spdlog/spdlog.h>
 
-#include "pgtid/executor.h"
-#include "pgtid/index_source.h"
-#include "pgtid/indexer.h"
+#include "base/host_port.h"
+#include "analyzer/topology_store.h"
+#include "pgtid/index_follower.h"
 
 namespace tidewatch::analyzer {
 
@@ -29,11 +29,10 @@ struct Monitor::Server {
   bool forgotten = false;
   Steady::time_point next_poll{};
   std::deque<Steady::time_point> rechecks;  // ascending
-  std::unique_ptr<binlog::ReplicaStream> stream;
-  std::unique_ptr<pgtid::ServerIndex> index;
-  std::unique_ptr<pgtid::Indexer> indexer;
-  bool store_checked = false;   // the store was asked for this server's index
-  uint64_t synced_events = 0;   // events_indexed() at the last sync
+  // Its index, the store behind it, and its replication stream (null until
+  // the first probe that finds binary logs).
+  std::shared_ptr<pgtid::IndexFollower> follower;
+  bool streaming = false;       // the follower's stream runs (until it fails or ends)
   // The stream has reached where the server's binlog ended when it was
   // opened (or idled at its end): entries from then on are published.
   bool live = false;
@@ -53,7 +52,6 @@ struct Monitor::Impl {
   asio::steady_timer tick{io};
   std::atomic<bool> running{false};
   Steady::time_point last_progress{}, last_sync{};
-  std::mutex store_mu;  // the store is used from the workers and the io thread
 
   // io thread only.
   std::map<std::string, std::shared_ptr<Server>> servers;
@@ -120,7 +118,7 @@ struct Monitor::Impl {
     if (it != servers.end()) return it->second;
     auto s = std::make_shared<Server>();
     s->key = key;
-    if (!pgtid::SplitHostPort(key, &s->host, &s->port)) {
+    if (!SplitHostPort(key, &s->host, &s->port)) {
       s->host = key;
       s->port = o.probe.default_port;
     }
@@ -166,8 +164,8 @@ struct Monitor::Impl {
     for (const auto& k : referenced) {
       if (servers.count(k) == 0) Dispatch(EnsureServer(k));
     }
-    if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->stream) {
-      if (o.store != nullptr && o.pattern != nullptr && !s->index && !s->store_checked) {
+    if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->streaming) {
+      if (!s->follower || s->follower->unverified()) {
         LoadStored(s, p);
       } else {
         OpenStream(s, p);
@@ -203,14 +201,16 @@ struct Monitor::Impl {
       if (due) Dispatch(s);
       if (report_progress && s->progress_dirty) {
         std::lock_guard<std::mutex> lock(mu);
-        topology.StreamProgress(k, s->stream ? s->stream->file() : "", s->stream ? s->stream->pos() : 0, s->events);
-        if (s->index) topology.SetPseudoGtid(k, s->index->entry_count() > 0);
+        auto* stream = s->follower ? s->follower->stream() : nullptr;
+        topology.StreamProgress(k, stream ? stream->file() : "", stream ? stream->pos() : 0, s->events);
+        if (s->follower && s->follower->index()) topology.SetPseudoGtid(k, s->follower->index()->entry_count() > 0);
         s->progress_dirty = false;
       }
     }
     if (report_progress) last_progress = now;
-    if (o.store != nullptr && now - last_sync >= o.store_sync_interval) {
+    if (now - last_sync >= o.store_sync_interval) {
       SyncIndexes();
+      SaveTopologyLater();
       last_sync = now;
     }
     tick.expires_after(std::chrono::milliseconds(25));
@@ -219,155 +219,154 @@ struct Monitor::Impl {
     });
   }
 
-  // --- The store. ---
+  // --- Indexes and streams (pgtid/index_follower.h). ---
 
-  // Loads the server's stored index on a worker and verifies it against the
-  // server; the stream then opens, from the stored position if it held.
+  // Makes the server's follower and loads its stored index on a worker,
+  // verified against the server; the stream then opens, from the stored
+  // position if it held.
+  pgtid::IndexFollowerOptions FollowerOptions(const Server& s) const {
+    pgtid::IndexFollowerOptions fo;
+    fo.host = s.host;
+    fo.port = s.port;
+    fo.stream = o.stream;
+    fo.pattern = o.pattern;
+    fo.index = o.index;
+    fo.store = o.store;
+    fo.verify_server_id = o.stream.server_id + 1;  // beside the stream, not instead of it
+    return fo;
+  }
+
   void LoadStored(const std::shared_ptr<Server>& s, const ProbeResult& p) {
-    s->store_checked = true;
+    // A follower restored at start holds its stored index unverified: it is
+    // verified on the worker, out of the io thread's sight meanwhile.
+    std::shared_ptr<pgtid::IndexFollower> follower = std::move(s->follower);
+    if (!follower) follower = std::make_shared<pgtid::IndexFollower>(FollowerOptions(*s));
     s->in_flight = true;  // no probe while loading: the stream opens first
-    asio::post(workers, [this, s, p] {
-      auto index = std::make_unique<pgtid::ServerIndex>(s->key, o.index);
-      bool found = false;
-      binlog::Status st;
-      {
-        std::lock_guard<std::mutex> lock(store_mu);
-        st = o.store->Load(s->key, index.get(), &found);
-      }
+    asio::post(workers, [this, s, p, follower] {
+      bool found = follower->unverified();
+      Status st = found ? Status::OK() : follower->Load(&found);
       if (st.ok() && found) {
-        binlog::ReplicaStreamOptions so = o.stream;
-        so.host = s->host;
-        so.port = s->port;
-        so.server_id = o.stream.server_id + 1;  // beside the stream, not instead of it
-        st = pgtid::VerifyStoredIndex(*index, so, p.instance.binary_logs);
-        if (!st.ok()) {
-          spdlog::warn("{}: stored index discarded: {}", s->key, st.message());
-          std::lock_guard<std::mutex> lock(store_mu);
-          (void)o.store->Forget(s->key);
+        st = follower->Verify(p.instance.binary_logs);
+        if (st.ok()) {
+          spdlog::info("{}: index loaded from the store: {} entries, through {}", s->key,
+                       follower->index()->entry_count(), follower->index()->position().ToString());
         } else {
-          spdlog::info("{}: index loaded from the store: {} entries, through {}", s->key, index->entry_count(),
-                       index->position().ToString());
+          spdlog::warn("{}: {}", s->key, st.message());
         }
       } else if (!st.ok()) {
         spdlog::warn("{}: index store: {}", s->key, st.message());
       }
-      if (!st.ok() || !found) index.reset();
-      std::shared_ptr<pgtid::ServerIndex> loaded(index.release());
-      asio::post(io, [this, s, p, loaded] {
+      asio::post(io, [this, s, p, follower] {
         s->in_flight = false;
-        if (s->forgotten || !running || s->stream) return;
-        if (loaded) {
-          s->index = std::make_unique<pgtid::ServerIndex>(std::move(*loaded));
-          s->indexer = std::make_unique<pgtid::Indexer>(s->index.get(), o.pattern);
-          s->synced_events = s->index->events_indexed();
-        }
+        if (s->forgotten || !running || s->follower) return;
+        s->follower = follower;
         OpenStream(s, p);
       });
     });
   }
 
-  // Writes what changed of every index (io thread).
-  void SyncIndexes() {
-    if (o.store == nullptr) return;
-    std::lock_guard<std::mutex> lock(store_mu);
-    for (auto& [k, s] : servers) {
-      if (!s->index || s->index->events_indexed() == s->synced_events) continue;
-      binlog::Status st = o.store->Sync(*s->index);
-      if (!st.ok()) {
-        spdlog::warn("{}: index store: {}", k, st.message());
-        continue;
-      }
-      s->synced_events = s->index->events_indexed();
+  // The topology a previous run saved, and the stored index of each of its
+  // servers, unverified (a dead server's index still places its replicas).
+  // Returns the keys to probe.
+  std::vector<std::string> Restore() {
+    std::vector<std::string> keys;
+    if (o.topology_file.empty()) return keys;
+    std::vector<ProbeResult> saved;
+    Status st = LoadTopology(o.topology_file, &saved);
+    if (!st.ok()) {
+      spdlog::warn("topology: {}", st.message());
+      return keys;
     }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& p : saved) topology.Restore(p);
+      for (const auto& [k, r] : topology.instances()) keys.push_back(k);
+    }
+    for (const auto& k : keys) {
+      auto s = EnsureServer(k);
+      if (o.store == nullptr || o.pattern == nullptr) continue;
+      auto follower = std::make_shared<pgtid::IndexFollower>(FollowerOptions(*s));
+      bool found = false;
+      if (follower->Load(&found).ok() && found) s->follower = follower;
+    }
+    if (!saved.empty()) spdlog::info("topology: {} instances known from {}", keys.size(), o.topology_file);
+    return keys;
   }
 
-  // --- Streams. ---
+  // Writes the model to the topology file, on a worker (io thread).
+  void SaveTopologyLater() {
+    if (o.topology_file.empty()) return;
+    auto copy = std::make_shared<Topology>();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!settled) return;  // a half-checked model is not written over a whole one
+      *copy = topology;
+    }
+    asio::post(workers, [this, copy] {
+      Status st = SaveTopology(o.topology_file, *copy);
+      if (!st.ok()) spdlog::warn("topology: {}", st.message());
+    });
+  }
+
+  // Writes what changed of every index (io thread).
+  void SyncIndexes() {
+    for (auto& [k, s] : servers) {
+      if (!s->follower) continue;
+      Status st = s->follower->Sync();
+      if (!st.ok()) spdlog::warn("{}: index store: {}", k, st.message());
+    }
+  }
 
   void OpenStream(const std::shared_ptr<Server>& s, const ProbeResult& p) {
     const auto& logs = p.instance.binary_logs;
     if (logs.empty()) return;
-    if (o.pattern != nullptr) {
-      bool resumable = false;
-      if (s->index) {
-        s->index->DropFilesBefore(logs.front());
-        const std::string at = s->index->position().file;
-        resumable = std::find(logs.begin(), logs.end(), at) != logs.end();
-      }
-      if (!resumable) {
-        s->index = std::make_unique<pgtid::ServerIndex>(s->key, o.index);
-        s->indexer = std::make_unique<pgtid::Indexer>(s->index.get(), o.pattern);
-      }
-    }
-    binlog::ReplicaStreamOptions so = o.stream;
-    so.host = s->host;
-    so.port = s->port;
-    so.start_gtid.clear();
-    so.non_blocking = false;
-    so.max_reconnects = -1;
-    if (s->index && !s->index->position().empty()) {
-      so.start_file = s->index->position().file;
-      so.start_pos = s->index->position().pos;
-    } else if (o.pattern != nullptr) {
-      // The whole binlog the server still has: the index covers it all.
-      so.start_file = logs.front();
-      so.start_pos = 4;
-    } else {
-      so.start_file = p.instance.self.file;
-      so.start_pos = p.instance.self.pos > 4 ? p.instance.self.pos : 4;
-    }
     s->live = false;
     s->live_at = p.instance.self;
+    s->streaming = true;
     std::weak_ptr<Server> weak = s;
-    s->stream = std::make_unique<binlog::ReplicaStream>(
-        io, so, [this, weak](const binlog::StreamEvent& e) {
-          if (auto sp = weak.lock()) OnEvent(*sp, e);
-        },
-        [this, weak](const binlog::StreamStatus& st) {
-          if (auto sp = weak.lock()) OnStatus(sp, st);
-        });
-    s->stream->Start();
+    pgtid::IndexFollower::Callbacks cb;
+    cb.on_heartbeat = [weak] {
+      // Sent only when the server has nothing more to send: caught up.
+      if (auto sp = weak.lock()) sp->live = true;
+    };
+    cb.on_event = [weak](const binlog::StreamEvent& e) {
+      auto sp = weak.lock();
+      if (!sp) return;
+      ++sp->events;
+      sp->bytes += e.raw.header.event_size;
+      sp->progress_dirty = true;
+      if (!sp->live && !sp->live_at.empty() && pgtid::BinlogCoordinates{e.file, e.raw.next_pos()} >= sp->live_at) {
+        sp->live = true;
+      }
+    };
+    cb.on_entry = [this, weak](const pgtid::PseudoGtidEntry& entry, std::string_view file) {
+      if (auto sp = weak.lock()) OnEntry(*sp, entry, file);
+    };
+    cb.on_index_dropped = [key = s->key](const std::string& why) {
+      // Rebuilt when the stream is opened again; the stream itself goes on.
+      spdlog::error("{}: index stopped: {}", key, why);
+    };
+    cb.on_status = [this, weak](const binlog::StreamStatus& st) {
+      if (auto sp = weak.lock()) OnStatus(sp, st);
+    };
+    s->follower->Follow(io, logs, p.instance.self, std::move(cb));
   }
 
-  void OnEvent(Server& s, const binlog::StreamEvent& e) {
-    if (e.heartbeat) {
-      // Sent only when the server has nothing more to send: caught up.
-      s.live = true;
-      return;
-    }
-    if (e.artificial) return;
-    ++s.events;
-    s.bytes += e.raw.header.event_size;
-    s.progress_dirty = true;
-    if (!s.live && !s.live_at.empty() &&
-        pgtid::BinlogCoordinates{e.file, e.raw.next_pos()} >= s.live_at) {
-      s.live = true;
-    }
-    if (!s.indexer) return;
-    const uint64_t before = s.indexer->entries_found();
-    binlog::Status st = s.indexer->Add(e.file, e.raw, e.format);
-    if (!st.ok()) {
-      // The index would have a gap from here: it is dropped, and rebuilt
-      // when the stream is opened again. The stream itself goes on.
-      spdlog::error("{}: index stopped: {}", s.key, st.message());
-      s.indexer.reset();
-      s.index.reset();
-      return;
-    }
-    if (s.indexer->entries_found() == before) return;
+  void OnEntry(Server& s, const pgtid::PseudoGtidEntry& entry, std::string_view file) {
     std::lock_guard<std::mutex> lock(mu);
     ++counters.pseudo_gtid_entries;
     if (!s.live) return;
-    const pgtid::PseudoGtidEntry* entry = s.index->LastEntry();
+    const pgtid::ServerIndex& index = *s.follower->index();
     v1::Envelope m = topology.MessageAbout(s.key);
     auto* pe = m.mutable_pseudo_gtid();
-    pe->set_text(entry->text);
-    pe->mutable_at()->set_file(e.file);
-    pe->mutable_at()->set_pos(entry->pos);
-    pe->mutable_at()->set_gtid(entry->gtid);
-    pe->set_end_pos(entry->end_pos);
-    pe->set_ordinal(entry->ordinal);
-    const size_t n = s.index->entry_count();
-    pe->set_events_since_previous(n >= 2 ? entry->ordinal - s.index->entry(n - 2).ordinal : entry->ordinal);
+    pe->set_text(entry.text);
+    pe->mutable_at()->set_file(std::string(file));
+    pe->mutable_at()->set_pos(entry.pos);
+    pe->mutable_at()->set_gtid(entry.gtid);
+    pe->set_end_pos(entry.end_pos);
+    pe->set_ordinal(entry.ordinal);
+    const size_t n = index.entry_count();
+    pe->set_events_since_previous(n >= 2 ? entry.ordinal - index.entry(n - 2).ordinal : entry.ordinal);
     *m.mutable_source()->mutable_coordinates() = pe->at();
     if (n == 1) topology.SetPseudoGtid(s.key, true);
     std::vector<v1::Envelope> msgs;
@@ -396,7 +395,7 @@ struct Monitor::Impl {
     }
     if (st.state == StreamState::kFailed || st.state == StreamState::kEnded) {
       // Reopened by the next probe that finds the server.
-      asio::post(io, [s] { s->stream.reset(); });
+      s->streaming = false;
     }
   }
 };
@@ -410,6 +409,7 @@ void Monitor::Start() {
   if (impl_->running.exchange(true)) return;
   impl_->guard.emplace(impl_->io.get_executor());
   asio::post(impl_->io, [this] {
+    for (const auto& k : impl_->Restore()) impl_->Dispatch(impl_->EnsureServer(k));
     for (const auto& k : impl_->o.seeds) impl_->Dispatch(impl_->EnsureServer(k));
     impl_->Tick();
   });
@@ -422,8 +422,9 @@ void Monitor::Stop() {
   asio::post(impl_->io, [this, &stopped] {
     impl_->tick.cancel();
     impl_->SyncIndexes();
+    impl_->SaveTopologyLater();
     for (auto& [k, s] : impl_->servers) {
-      if (s->stream) s->stream->Stop();
+      if (s->follower) s->follower->StopFollowing();
     }
     stopped.set_value();
   });
@@ -439,7 +440,7 @@ void Monitor::Stop() {
 ProbeResult Monitor::Discover(const std::string& key) {
   std::string host;
   uint16_t port = 0;
-  if (!pgtid::SplitHostPort(key, &host, &port)) {
+  if (!SplitHostPort(key, &host, &port)) {
     host = key;
     port = impl_->o.probe.default_port;
   }
@@ -470,11 +471,8 @@ bool Monitor::Forget(const std::string& key) {
     auto it = impl_->servers.find(key);
     if (it == impl_->servers.end()) return;
     it->second->forgotten = true;
-    if (it->second->stream) it->second->stream->Stop();
-    if (impl_->o.store != nullptr) {
-      std::lock_guard<std::mutex> lock(impl_->store_mu);
-      (void)impl_->o.store->Forget(key);
-    }
+    if (it->second->follower) it->second->follower->StopFollowing();
+    if (impl_->o.store != nullptr) (void)impl_->o.store->Forget(key);
     auto s = it->second;
     impl_->servers.erase(it);
     // Destroyed once its stream has ended.
@@ -527,11 +525,13 @@ std::unique_ptr<pgtid::ServerIndex> Monitor::IndexSnapshot(const std::string& ke
     auto f = copy->index.get_future();
     asio::post(impl_->io, [impl = impl_.get(), key, through, copy, last] {
       auto it = impl->servers.find(key);
-      if (it == impl->servers.end() || !it->second->index) {
+      const pgtid::ServerIndex* live =
+          it == impl->servers.end() || !it->second->follower ? nullptr : it->second->follower->index();
+      if (live == nullptr) {
         copy->index.set_value(nullptr);
         return;
       }
-      const auto& index = *it->second->index;
+      const auto& index = *live;
       copy->has_index = true;
       copy->far_enough = through.empty() || !(index.position() < through);
       copy->index.set_value(copy->far_enough || last ? std::make_unique<pgtid::ServerIndex>(index) : nullptr);
@@ -562,7 +562,7 @@ MonitorMetrics Monitor::Metrics() const {
   if (!impl_->running) return m;
   struct Streams {
     std::promise<void> done;
-    uint64_t events = 0, bytes = 0;
+    uint64_t events = 0, bytes = 0, undecoded = 0;
     std::map<std::string, uint64_t> by_state, index_bytes;
   };
   auto st = std::make_shared<Streams>();
@@ -570,14 +570,16 @@ MonitorMetrics Monitor::Metrics() const {
     for (const auto& [k, s] : impl->servers) {
       st->events += s->events;
       st->bytes += s->bytes;
-      if (s->stream) ++st->by_state[binlog::StreamStateName(s->state)];
-      if (s->index) st->index_bytes[k] = s->index->MemoryBytes();
+      if (s->follower && s->follower->stream()) st->undecoded += s->follower->stream()->status().undecoded_events;
+      if (s->streaming) ++st->by_state[binlog::StreamStateName(s->state)];
+      if (s->follower && s->follower->index()) st->index_bytes[k] = s->follower->index()->MemoryBytes();
     }
     st->done.set_value();
   });
   if (st->done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
     m.stream_events = st->events;
     m.stream_bytes = st->bytes;
+    m.stream_undecoded_events = st->undecoded;
     m.streams_by_state = st->by_state;
     m.index_bytes = st->index_bytes;
   }

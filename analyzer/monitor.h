@@ -58,6 +58,11 @@ struct MonitorOptions {
   // Stop().
   pgtid::IndexStore* store = nullptr;
   std::chrono::milliseconds store_sync_interval{10000};
+  // The topology kept here (topology_store.h): loaded at Start — every
+  // instance a previous run knew is probed and followed again, a dead one
+  // analyzed as such — and written every store_sync_interval and at Stop.
+  // Empty: not kept.
+  std::string topology_file;
   std::chrono::milliseconds poll_interval{5000};      // InstancePollSeconds
   size_t workers = 4;
   AnalysisOptions analysis;
@@ -73,6 +78,7 @@ struct MonitorOptions {
 struct MonitorMetrics {
   uint64_t probes = 0, probe_failures = 0;
   uint64_t stream_events = 0, stream_bytes = 0;
+  uint64_t stream_undecoded_events = 0;  // events whose body could not be decoded (StreamStatus)
   uint64_t pseudo_gtid_entries = 0;
   std::map<std::string, uint64_t> streams_by_state;  // "streaming", "disconnected", …
   size_t instances = 0, clusters = 0, open_analyses = 0;

@@ -135,6 +135,20 @@ void Topology::Expect(const std::string& key) {
   if (added) it->second.key = key;
 }
 
+void Topology::Restore(const ProbeResult& p) {
+  Expect(p.key);
+  InstanceRecord& r = instances_[p.key];
+  if (r.probed) return;  // this run knows better
+  r.probe = p;
+  r.probed = true;
+  r.reachable = true;
+  r.last_seen = p.at;
+  r.master_key = MasterKeyOf(p);
+  if (!r.master_key.empty()) Expect(r.master_key);
+  for (const auto& k : p.replica_keys) Expect(k);
+  Recompute();
+}
+
 v1::Envelope Topology::MessageAbout(const std::string& key) const {
   v1::Envelope e;
   auto* src = e.mutable_source();

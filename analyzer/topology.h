@@ -105,6 +105,9 @@ class Topology {
   bool Forget(const std::string& key, std::vector<v1::Envelope>* out);
   // A known instance (probed or not) that a master or replica pointed at.
   void Expect(const std::string& key);
+  // An instance as a previous run last saw it (topology_store.h): known with
+  // that probe, not yet checked by this run, nothing published.
+  void Restore(const ProbeResult& p);
 
   bool SetMaintenance(const std::string& key, Suspension s);
   bool SetDowntime(const std::string& key, Suspension s);

@@ -25,6 +25,8 @@
 namespace {
 
 using namespace tidewatch::binlog;
+using tidewatch::Crc32;
+using tidewatch::Status;
 
 std::string g_file;
 double g_mariadb_binlog_seconds = 0;

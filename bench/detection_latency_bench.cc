@@ -29,10 +29,14 @@
 #include <librdkafka/rdkafka.h>
 #include <nlohmann/json.hpp>
 
+#include "bench/trials.h"
 #include "tidewatch/v1/tidewatch.pb.h"
-#include "tools/tidewatch/api_client.h"
+#include "server/api_client.h"
 
 namespace {
+
+using tidewatch::bench::Percentile;
+using tidewatch::bench::RunCommand;
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::system_clock;
@@ -46,25 +50,15 @@ std::string g_sandbox, g_api, g_master = "m", g_master_key;
 rd_kafka_t* g_consumer = nullptr;
 std::vector<double> g_kafka_ms, g_detect_ms;
 
-std::string Run(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
 
 std::string Sandbox(const std::string& args) {
-  return Run("python3 tools/sandbox/tidewatch-sandbox --dir " + g_sandbox + " " + args + " 2>&1");
+  return RunCommand("python3 tools/sandbox/tidewatch-sandbox --dir " + g_sandbox + " " + args + " 2>&1");
 }
 
 // The daemon's answer to GET `path` (null when it does not answer).
 nlohmann::json ApiGet(const std::string& path) {
-  tidewatch::tools::Config config;
-  tidewatch::tools::ApiClient api(config, g_api);
+  tidewatch::server::Config config;
+  tidewatch::server::ApiClient api(config, g_api);
   int status = 0;
   nlohmann::json body;
   if (!api.Get(path, &status, &body, std::chrono::seconds(5)).ok()) return nullptr;
@@ -95,12 +89,6 @@ void DrainConsumer() {
   while (rd_kafka_message_t* m = rd_kafka_consumer_poll(g_consumer, 200)) rd_kafka_message_destroy(m);
 }
 
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5));
-  return v[i];
-}
 
 void BM_KillToDeadMasterOnKafka(benchmark::State& state) {
   for (auto _ : state) {

@@ -7,31 +7,18 @@
 //   TIDEWATCH_BENCH_INSTANCE=127.0.0.1:P1 TIDEWATCH_BENCH_DEST=127.0.0.1:P2 build/bench/match_bench
 //
 // (user/password tidewatch/tidewatch unless TIDEWATCH_BENCH_USER/_PASSWORD).
-#include <cstdlib>
 #include <iostream>
 
 #include <benchmark/benchmark.h>
 
-#include "pgtid/executor.h"
+#include "base/host_port.h"
+#include "bench/match_setup.h"
 
 namespace {
 
 using namespace tidewatch;
 
-std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr ? v : fallback;
-}
-
-struct Setup {
-  std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
-  binlog::ReplicaStreamOptions stream;
-  std::unique_ptr<pgtid::StreamingIndexSource> indexes;
-  std::string instance, destination, master;
-  pgtid::ExecutorOptions options;
-};
-
-Setup* g = nullptr;
+bench::MatchSetup* g = nullptr;
 
 void BM_IndexBuildOverStream(benchmark::State& state) {
   uint64_t events = 0;
@@ -39,7 +26,7 @@ void BM_IndexBuildOverStream(benchmark::State& state) {
     pgtid::StreamingIndexSource fresh(g->stream, g->pattern.get());
     std::string host;
     uint16_t port;
-    pgtid::SplitHostPort(g->destination, &host, &port);
+    SplitHostPort(g->destination, &host, &port);
     const pgtid::ServerIndex* index = nullptr;
     auto s = fresh.CaughtUp(host, port, &index);
     if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
@@ -51,30 +38,14 @@ void BM_IndexBuildOverStream(benchmark::State& state) {
 }
 
 void BM_MatchCompute(benchmark::State& state) {
-  std::unique_ptr<pgtid::SqlConnection> c;
-  pgtid::SqlEndpoint ep{"", 0, g->options.user, g->options.password};
-  pgtid::SplitHostPort(g->instance, &ep.host, &ep.port);
-  auto s = pgtid::SqlConnection::Connect(ep, &c);
+  bench::MatchInputs in;
+  auto s = bench::ReadMatchInputs(*g, &in);
   if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
-  pgtid::Instance r;
-  s = pgtid::ReadInstance(*c, &r);
-  if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
-  std::string host;
-  uint16_t port;
-  pgtid::SplitHostPort(g->destination, &host, &port);
-  const pgtid::ServerIndex* dest = nullptr;
-  s = g->indexes->CaughtUp(host, port, &dest);
-  if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
-  binlog::ReplicaStreamOptions so = g->stream;
-  so.host = host;
-  so.port = port;
   uint64_t k = 0;
   for (auto _ : state) {
     pgtid::InstancePoint point;
-    s = pgtid::LocateInstance(r, *g->indexes, *g->pattern, &point);
-    if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
     pgtid::DestinationPoint dp;
-    s = pgtid::MatchOnDestination(so, *dest, point, &dp);
+    s = bench::ComputeMatch(*g, in, &point, &dp);
     if (!s.ok()) return state.SkipWithError(s.ToString().c_str());
     k = point.k;
   }
@@ -93,15 +64,8 @@ void BM_MatchBelowEndToEnd(benchmark::State& state) {
     if (!m.moved) return state.SkipWithError(("not moved: " + m.refused).c_str());
     state.counters["events_walked"] = static_cast<double>(m.k);
     state.PauseTiming();
-    pgtid::Move back;
-    s = executor.MatchBelow(g->instance, g->master, &back);
-    if (!s.ok() || !back.moved) {
-      return state.SkipWithError(("moving back: " + (s.ok() ? back.refused : s.ToString())).c_str());
-    }
-    std::unique_ptr<pgtid::SqlConnection> c;
-    pgtid::SqlEndpoint ep{"", 0, g->options.user, g->options.password};
-    pgtid::SplitHostPort(g->instance, &ep.host, &ep.port);
-    if (pgtid::SqlConnection::Connect(ep, &c).ok()) (void)c->Execute("STOP SLAVE");
+    std::string why;
+    if (!bench::MoveBack(executor, *g, &why)) return state.SkipWithError(("moving back: " + why).c_str());
     state.ResumeTiming();
   }
   state.SetLabel("stop, compute, change, start, post-check");
@@ -114,47 +78,16 @@ BENCHMARK(BM_MatchCompute)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_MatchBelowEndToEnd)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(20);
 
 int main(int argc, char** argv) {
-  Setup setup;
-  setup.instance = Env("TIDEWATCH_BENCH_INSTANCE", "");
-  setup.destination = Env("TIDEWATCH_BENCH_DEST", "");
-  if (setup.instance.empty() || setup.destination.empty()) {
-    std::cerr << "set TIDEWATCH_BENCH_INSTANCE and TIDEWATCH_BENCH_DEST to HOST:PORT\n";
-    return 2;
-  }
-  auto s = pgtid::PseudoGtidPattern::Create({}, &setup.pattern);
-  if (!s.ok()) return 2;
-  setup.stream.user = Env("TIDEWATCH_BENCH_USER", "tidewatch");
-  setup.stream.password = Env("TIDEWATCH_BENCH_PASSWORD", "tidewatch");
-  setup.stream.server_id = 0x7d000001;
-  setup.options.user = setup.stream.user;
-  setup.options.password = setup.stream.password;
-  setup.options.stream = setup.stream;
-  setup.options.method = pgtid::MatchMethod::kPseudoGtid;
+  bench::MatchSetup setup;
+  if (!bench::ReadMatchEnvironment(0x7d000001, &setup)) return 2;
   setup.indexes = std::make_unique<pgtid::StreamingIndexSource>(setup.stream, setup.pattern.get());
+  pgtid::Instance r;
+  if (!bench::ReadReplicatingInstance(&setup, &r)) return 2;
   // The indexes a running Tidewatch holds: the instance's master and the destination.
-  {
-    std::unique_ptr<pgtid::SqlConnection> c;
-    pgtid::SqlEndpoint ep{"", 0, setup.options.user, setup.options.password};
-    pgtid::SplitHostPort(setup.instance, &ep.host, &ep.port);
-    pgtid::Instance r;
-    s = pgtid::SqlConnection::Connect(ep, &c);
-    if (s.ok()) s = pgtid::ReadInstance(*c, &r);
-    if (!s.ok() || !r.replica.configured) {
-      std::cerr << "instance: " << (s.ok() ? "not a replica" : s.ToString()) << "\n";
-      return 2;
-    }
-    setup.master = r.replica.Master();
-    for (const auto& server : {setup.master, setup.destination}) {
-      std::string host;
-      uint16_t port;
-      pgtid::SplitHostPort(server, &host, &port);
-      const pgtid::ServerIndex* index = nullptr;
-      s = setup.indexes->CaughtUp(host, port, &index);
-      if (!s.ok()) {
-        std::cerr << s.ToString() << "\n";
-        return 2;
-      }
-    }
+  const pgtid::ServerIndex *master = nullptr, *dest = nullptr;
+  if (auto s = bench::CatchUpIndexes(setup, &master, &dest); !s.ok()) {
+    std::cerr << s.ToString() << "\n";
+    return 2;
   }
   g = &setup;
   benchmark::Initialize(&argc, argv);

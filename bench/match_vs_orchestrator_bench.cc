@@ -27,26 +27,21 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 #include <benchmark/benchmark.h>
 
+#include "bench/env.h"
+#include "bench/match_setup.h"
 #include "bench/orchestrator_baseline.h"
-#include "pgtid/executor.h"
 
 namespace {
 
 using namespace tidewatch;
 using Clock = std::chrono::steady_clock;
-using binlog::Status;
+using bench::Env;
+using bench::EnvU64;
 
-std::string Env(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? v : fallback;
-}
-uint64_t EnvU64(const char* name, uint64_t fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::strtoull(v, nullptr, 10) : fallback;
-}
 double Seconds(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 double Median(std::vector<double> v) {
   if (v.empty()) return 0;
@@ -60,12 +55,8 @@ struct CorrelationFigures {
   uint64_t rows = 0, statements = 0;
 };
 
-struct Setup {
-  std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
-  binlog::ReplicaStreamOptions stream;
-  std::unique_ptr<pgtid::StreamingIndexSource> indexes;
-  std::string instance, destination, master, label;
-  pgtid::ExecutorOptions options;
+struct Setup : bench::MatchSetup {
+  std::string label;
   orchestrator::BaselineConfig baseline;
   orchestrator::RecordedCoordinates instance_history, destination_history;
   bool has_history = false;
@@ -87,13 +78,6 @@ struct Setup {
 };
 
 Setup* g = nullptr;
-
-Status Connect(const std::string& name, std::unique_ptr<pgtid::SqlConnection>* c) {
-  pgtid::SqlEndpoint ep{"", 0, g->options.user, g->options.password};
-  if (!pgtid::SplitHostPort(name, &ep.host, &ep.port)) return Status::InvalidArgument(name + ": not host:port");
-  ep.read_timeout = std::chrono::minutes(10);
-  return pgtid::SqlConnection::Connect(ep, c);
-}
 
 void Fail(benchmark::State& state, const std::string& why) {
   g->failed = true;
@@ -143,7 +127,7 @@ void BM_OrchestratorCorrelateWithHistory(benchmark::State& state) { Correlate(st
 // start: the FROM pos chunk scan's rate.
 void BM_OrchestratorScanFromPos(benchmark::State& state) {
   std::unique_ptr<pgtid::SqlConnection> c;
-  Status s = Connect(g->instance, &c);
+  Status s = bench::Connect(*g, g->instance, &c);
   pgtid::SqlResult logs;
   if (s.ok()) s = c->Query("SHOW BINARY LOGS", &logs);
   if (!s.ok()) return Fail(state, s.ToString());
@@ -186,7 +170,7 @@ void BM_OrchestratorScanFromPos(benchmark::State& state) {
 void BM_OrchestratorScanLimitOffset(benchmark::State& state) {
   std::unique_ptr<pgtid::SqlConnection> c;
   pgtid::Instance r;
-  Status s = Connect(g->instance, &c);
+  Status s = bench::Connect(*g, g->instance, &c);
   if (s.ok()) s = pgtid::ReadInstance(*c, &r);
   if (!s.ok()) return Fail(state, s.ToString());
   const std::string file = r.replica.relay_log_file;
@@ -226,7 +210,7 @@ void BM_OrchestratorScanLimitOffset(benchmark::State& state) {
 // coordinates.
 void BM_DestinationBinlogGtidPos(benchmark::State& state) {
   std::unique_ptr<pgtid::SqlConnection> c;
-  Status s = Connect(g->destination, &c);
+  Status s = bench::Connect(*g, g->destination, &c);
   if (!s.ok()) return Fail(state, s.ToString());
   const std::string sql = "SELECT BINLOG_GTID_POS(" + c->Literal(g->answer.file) + ", " +
                           std::to_string(g->answer.pos) + ")";
@@ -241,26 +225,14 @@ void BM_DestinationBinlogGtidPos(benchmark::State& state) {
 }
 
 void BM_TidewatchCompute(benchmark::State& state) {
-  std::unique_ptr<pgtid::SqlConnection> c;
-  pgtid::Instance r;
-  Status s = Connect(g->instance, &c);
-  if (s.ok()) s = pgtid::ReadInstance(*c, &r);
+  bench::MatchInputs in;
+  Status s = bench::ReadMatchInputs(*g, &in);
   if (!s.ok()) return Fail(state, s.ToString());
-  std::string host;
-  uint16_t port;
-  pgtid::SplitHostPort(g->destination, &host, &port);
-  const pgtid::ServerIndex* dest = nullptr;
-  s = g->indexes->CaughtUp(host, port, &dest);
-  if (!s.ok()) return Fail(state, s.ToString());
-  binlog::ReplicaStreamOptions so = g->stream;
-  so.host = host;
-  so.port = port;
   for (auto _ : state) {
     const auto t0 = Clock::now();
     pgtid::InstancePoint point;
-    s = pgtid::LocateInstance(r, *g->indexes, *g->pattern, &point);
     pgtid::DestinationPoint dp;
-    if (s.ok()) s = pgtid::MatchOnDestination(so, *dest, point, &dp);
+    s = bench::ComputeMatch(*g, in, &point, &dp);
     g->compute.push_back(Seconds(t0));
     if (!s.ok()) return Fail(state, s.ToString());
     if (dp.coordinates != g->answer) return Fail(state, "Tidewatch's answer changed between runs");
@@ -290,13 +262,8 @@ void BM_TidewatchMatchBelowEndToEnd(benchmark::State& state) {
     }
     state.counters["events_walked"] = static_cast<double>(m.k);
     state.PauseTiming();
-    pgtid::Move back;
-    s = executor.MatchBelow(g->instance, g->master, &back);
-    if (!s.ok() || !back.moved) {
-      return Fail(state, "moving back: " + (s.ok() ? back.refused : s.ToString()));
-    }
-    std::unique_ptr<pgtid::SqlConnection> c;
-    if (Connect(g->instance, &c).ok()) (void)c->Execute("STOP SLAVE");
+    std::string why;
+    if (!bench::MoveBack(executor, *g, &why)) return Fail(state, "moving back: " + why);
     state.ResumeTiming();
   }
   state.SetLabel("stop, compute, change, start, post-check");
@@ -390,22 +357,10 @@ void PrintSummary() {
 int main(int argc, char** argv) {
   Setup setup;
   g = &setup;
-  setup.instance = Env("TIDEWATCH_BENCH_INSTANCE", "");
-  setup.destination = Env("TIDEWATCH_BENCH_DEST", "");
   setup.label = Env("TIDEWATCH_BENCH_LABEL", "match-below: orchestrator's method vs Tidewatch's index");
-  if (setup.instance.empty() || setup.destination.empty()) {
-    std::cerr << "set TIDEWATCH_BENCH_INSTANCE and TIDEWATCH_BENCH_DEST to HOST:PORT\n";
-    return 2;
-  }
-  Status s = pgtid::PseudoGtidPattern::Create({}, &setup.pattern);
-  if (!s.ok()) return 2;
-  setup.stream.user = Env("TIDEWATCH_BENCH_USER", "tidewatch");
-  setup.stream.password = Env("TIDEWATCH_BENCH_PASSWORD", "tidewatch");
-  setup.stream.server_id = 0x7d000002;
-  setup.options.user = setup.stream.user;
-  setup.options.password = setup.stream.password;
-  setup.options.stream = setup.stream;
-  setup.options.method = pgtid::MatchMethod::kPseudoGtid;
+  if (!bench::ReadMatchEnvironment(0x7d000002, &setup)) return 2;
+  // A LIMIT offset, n page deep in a large relay log takes the server long.
+  setup.read_timeout = std::chrono::minutes(10);
   setup.baseline.user = setup.stream.user;
   setup.baseline.password = setup.stream.password;
   {
@@ -422,45 +377,32 @@ int main(int argc, char** argv) {
   // The indexes a running Tidewatch holds (the instance's master and the
   // destination), then Tidewatch's answer: the reference for every run.
   pgtid::Instance r;
-  {
-    std::unique_ptr<pgtid::SqlConnection> c;
-    s = Connect(setup.instance, &c);
-    if (s.ok()) s = pgtid::ReadInstance(*c, &r);
-    if (!s.ok() || !r.replica.configured) {
-      std::cerr << "instance: " << (s.ok() ? "not a replica" : s.ToString()) << "\n";
-      return 2;
-    }
-    if (r.replica.io_running == "Yes" || r.replica.sql_running) {
-      std::cerr << "instance: its replication must be stopped (match-below stops it first)\n";
-      return 2;
-    }
+  if (!bench::ReadReplicatingInstance(&setup, &r)) return 2;
+  if (r.replica.io_running == "Yes" || r.replica.sql_running) {
+    std::cerr << "instance: its replication must be stopped (match-below stops it first)\n";
+    return 2;
   }
-  setup.master = r.replica.Master();
   const auto t0 = Clock::now();
-  const pgtid::ServerIndex* dest = nullptr;
-  for (const auto& server : {setup.master, setup.destination}) {
-    std::string host;
-    uint16_t port;
-    pgtid::SplitHostPort(server, &host, &port);
-    const pgtid::ServerIndex* index = nullptr;
-    s = setup.indexes->CaughtUp(host, port, &index);
-    if (!s.ok()) {
-      std::cerr << s.ToString() << "\n";
-      return 2;
-    }
-    dest = index;
-    std::fprintf(stderr, "index of %s: %zu Pseudo-GTID entries, %llu events\n", server.c_str(),
+  const pgtid::ServerIndex *master = nullptr, *dest = nullptr;
+  Status s = bench::CatchUpIndexes(setup, &master, &dest);
+  if (!s.ok()) {
+    std::cerr << s.ToString() << "\n";
+    return 2;
+  }
+  for (const auto& [server, index] : {std::pair{&setup.master, master}, std::pair{&setup.destination, dest}}) {
+    std::fprintf(stderr, "index of %s: %zu Pseudo-GTID entries, %llu events\n", server->c_str(),
                  index->entry_count(), static_cast<unsigned long long>(index->events_indexed()));
   }
   std::fprintf(stderr, "indexes of %s and %s built in %.1f s\n", setup.master.c_str(), setup.destination.c_str(),
                Seconds(t0));
   {
+    bench::MatchInputs in;
+    in.instance = r;
+    in.destination = dest;
+    in.destination_stream = bench::DestinationStream(setup);
     pgtid::InstancePoint point;
-    s = pgtid::LocateInstance(r, *setup.indexes, *setup.pattern, &point);
     pgtid::DestinationPoint dp;
-    binlog::ReplicaStreamOptions so = setup.stream;
-    pgtid::SplitHostPort(setup.destination, &so.host, &so.port);
-    if (s.ok()) s = pgtid::MatchOnDestination(so, *dest, point, &dp);
+    s = bench::ComputeMatch(setup, in, &point, &dp);
     if (!s.ok()) {
       std::cerr << "Tidewatch cannot place the instance: " << s.ToString() << "\n";
       return 1;
@@ -491,7 +433,7 @@ int main(int argc, char** argv) {
       ->Iterations(static_cast<benchmark::IterationCount>(EnvU64("TIDEWATCH_BENCH_TW_ITERATIONS", 20)));
   {
     std::unique_ptr<pgtid::SqlConnection> c;
-    if (Connect(setup.destination, &c).ok() && c->is_mariadb()) {
+    if (bench::Connect(setup, setup.destination, &c).ok() && c->is_mariadb()) {
       benchmark::RegisterBenchmark("BM_DestinationBinlogGtidPos", BM_DestinationBinlogGtidPos)
           ->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
     }

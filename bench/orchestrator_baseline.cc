@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "base/host_port.h"
 #include "pgtid/executor.h"
 
 namespace tidewatch::orchestrator {
@@ -26,7 +27,7 @@ Baseline::Baseline(BaselineConfig config, const pgtid::PseudoGtidPattern* patter
 
 Status Baseline::Open(const std::string& name, Server* out) {
   pgtid::SqlEndpoint ep;
-  if (!pgtid::SplitHostPort(name, &ep.host, &ep.port)) {
+  if (!SplitHostPort(name, &ep.host, &ep.port)) {
     return Status::InvalidArgument("\"" + name + "\" is not host:port");
   }
   ep.user = config_.user;
@@ -76,34 +77,17 @@ Status Baseline::LastEntryInFile(pgtid::SqlConnection& c, LogType type, const st
   return Status::OK();
 }
 
-// getLastPseudoGTIDEntryInInstance (exhaustive): newest binlog first. A hint
-// that fails in its file is dropped and the same file read again from its
-// start; a previous file that does not exist ends the search with the
-// server's error.
-Status Baseline::LastEntryInInstance(Server& s, std::optional<BinlogCoordinates> min, bool* found,
-                                     BinlogCoordinates* at, std::string* info, ScanCounters* counters) {
-  std::string file = s.i.self.file;
+// getLastPseudoGTIDEntryInInstance (exhaustive; binary logs from the newest)
+// and getLastPseudoGTIDEntryInRelayLogs (from the SQL thread's relay log,
+// there being no SHOW RELAY LOGS, and never past its position `max`): `file`
+// first, then each previous file. A hint that fails in its file is dropped
+// and the same file read again from its start; a previous file that does not
+// exist ends the search with the server's error.
+Status Baseline::LastEntryBackwards(Server& s, LogType type, std::string file, std::optional<BinlogCoordinates> min,
+                                    const std::optional<BinlogCoordinates>& max, bool* found, BinlogCoordinates* at,
+                                    std::string* info, ScanCounters* counters) {
   while (true) {
-    Status st = LastEntryInFile(*s.c, LogType::kBinary, file, min, std::nullopt, found, at, info, counters);
-    if (!st.ok() || *found) return st;
-    if (min && min->file == file) {
-      min.reset();
-      continue;
-    }
-    st = PreviousFile(file, &file);
-    if (!st.ok()) return st;
-  }
-}
-
-// getLastPseudoGTIDEntryInRelayLogs: from the SQL thread's relay log
-// backwards (there is no SHOW RELAY LOGS), never past the SQL thread's
-// position.
-Status Baseline::LastEntryInRelayLogs(Server& s, std::optional<BinlogCoordinates> min,
-                                      const BinlogCoordinates& recorded, bool* found, BinlogCoordinates* at,
-                                      std::string* info, ScanCounters* counters) {
-  std::string file = recorded.file;
-  while (true) {
-    Status st = LastEntryInFile(*s.c, LogType::kRelay, file, min, recorded, found, at, info, counters);
+    Status st = LastEntryInFile(*s.c, type, file, min, max, found, at, info, counters);
     if (!st.ok() || *found) return st;
     if (min && min->file == file) {
       min.reset();
@@ -122,14 +106,14 @@ Status Baseline::FindLastEntry(Server& instance, const std::string& expected_for
   Status s;
   const pgtid::Instance& i = instance.i;
   if (i.log_bin && i.log_slave_updates && i.binlog_format == expected_format) {
-    s = LastEntryInInstance(instance, history.self, &found, &out->instance_entry, &out->entry_info,
-                            &out->find_instance.scan);
+    s = LastEntryBackwards(instance, LogType::kBinary, i.self.file, history.self, std::nullopt, &found,
+                           &out->instance_entry, &out->entry_info, &out->find_instance.scan);
     out->route = "binary-log";
   }
   if (!s.ok() || !found) {
     const BinlogCoordinates recorded{i.replica.relay_log_file, i.replica.relay_log_pos};
-    s = LastEntryInRelayLogs(instance, history.relay, recorded, &found, &out->instance_entry, &out->entry_info,
-                             &out->find_instance.scan);
+    s = LastEntryBackwards(instance, LogType::kRelay, recorded.file, history.relay, recorded, &found,
+                           &out->instance_entry, &out->entry_info, &out->find_instance.scan);
     out->route = "relay-log";
   }
   if (s.ok() && !found) s = Status::NotSupported(i.name + ": no Pseudo-GTID entry in its binary or relay logs");

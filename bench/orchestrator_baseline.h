@@ -120,13 +120,13 @@ class Baseline {
   };
   Status Open(const std::string& name, Server* out);
 
-  // FindLastPseudoGTIDEntry and the two searches it chooses between.
+  // FindLastPseudoGTIDEntry, and its search backwards through the binary or
+  // the relay logs.
   Status FindLastEntry(Server& instance, const std::string& expected_format, const RecordedCoordinates& history,
                        Correlation* out);
-  Status LastEntryInInstance(Server& s, std::optional<BinlogCoordinates> min, bool* found, BinlogCoordinates* at,
-                             std::string* info, ScanCounters* counters);
-  Status LastEntryInRelayLogs(Server& s, std::optional<BinlogCoordinates> min, const BinlogCoordinates& recorded,
-                              bool* found, BinlogCoordinates* at, std::string* info, ScanCounters* counters);
+  Status LastEntryBackwards(Server& s, LogType type, std::string file, std::optional<BinlogCoordinates> min,
+                            const std::optional<BinlogCoordinates>& max, bool* found, BinlogCoordinates* at,
+                            std::string* info, ScanCounters* counters);
   // SearchEntryInInstanceBinlogs and SearchEntryInBinlog.
   Status SearchInInstance(Server& s, const std::string& info, bool monotonic, std::optional<BinlogCoordinates> min,
                           BinlogCoordinates* at, ScanCounters* counters);

@@ -20,7 +20,7 @@ using namespace tidewatch;
 
 std::string g_file;
 
-binlog::Status BuildIndex(pgtid::ServerIndex* index, uint64_t* bytes) {
+Status BuildIndex(pgtid::ServerIndex* index, uint64_t* bytes) {
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
   auto s = pgtid::PseudoGtidPattern::Create({}, &pattern);
   if (!s.ok()) return s;
@@ -35,7 +35,7 @@ binlog::Status BuildIndex(pgtid::ServerIndex* index, uint64_t* bytes) {
     if (!s.ok()) return s;
   }
   *bytes = reader.size();
-  return s.IsEndOfFile() ? binlog::Status::OK() : s;
+  return s.IsEndOfFile() ? Status::OK() : s;
 }
 
 void BM_IndexBuildFromFile(benchmark::State& state) {

@@ -1,5 +1,6 @@
 #include "bench/show_binlog_events.h"
 
+#include <charconv>
 
 #include <re2/re2.h>
 
@@ -10,6 +11,27 @@ namespace tidewatch::orchestrator {
 namespace {
 
 uint64_t ToU64(const std::optional<std::string>& s) { return pgtid::ParseUnsigned(s.value_or("")); }
+
+// A log file name as its numeric extension: the digits after the last '.'
+// (the whole name when there is none), read as a number (0 when they are
+// not one).
+struct NumberedFile {
+  explicit NumberedFile(const std::string& file) {
+    const size_t dot = file.rfind('.');
+    prefix = dot == std::string::npos ? "" : file.substr(0, dot + 1);
+    digits = dot == std::string::npos ? file : file.substr(dot + 1);
+    std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  }
+  // The name numbered `n`, zero-padded to the width of the digits.
+  std::string With(uint64_t n) const {
+    std::string s = std::to_string(n);
+    if (s.size() < digits.size()) s.insert(0, digits.size() - s.size(), '0');
+    return prefix + s;
+  }
+
+  std::string prefix, digits;  // prefix: up to and with the dot
+  uint64_t number = 0;
+};
 
 }  // namespace
 
@@ -75,25 +97,15 @@ void InfoNormalizer::Normalize(std::string* info) const {
 }
 
 Status PreviousFile(const std::string& file, std::string* out) {
-  const auto dot = file.rfind('.');
-  const std::string digits = dot == std::string::npos ? file : file.substr(dot + 1);
-  uint64_t n = 0;
-  std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  if (n == 0) return Status::NotSupported(file + ": log file number is zero, no previous file");
-  std::string number = std::to_string(n - 1);
-  if (number.size() < digits.size()) number.insert(0, digits.size() - number.size(), '0');
-  *out = (dot == std::string::npos ? "" : file.substr(0, dot + 1)) + number;
+  const NumberedFile f(file);
+  if (f.number == 0) return Status::NotSupported(file + ": log file number is zero, no previous file");
+  *out = f.With(f.number - 1);
   return Status::OK();
 }
 
 std::string NextFile(const std::string& file) {
-  const auto dot = file.rfind('.');
-  const std::string digits = dot == std::string::npos ? file : file.substr(dot + 1);
-  uint64_t n = 0;
-  std::from_chars(digits.data(), digits.data() + digits.size(), n);
-  std::string number = std::to_string(n + 1);
-  if (number.size() < digits.size()) number.insert(0, digits.size() - number.size(), '0');
-  return (dot == std::string::npos ? "" : file.substr(0, dot + 1)) + number;
+  const NumberedFile f(file);
+  return f.With(f.number + 1);
 }
 
 }  // namespace tidewatch::orchestrator

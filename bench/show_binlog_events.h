@@ -29,7 +29,6 @@
 
 namespace tidewatch::orchestrator {
 
-using binlog::Status;
 using pgtid::BinlogCoordinates;
 
 enum class LogType { kBinary, kRelay };

@@ -22,7 +22,7 @@
 
 #include "binlog/event_decoder.h"
 #include "binlog/replica_stream.h"
-#include "tools/fake_server/fake_binlog_server.h"
+#include "simulator/fake_binlog_server.h"
 
 namespace {
 
@@ -38,9 +38,9 @@ double ThreadCpuSeconds() {
 
 void BM_StreamIngest(benchmark::State& state) {
   const int streams = static_cast<int>(state.range(0));
-  std::vector<std::unique_ptr<tools::FakeBinlogServer>> servers;
+  std::vector<std::unique_ptr<simulator::FakeBinlogServer>> servers;
   for (int i = 0; i < streams; ++i) {
-    servers.push_back(std::make_unique<tools::FakeBinlogServer>(tools::FakeBinlogServer::Behavior::kReplay,
+    servers.push_back(std::make_unique<simulator::FakeBinlogServer>(simulator::FakeBinlogServer::Behavior::kReplay,
                                                                 g_binlog, "bench-bin.000001"));
   }
   uint64_t bytes = 0, events = 0;

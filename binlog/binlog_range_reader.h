@@ -12,7 +12,7 @@
 #include <functional>
 
 #include "binlog/replica_stream.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 

@@ -64,6 +64,33 @@ class ByteReader {
     return PackedIntLong();
   }
 
+  // Variable-length integer of MySQL's serialization library (MySQL 8.3+;
+  // libs/mysql/serialization/readme.md, variable_length_integers.h): the
+  // count of trailing one bits of the first byte, plus one, is the length
+  // (1–9 bytes, little-endian); the value follows those bits and a zero bit
+  // (none at 9 bytes), so at most 7 bits per byte up to 8 bytes, all 64 at 9.
+  uint64_t VarUint() {
+    if (!Has(1)) return 0;
+    const uint8_t first = data_[pos_];
+    size_t n = 1;
+    while (n < 9 && (first >> (n - 1)) & 1) ++n;
+    if (!Has(n)) return 0;
+    uint64_t v = n < 9 ? first >> n : 0;
+    if (n > 1) {
+      uint64_t rest = 0;
+      for (size_t i = 1; i < n; ++i) rest |= static_cast<uint64_t>(data_[pos_ + i]) << (8 * (i - 1));
+      v |= rest << (n < 9 ? 8 - n : 0);
+    }
+    pos_ += n;
+    return v;
+  }
+  // Its signed form: the sign in the lowest bit, the magnitude (minus one
+  // when negative) above it.
+  int64_t VarInt() {
+    const uint64_t u = VarUint();
+    return static_cast<int64_t>((u >> 1) ^ (0 - (u & 1)));
+  }
+
   std::span<const uint8_t> Bytes(size_t n) {
     if (!Has(n)) return {};
     std::span<const uint8_t> s(data_ + pos_, n);

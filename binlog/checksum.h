@@ -1,17 +1,17 @@
 // Binlog event checksums. CRC32 is the zlib/gzip polynomial (reflected,
 // init and final xor 0xffffffff), stored little-endian in the last 4 bytes of
-// the event (sql/log_event.cc, Log_event::write_footer). Computed with ISA-L.
+// the event (sql/log_event.cc, Log_event::write_footer); base/crc32.h computes it.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "base/crc32.h"
+
 namespace tidewatch::binlog {
 
 // binlog_checksum algorithms as written in FORMAT_DESCRIPTION (enum_binlog_checksum_alg).
 enum class ChecksumAlg : uint8_t { kOff = 0, kCrc32 = 1, kUndefined = 255 };
-
-uint32_t Crc32(const uint8_t* data, size_t size);
 
 // True when the last 4 bytes of the event [data, data+size) are the CRC32 of
 // the rest. A FORMAT_DESCRIPTION event's checksum is computed with the

@@ -12,7 +12,7 @@
 #include <span>
 #include <vector>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 

@@ -146,11 +146,14 @@ struct StartEncryptionBody {
 };
 
 // MySQL GTID_LOG_EVENT / ANONYMOUS_GTID_LOG_EVENT / GTID_TAGGED_LOG_EVENT.
+// The tagged event (MySQL 8.3+) carries the same fields in the serialization
+// library's format instead of fixed offsets (binlog/tagged_gtid.h).
 struct MysqlGtidBody {
-  uint8_t flags = 0;           // 1 = may have been committed (commit_flag)
+  uint8_t flags = 0;           // 1 = may have statements logged in STATEMENT format
   Uuid sid{};
   uint64_t gno = 0;
-  std::string_view tag;        // GTID_TAGGED_LOG_EVENT only
+  bool tagged = false;         // GTID_TAGGED_LOG_EVENT
+  std::string_view tag;        // lowercase; empty for an untagged GTID
   bool has_logical_clock = false;
   uint64_t last_committed = 0, sequence_number = 0;
   bool has_commit_timestamps = false;
@@ -159,6 +162,8 @@ struct MysqlGtidBody {
   uint64_t transaction_length = 0;
   bool has_server_versions = false;
   uint32_t immediate_server_version = 0, original_server_version = 0;
+  bool has_commit_group_ticket = false;
+  uint64_t commit_group_ticket = 0;
 };
 
 struct GtidInterval {  // [start, end)
@@ -167,10 +172,15 @@ struct GtidInterval {  // [start, end)
 };
 struct PreviousGtidsSid {
   Uuid sid{};
-  std::string_view tag;
+  std::string_view tag;        // empty: untagged
   std::span<const GtidInterval> intervals;
 };
-struct PreviousGtidsBody { std::span<const PreviousGtidsSid> sids; };
+// PREVIOUS_GTIDS_LOG_EVENT: a GTID set in the binary form of
+// binlog/mysql_gtid_set.h, format 0 (untagged) or 1 (tagged, MySQL 8.3+).
+struct PreviousGtidsBody {
+  uint8_t format = 0;
+  std::span<const PreviousGtidsSid> sids;
+};
 
 struct TransactionContextBody {
   std::string_view server_uuid;
@@ -201,16 +211,50 @@ struct TransactionPayloadBody {
   std::span<const uint8_t> payload;
 };
 
+// One column as a TABLE_MAP_EVENT's optional metadata describes it (MySQL
+// 8.0.1+ binlog_row_metadata, MariaDB 10.5+; Table_map_event
+// Optional_metadata_field_type). Fields the server did not log keep their
+// defaults; `fields` of the table map says which were logged.
+struct TableMapColumn {
+  uint8_t type = 0;             // the column type, ENUM/SET/real STRING types resolved
+  std::string_view name;        // COLUMN_NAME
+  bool is_unsigned = false;     // SIGNEDNESS, numeric columns
+  uint32_t collation = 0;       // character, ENUM and SET columns; 0: not logged
+  uint32_t geometry_type = 0;   // GEOMETRY_TYPE, geometry columns
+  uint32_t vector_dimensions = 0;  // VECTOR_DIMENSIONALITY (MySQL 9.0+), vector columns
+  bool visible = true;          // COLUMN_VISIBILITY (MySQL 8.0.23+)
+  std::span<const std::string_view> values;  // ENUM_STR_VALUE / SET_STR_VALUE
+};
+
+// A primary-key column: index into the columns and prefix length (0: the
+// whole column).
+struct PrimaryKeyPart {
+  uint32_t column = 0;
+  uint32_t prefix = 0;
+};
+
 // TABLE_MAP_EVENT. Column types and per-column metadata are kept by the
 // decoder to walk the row events that refer to this table id.
 struct TableMapBody {
+  // Optional metadata field types (MySQL libbinlogevents rows_event.h).
+  enum Field : uint8_t {
+    kSignedness = 1, kDefaultCharset, kColumnCharset, kColumnName, kSetStrValue, kEnumStrValue,
+    kGeometryType, kSimplePrimaryKey, kPrimaryKeyWithPrefix, kEnumAndSetDefaultCharset,
+    kEnumAndSetColumnCharset, kColumnVisibility, kVectorDimensionality,
+  };
   uint64_t table_id = 0;
   uint16_t flags = 0;
   std::string_view db, table;
   uint64_t column_count = 0;
   std::span<const uint8_t> column_types;
+  bool has_metadata = true;     // false: a 5.1 pre-release map without metadata or NULL bits
   std::span<const std::string_view> column_names;  // optional metadata, when logged
-  std::span<const uint8_t> optional_metadata;
+  std::span<const uint8_t> optional_metadata;      // the raw block
+  // Decoded optional metadata: one entry per column when any was logged.
+  uint32_t fields = 0;          // bit (1 << Field) for each field present
+  std::span<const TableMapColumn> columns;
+  std::span<const PrimaryKeyPart> primary_key;
+  bool Has(Field f) const { return (fields >> f) & 1; }
 };
 
 // WRITE/UPDATE/DELETE_ROWS v0/v1/v2, PARTIAL_UPDATE_ROWS and MariaDB's
@@ -225,21 +269,39 @@ struct RowsBody {
   uint16_t flags = 0;          // 1 = STMT_END_F
   uint64_t column_count = 0;
   std::string_view db, table;  // from the table map, when known
+  // Whether the images were walked: not without the table map, nor for the
+  // 5.1 pre-GA events (their images carry the master's record NULL bytes,
+  // whose count the table map does not give), nor when the map had no
+  // metadata.
+  bool images_walked = false;
   uint64_t rows = 0;           // rows changed (an update's before+after pair counts once)
   uint64_t images = 0;         // row images walked
 };
 
-struct UnknownBody {};
+// An event whose type the decoder knows but whose body carries nothing it
+// reads (STOP, IGNORABLE, START_EVENT_V3, the 4.x load events).
+struct EmptyBody {};
+
+// An event located and checksummed like any other whose body the decoder
+// does not understand: a type no server it knows defines, or a body that
+// contradicts its own lengths or its format description. `reason` stays
+// valid until the decoder's next call.
+struct UndecodedBody {
+  std::string_view reason;
+};
 
 using EventBody =
-    std::variant<UnknownBody, FormatDescription, RotateBody, QueryBody, XidBody, IntvarBody,
+    std::variant<EmptyBody, FormatDescription, RotateBody, QueryBody, XidBody, IntvarBody,
                  RandBody, UserVarBody, LoadFileBody, IncidentBody, HeartbeatBody, MariaGtidBody,
                  MariaGtidListBody, BinlogCheckpointBody, RowsQueryBody, StartEncryptionBody,
                  MysqlGtidBody, PreviousGtidsBody, TransactionContextBody, ViewChangeBody,
-                 XaPrepareBody, TransactionPayloadBody, TableMapBody, RowsBody>;
+                 XaPrepareBody, TransactionPayloadBody, TableMapBody, RowsBody, UndecodedBody>;
 
 static_assert(std::is_trivially_destructible_v<EventBody>);
 
+// header.type is in the current numbering even for the few 5.1 pre-release
+// servers that numbered types differently (format_description.h); the raw
+// size is header.event_size.
 struct Event {
   uint64_t pos = 0;
   EventHeader header;

@@ -1,11 +1,15 @@
 #include "binlog/event_decoder.h"
 
+#include <algorithm>
+
 #include <cstring>
 #include <string>
 
 #include "binlog/byte_reader.h"
 #include "binlog/decompress.h"
 #include "binlog/event_type.h"
+#include "binlog/mysql_gtid_set.h"
+#include "binlog/tagged_gtid_event.h"
 
 namespace tidewatch::binlog {
 namespace {
@@ -70,6 +74,11 @@ bool WalkStatusVars(ByteReader r, QueryBody* q) {
   return true;
 }
 
+// Post-header: thread_id 4 · exec_time 4 · db_len 1 · error_code 2 ·
+// [status_vars_len 2, when the declared length has room: 5.0+] ·
+// [EXECUTE_LOAD_QUERY: file_id 4 · fn_pos_start 4 · fn_pos_end 4 ·
+// dup_handling 1]; the body starts at the declared length
+// (statement_events.cpp Query_event, Execute_load_query_event).
 Status DecodeQuery(std::span<const uint8_t> post_header, std::span<const uint8_t> body,
                    bool execute_load, bool compressed, std::vector<uint8_t>* scratch,
                    QueryBody* q) {
@@ -190,42 +199,11 @@ Status DecodeMysqlGtid(std::span<const uint8_t> body, MysqlGtidBody* g) {
     g->immediate_server_version = v & ~kOriginalFollows;
     g->original_server_version = (v & kOriginalFollows) ? r.U32() : g->immediate_server_version;
   }
+  if (r.ok() && r.remaining() >= 8) {
+    g->has_commit_group_ticket = true;
+    g->commit_group_ticket = r.U64();
+  }
   if (!r.ok()) return Malformed("GTID event's optional fields run past the event");
-  return Status::OK();
-}
-
-// Previous_gtids_log_event: n_sids 8 · { sid 16 · n_intervals 8 · {start 8 · end 8}* }*
-Status DecodePreviousGtids(std::span<const uint8_t> body, std::vector<PreviousGtidsSid>* sids,
-                           std::vector<GtidInterval>* intervals, PreviousGtidsBody* p) {
-  ByteReader r(body);
-  uint64_t n_sids = r.U64();
-  if (!r.ok() || n_sids > r.remaining() / 24) {
-    return Malformed("previous GTIDs announce " + std::to_string(n_sids) + " sids in " +
-                     std::to_string(body.size()) + " bytes");
-  }
-  sids->resize(n_sids);
-  intervals->clear();
-  std::vector<size_t> counts(n_sids);
-  for (uint64_t i = 0; i < n_sids; ++i) {
-    auto sid = r.Bytes(16);
-    uint64_t n = r.U64();
-    if (!r.ok() || n > r.remaining() / 16) return Malformed("previous GTIDs interval count");
-    std::memcpy((*sids)[i].sid.data(), sid.data(), 16);
-    counts[i] = n;
-    for (uint64_t k = 0; k < n; ++k) {
-      GtidInterval iv;
-      iv.start = r.U64();
-      iv.end = r.U64();
-      intervals->push_back(iv);
-    }
-  }
-  // Spans are taken once the interval storage has stopped growing.
-  size_t at = 0;
-  for (uint64_t i = 0; i < n_sids; ++i) {
-    (*sids)[i].intervals = std::span<const GtidInterval>(intervals->data() + at, counts[i]);
-    at += counts[i];
-  }
-  p->sids = *sids;
   return Status::OK();
 }
 
@@ -246,6 +224,16 @@ Status WalkTlv(ByteReader& r, Field&& field) {
   return Status::OK();
 }
 
+// Event types whose server reader takes the body from its start whatever
+// post-header length the description declares: the MySQL GTID events
+// (control_events.cpp Gtid_event, read in sequence), TRANSACTION_PAYLOAD
+// (declared as 40, its type code; read by its codec from the start), and
+// MariaDB's GTID and GTID_LIST (sql/log_event.cc, fixed offsets).
+bool ReadsFromStart(uint8_t type) {
+  return type == kGtidEvent || type == kAnonymousGtidEvent || type == kGtidTaggedEvent ||
+         type == kTransactionPayloadEvent || type == kMariaGtidEvent || type == kMariaGtidListEvent;
+}
+
 uint64_t PackedValue(std::span<const uint8_t> v) {
   ByteReader r(v);
   uint64_t x = r.PackedInt();
@@ -258,16 +246,18 @@ Status EventDecoder::Decode(const RawEvent& raw, const FormatDescription& fd, Ev
   out->pos = raw.pos;
   out->header = raw.header;
   out->inner = false;
-  Status s = DecodeBody(raw, fd, out);
-  if (!s.ok()) {
-    return s.WithContext("event at byte offset " + std::to_string(raw.pos) + " (" +
-                         std::string(EventTypeName(raw.header.type)) + ")");
+  const uint8_t type = fd.CurrentType(raw.header.type);
+  out->header.type = type;
+  Status s = DecodeBody(type, raw, fd, out);
+  if (!s.ok()) [[unlikely]] {
+    ++undecoded_events_;
+    undecoded_reason_ = s.message();
+    out->body = UndecodedBody{undecoded_reason_};
   }
-  return s;
+  return Status::OK();
 }
 
-Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd, Event* out) {
-  const uint8_t type = raw.header.type;
+Status EventDecoder::DecodeBody(uint8_t type, const RawEvent& raw, const FormatDescription& fd, Event* out) {
   if (type == kFormatDescriptionEvent) {
     FormatDescription desc;
     Status s = ParseFormatDescription(raw.bytes.subspan(kEventHeaderSize), &desc);
@@ -275,45 +265,52 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     out->body = desc;
     return Status::OK();
   }
-  auto all = raw.body(fd);
-  size_t ph_len = fd.PostHeaderLength(type);
   if (!IsKnownEventType(type)) {
-    out->body = UnknownBody{};
-    return Status::OK();
+    return Status::NotSupported("event type " + std::to_string(type) + " is not one MySQL or MariaDB defines");
   }
-  if (ph_len > all.size()) {
-    return Malformed("body of " + std::to_string(all.size()) +
-                     " bytes is shorter than its post-header (" + std::to_string(ph_len) + ")");
+  // Post-header and body split where the governing description says. Types
+  // whose server reader ignores the declared length (ReadsFromStart) read
+  // `all` from its start instead.
+  const auto all = raw.body(fd);
+  size_t ph_len = fd.PostHeaderLength(type);
+  if (ph_len > all.size()) [[unlikely]] {
+    if (!ReadsFromStart(type)) {
+      return Malformed("body of " + std::to_string(all.size()) + " bytes is shorter than its declared post-header (" +
+                       std::to_string(ph_len) + ")");
+    }
+    ph_len = 0;
   }
-  auto post_header = all.first(ph_len);
-  auto body = all.subspan(ph_len);
-  ByteReader r(body);
+  const auto post_header = all.first(ph_len);
+  const auto body = all.subspan(ph_len);
 
   switch (type) {
     case kRotateEvent: {
+      // position 8 in the post-header (4 when it declares none) · file name
+      // (control_events.cpp Rotate_event).
       auto& b = out->body.emplace<RotateBody>();
-      ByteReader p(all);
+      ByteReader p(post_header);
       b.position = ph_len >= 8 ? p.U64() : 4;
-      b.file = p.RestString();
+      b.file = ByteReader(body).RestString();
       return Status::OK();
     }
     case kQueryEvent:
     case kQueryCompressedEvent:
     case kExecuteLoadQueryEvent: {
       QueryBody& q = out->body.emplace<QueryBody>();
-      Status s = DecodeQuery(post_header, body, type == kExecuteLoadQueryEvent,
-                             type == kQueryCompressedEvent, &uncompressed_, &q);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeQuery(post_header, body, type == kExecuteLoadQueryEvent, type == kQueryCompressedEvent,
+                         &uncompressed_, &q);
     }
+    // XID, INTVAR, RAND, USER_VAR: their fields follow the declared
+    // post-header (control_events.cpp Xid_event, statement_events.cpp
+    // Intvar_event, Rand_event, User_var_event).
     case kXidEvent: {
-      ByteReader p(all);
+      ByteReader p(body);
       out->body.emplace<XidBody>(XidBody{p.U64()});
       if (!p.ok()) return Malformed("XID event shorter than 8 bytes");
       return Status::OK();
     }
     case kIntvarEvent: {
-      ByteReader p(all);
+      ByteReader p(body);
       auto& b = out->body.emplace<IntvarBody>();
       b.type = p.U8();
       b.value = p.U64();
@@ -321,7 +318,7 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       return Status::OK();
     }
     case kRandEvent: {
-      ByteReader p(all);
+      ByteReader p(body);
       auto& b = out->body.emplace<RandBody>();
       b.seed1 = p.U64();
       b.seed2 = p.U64();
@@ -330,7 +327,7 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     }
     case kUserVarEvent: {
       // name_len 4 · name · is_null 1 · [type 1 · charset 4 · value_len 4 · value · [flags 1]]
-      ByteReader p(all);
+      ByteReader p(body);
       auto& b = out->body.emplace<UserVarBody>();
       b.name = p.String(p.U32());
       b.is_null = p.U8() != 0;
@@ -348,7 +345,9 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     case kDeleteFileEvent:
     case kCreateFileEvent:
     case kExecLoadEvent: {
-      ByteReader p(all);
+      // file_id 4 opens the post-header (load_data_events.cpp); the block,
+      // if any, is the body.
+      ByteReader p(ph_len >= 4 ? post_header : all);
       auto& b = out->body.emplace<LoadFileBody>();
       b.file_id = p.U32();
       if (!p.ok()) return Malformed("load event shorter than its file id");
@@ -356,16 +355,19 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       return Status::OK();
     }
     case kIncidentEvent: {
+      // incident 2 in the post-header · message length 1 · message
+      // (control_events.cpp Incident_event).
       ByteReader p(all);
       auto& b = out->body.emplace<IncidentBody>();
       b.incident = p.U16();
-      if (p.ok() && p.remaining() > 0) b.message = p.String(p.U8());
-      if (!p.ok()) return Malformed("incident message runs past the event");
+      ByteReader m(ph_len >= 2 ? body : p.Rest());
+      if (m.remaining() > 0) b.message = m.String(m.U8());
+      if (!p.ok() || !m.ok()) return Malformed("incident message runs past the event");
       return Status::OK();
     }
     case kHeartbeatEvent: {
       auto& b = out->body.emplace<HeartbeatBody>();
-      b.log_file = std::string_view(reinterpret_cast<const char*>(all.data()), all.size());
+      b.log_file = std::string_view(reinterpret_cast<const char*>(body.data()), body.size());
       b.log_pos = raw.header.log_pos;
       return Status::OK();
     }
@@ -373,45 +375,43 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       // OTW_HB_LOG_FILENAME_FIELD = 1, OTW_HB_LOG_POSITION_FIELD = 2
       // (libbinlogevents control_events.h Heartbeat_event_v2).
       auto& b = out->body.emplace<HeartbeatBody>();
-      ByteReader p(all);
-      Status s = WalkTlv(p, [&](uint64_t t, std::span<const uint8_t> v) {
+      ByteReader p(body);
+      return WalkTlv(p, [&](uint64_t t, std::span<const uint8_t> v) {
         if (t == 1) b.log_file = {reinterpret_cast<const char*>(v.data()), v.size()};
         if (t == 2) b.log_pos = PackedValue(v);
       });
-      if (!s.ok()) return s;
-      return Status::OK();
     }
     case kMariaGtidEvent: {
+      // All of it in the 19-byte post-header, read from its start.
       auto& b = out->body.emplace<MariaGtidBody>();
-      Status s = DecodeMariaGtid(all, raw.header.server_id, &b);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeMariaGtid(all, raw.header.server_id, &b);
     }
     case kMariaGtidListEvent: {
       auto& b = out->body.emplace<MariaGtidListBody>();
-      Status s = DecodeMariaGtidList(all, &gtid_list_, &b);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeMariaGtidList(all, &gtid_list_, &b);
     }
     case kBinlogCheckpointEvent: {
-      ByteReader p(all);
+      // file name length 4 in the post-header · file name.
+      ByteReader p(ph_len >= 4 ? post_header : all);
       auto& b = out->body.emplace<BinlogCheckpointBody>();
-      b.file = p.String(p.U32());
-      if (!p.ok()) return Malformed("checkpoint file name runs past the event");
+      const uint32_t len = p.U32();
+      ByteReader f(ph_len >= 4 ? body : p.Rest());
+      b.file = f.String(len);
+      if (!p.ok() || !f.ok()) return Malformed("checkpoint file name runs past the event");
       return Status::OK();
     }
     case kAnnotateRowsEvent:
-      out->body = RowsQueryBody{{reinterpret_cast<const char*>(all.data()), all.size()}};
+      out->body = RowsQueryBody{{reinterpret_cast<const char*>(body.data()), body.size()}};
       return Status::OK();
     case kRowsQueryEvent: {
       // One length byte (truncated at 255, ignored by the server), then the text.
-      ByteReader p(all);
+      ByteReader p(body);
       p.Skip(1);
       out->body = RowsQueryBody{p.RestString()};
       return Status::OK();
     }
     case kStartEncryptionEvent: {
-      ByteReader p(all);
+      ByteReader p(body);
       auto& b = out->body.emplace<StartEncryptionBody>();
       b.scheme = p.U8();
       b.key_version = p.U32();
@@ -421,21 +421,29 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     }
     case kGtidEvent:
     case kAnonymousGtidEvent: {
+      // Read in sequence from the start, whatever length is declared
+      // (control_events.cpp Gtid_event).
       auto& b = out->body.emplace<MysqlGtidBody>();
-      Status s = DecodeMysqlGtid(all, &b);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeMysqlGtid(all, &b);
+    }
+    case kGtidTaggedEvent: {
+      auto& b = out->body.emplace<MysqlGtidBody>();
+      return DecodeTaggedGtidEvent(all, &b);
     }
     case kPreviousGtidsEvent: {
       auto& b = out->body.emplace<PreviousGtidsBody>();
-      Status s = DecodePreviousGtids(all, &previous_sids_, &previous_intervals_, &b);
-      if (!s.ok()) return s;
+      size_t used = 0;
+      Status s = DecodeMysqlGtidSet(body, &b.format, &previous_sids_, &previous_intervals_, &used);
+      if (!s.ok()) return s.WithContext("previous GTIDs");
+      b.sids = previous_sids_;
       return Status::OK();
     }
     case kTransactionContextEvent: {
-      // server_uuid_len 1 · thread_id 4 · gtid_specified 1 · snapshot_len 4 ·
-      // write_set_len 4 · read_set_len 4 · server_uuid · snapshot · sets
-      ByteReader p(all);
+      // Post-header: server_uuid_len 1 · thread_id 4 · gtid_specified 1 ·
+      // snapshot_len 4 · write_set_len 4 · read_set_len 4; body: server_uuid
+      // · snapshot · sets (control_events.cpp Transaction_context_event).
+      const bool split = ph_len >= 18;
+      ByteReader p(split ? post_header : all);
       auto& b = out->body.emplace<TransactionContextBody>();
       uint8_t uuid_len = p.U8();
       b.thread_id = p.U32();
@@ -443,14 +451,16 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       uint32_t snapshot_len = p.U32();
       b.write_set_count = p.U32();
       b.read_set_count = p.U32();
-      b.server_uuid = p.String(uuid_len);
-      p.Skip(snapshot_len);
-      if (!p.ok()) return Malformed("transaction context runs past the event");
+      ByteReader v(split ? body : p.Rest());
+      b.server_uuid = v.String(uuid_len);
+      v.Skip(snapshot_len);
+      if (!p.ok() || !v.ok()) return Malformed("transaction context runs past the event");
       return Status::OK();
     }
     case kViewChangeEvent: {
-      // view_id 40 · seq_number 8 · cert_info_size 4 · …
-      ByteReader p(all);
+      // Post-header: view_id 40 · seq_number 8 · cert_info_size 4; the
+      // certification info is the body.
+      ByteReader p(ph_len >= 52 ? post_header : all);
       auto& b = out->body.emplace<ViewChangeBody>();
       b.view_id = p.FixedCString(40);
       b.seq_number = p.U64();
@@ -460,7 +470,7 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     }
     case kXaPrepareEvent: {
       // one_phase 1 · format_id 4 · gtrid_len 4 · bqual_len 4 · data
-      ByteReader p(all);
+      ByteReader p(body);
       auto& b = out->body.emplace<XaPrepareBody>();
       b.one_phase = p.U8() != 0;
       b.format_id = static_cast<int32_t>(p.U32());
@@ -472,16 +482,23 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
       return Status::OK();
     }
     case kTransactionPayloadEvent: {
+      // MySQL declares 40 here (the type code, not a length) and its reader
+      // decodes from the start of the body (control_events.cpp
+      // Transaction_payload_event): so do we.
+      if (!payload_.empty() && all.data() >= payload_.data() && all.data() < payload_.data() + payload_.size()) {
+        return Malformed("transaction payload nested in a transaction payload");
+      }
+      payload_ready_ = false;
       auto& b = out->body.emplace<TransactionPayloadBody>();
-      Status s = DecodeTransactionPayload(all, &b);
+      Status s = DecodeTransactionPayload(fd, all, &b);
       if (!s.ok()) return s;
+      payload_ready_ = true;
+      payload_pos_ = raw.pos;
       return Status::OK();
     }
     case kTableMapEvent: {
       auto& b = out->body.emplace<TableMapBody>();
-      Status s = DecodeTableMap(post_header, body, &b);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeTableMap(post_header, body, fd.is_mariadb, &b);
     }
     case kPreGaWriteRowsEvent: case kPreGaUpdateRowsEvent: case kPreGaDeleteRowsEvent:
     case kWriteRowsEventV1: case kUpdateRowsEventV1: case kDeleteRowsEventV1:
@@ -491,12 +508,10 @@ Status EventDecoder::DecodeBody(const RawEvent& raw, const FormatDescription& fd
     case kDeleteRowsCompressedEventV1: case kWriteRowsCompressedEvent:
     case kUpdateRowsCompressedEvent: case kDeleteRowsCompressedEvent: {
       auto& b = out->body.emplace<RowsBody>();
-      Status s = DecodeRows(type, post_header, body, &b);
-      if (!s.ok()) return s;
-      return Status::OK();
+      return DecodeRows(type, post_header, body, &b);
     }
     default:
-      out->body = UnknownBody{};
+      out->body = EmptyBody{};
       return Status::OK();
   }
 }
@@ -528,15 +543,18 @@ void EventDecoder::ForgetTable(uint64_t id) {
   last_table_ = nullptr;
 }
 
-Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
-                                    std::span<const uint8_t> body, TableMapBody* out) {
-  // Post-header: table_id 6 (4 when the post-header is 6 bytes) · flags 2.
+Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header, std::span<const uint8_t> body,
+                                    bool mariadb, TableMapBody* out) {
+  // Post-header: table_id 6 (4 when the post-header is 6 bytes: 5.1 before
+  // 5.1.4 and its pre-release trees) · flags 2.
   ByteReader ph(post_header);
   out->table_id = post_header.size() == 6 ? ph.U32() : ph.U48();
   out->flags = ph.U16();
   if (!ph.ok()) return Malformed("table map post-header too short");
   // Body: db_len 1 · db · NUL · table_len 1 · table · NUL · column_count packed ·
-  // types[n] · metadata_len packed · metadata · null_bits · [optional metadata].
+  // types[n] · [metadata_len packed · metadata · null_bits · [optional metadata]]
+  // — the part in brackets absent from the 5.1 pre-release trees' maps
+  // (rows_event.cpp Table_map_event reads it only when bytes remain).
   ByteReader r(body);
   out->db = r.String(r.U8());
   r.Skip(1);
@@ -547,10 +565,14 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
     return Malformed("table map names or column count run past the event");
   }
   out->column_types = r.Bytes(out->column_count);
-  uint64_t meta_len = r.PackedInt();
-  auto meta = r.Bytes(meta_len);
-  r.Skip((out->column_count + 7) / 8);
-  if (!r.ok()) return Malformed("table map metadata or NULL bitmap runs past the event");
+  out->has_metadata = r.remaining() > 0;
+  std::span<const uint8_t> meta;
+  if (out->has_metadata) {
+    uint64_t meta_len = r.PackedInt();
+    meta = r.Bytes(meta_len);
+    r.Skip((out->column_count + 7) / 8);
+    if (!r.ok()) return Malformed("table map metadata or NULL bitmap runs past the event");
+  }
   out->optional_metadata = r.Rest();
 
   // Table maps are kept across statements: a server announces the same
@@ -559,26 +581,37 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header,
   TableColumns& t = FindOrAddTable(out->table_id);
   if (t.db != out->db) t.db.assign(out->db);
   if (t.table != out->table) t.table.assign(out->table);
-  Status s = t.ParseMetadata(out->column_types, meta);
-  if (!s.ok()) {
-    ForgetTable(out->table_id);
-    return s;
-  }
-  // Optional metadata: type 1 · length packed · value (Table_map_event
-  // Optional_metadata_field_type; COLUMN_NAME = 4: packed length + name each).
-  ByteReader om(out->optional_metadata);
-  while (om.remaining() > 0) {
-    uint8_t field = om.U8();
-    auto value = om.Bytes(om.PackedInt());
-    if (!om.ok()) return Malformed("table map optional metadata runs past the event");
-    if (field == 4) {
-      ByteReader names(value);
-      column_names_.clear();
-      while (names.remaining() > 0 && names.ok()) column_names_.push_back(names.String(names.PackedInt()));
-      if (!names.ok()) return Malformed("table map column names run past their field");
-      out->column_names = column_names_;
+  if (!out->has_metadata) {
+    t.SetTypesOnly(out->column_types);
+  } else {
+    Status s = t.ParseMetadata(out->column_types, meta);
+    if (!s.ok()) {
+      ForgetTable(out->table_id);
+      return s;
     }
   }
+  if (out->optional_metadata.empty()) return Status::OK();
+  const bool same = metadata_valid_ && metadata_table_id_ == out->table_id && metadata_mariadb_ == mariadb &&
+                    std::equal(body.begin(), body.end(), metadata_source_.begin(), metadata_source_.end());
+  if (!same) {
+    metadata_valid_ = false;
+    metadata_source_.assign(body.begin(), body.end());
+  }
+  out->optional_metadata =
+      std::span<const uint8_t>(metadata_source_).subspan(metadata_source_.size() - out->optional_metadata.size());
+  if (same) {
+    out->fields = metadata_fields_;
+    out->columns = table_metadata_.columns;
+    out->primary_key = table_metadata_.primary_key;
+    out->column_names = table_metadata_.names;
+    return Status::OK();
+  }
+  Status s = DecodeTableMapMetadata(t, mariadb, &table_metadata_, out);
+  if (!s.ok()) return s;
+  metadata_valid_ = true;
+  metadata_table_id_ = out->table_id;
+  metadata_mariadb_ = mariadb;
+  metadata_fields_ = out->fields;
   return Status::OK();
 }
 
@@ -602,14 +635,18 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
   out->compressed = type >= kWriteRowsCompressedEventV1 && type <= kDeleteRowsCompressedEvent;
   out->partial = type == kPartialUpdateRowsEvent;
 
+  // Post-header: table_id 6 (4 when the post-header is 6 bytes) · flags 2 ·
+  // [v2, 10 bytes: the length of the extra_row_info, counting its own 2
+  // bytes, whose data opens the body] (rows_event.cpp Rows_event).
   ByteReader ph(post_header);
   out->table_id = post_header.size() == 6 ? ph.U32() : ph.U48();
   out->flags = ph.U16();
-  // v2 (MySQL): the 10-byte post-header ends with the length of the
-  // extra_row_info (counting its own 2 bytes), whose data opens the body.
   uint16_t extra = post_header.size() == 10 ? ph.U16() : 2;
-  if (!ph.ok()) return Malformed("rows post-header too short");
+  if (!ph.ok()) return Malformed("rows post-header of " + std::to_string(post_header.size()) + " bytes is too short");
   if (extra < 2) return Malformed("extra row info length below 2");
+  // Body: column_count packed · columns-present bitmap · [updates: the after
+  // image's bitmap — not in the pre-GA events, whose updates have one
+  // (sql/log_event_old.cc Old_rows_log_event)] · row images.
   ByteReader r(body);
   r.Skip(extra - 2);
   out->column_count = r.PackedInt();
@@ -619,7 +656,7 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
   const size_t bitmap_len = (out->column_count + 7) / 8;
   auto present = r.Bytes(bitmap_len);
   std::span<const uint8_t> present_after;
-  if (out->kind == RowsBody::Kind::kUpdate) present_after = r.Bytes(bitmap_len);
+  if (out->kind == RowsBody::Kind::kUpdate && out->version > 0) present_after = r.Bytes(bitmap_len);
   if (!r.ok()) return Malformed("columns-present bitmaps run past the event");
 
   std::span<const uint8_t> rows = r.Rest();
@@ -636,21 +673,26 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
   }
   out->db = table->db;
   out->table = table->table;
+  // Pre-GA images open with the master's record NULL bytes, whose count the
+  // table map does not give (sql/log_event_old.cc unpack_row_old); a map
+  // without metadata gives no value lengths.
+  if (out->version == 0 || !table->has_metadata) return Status::OK();
   ByteReader rr(rows);
   uint64_t images = 0;
   Status s = WalkRowImages(rr, *table, out->column_count, present, present_after,
                            out->kind == RowsBody::Kind::kUpdate, out->partial, &images);
   if (!s.ok()) return s.WithContext(table->db + "." + table->table);
+  out->images_walked = true;
   out->images = images;
   out->rows = out->kind == RowsBody::Kind::kUpdate ? images / 2 : images;
   return Status::OK();
 }
 
-Status EventDecoder::DecodeTransactionPayload(std::span<const uint8_t> body,
+Status EventDecoder::DecodeTransactionPayload(const FormatDescription& fd, std::span<const uint8_t> body,
                                               TransactionPayloadBody* out) {
   // Fields: OTW_PAYLOAD_SIZE_FIELD 1, OTW_PAYLOAD_COMPRESSION_TYPE_FIELD 2,
   // OTW_PAYLOAD_UNCOMPRESSED_SIZE_FIELD 3; then the payload
-  // (libbinlogevents compression/payload_event? Transaction_payload_event).
+  // (libbinlogevents codecs/binary.cpp, Transaction_payload_event).
   ByteReader r(body);
   bool has_size = false;
   Status s = WalkTlv(r, [&](uint64_t t, std::span<const uint8_t> v) {
@@ -664,10 +706,6 @@ Status EventDecoder::DecodeTransactionPayload(std::span<const uint8_t> body,
     return Malformed("payload announces " + std::to_string(out->payload_size) + " bytes, " +
                      std::to_string(compressed.size()) + " present");
   }
-  const uint8_t* b = body.data();
-  if (!payload_.empty() && b >= payload_.data() && b < payload_.data() + payload_.size()) {
-    return Malformed("transaction payload nested in a transaction payload");
-  }
   if (out->compression_type == 255) {
     payload_.assign(compressed.begin(), compressed.end());
   } else if (out->compression_type == 0) {
@@ -677,13 +715,26 @@ Status EventDecoder::DecodeTransactionPayload(std::span<const uint8_t> body,
     return Status::NotSupported("payload compression type " +
                                 std::to_string(out->compression_type));
   }
+  // The nested events must chain to the payload's end: then NextPayloadEvent
+  // cannot fail, and a payload whose events do not chain is undecoded as a
+  // whole rather than cut short. They carry no checksum.
+  const size_t min_size = fd.header_length > kEventHeaderSize ? fd.header_length : kEventHeaderSize;
+  for (size_t at = 0; at < payload_.size();) {
+    const size_t left = payload_.size() - at;
+    const uint32_t size = left < kEventHeaderSize ? 0 : ParseEventHeader(payload_.data() + at).event_size;
+    if (size < min_size || size > left) {
+      return Malformed("the event at byte " + std::to_string(at) + " of the payload declares " + std::to_string(size) +
+                       " bytes, " + std::to_string(left) + " left");
+    }
+    at += size;
+  }
   out->payload = payload_;
   return Status::OK();
 }
 
 Status EventDecoder::NextPayloadEvent(const FormatDescription& fd, uint64_t payload_pos,
                                       size_t* offset, RawEvent* out) const {
-  if (*offset >= payload_.size()) return Status::EndOfFile();
+  if (!payload_ready_ || payload_pos != payload_pos_ || *offset >= payload_.size()) return Status::EndOfFile();
   FormatDescription inner = fd;
   inner.checksum_alg = ChecksumAlg::kOff;
   Status s = LocateEvent(payload_, *offset, 0, inner, false, out);

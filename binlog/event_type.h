@@ -1,4 +1,4 @@
-// Binlog event type codes of MySQL 5.0–8.4 and MariaDB 10.x–11.x.
+// Binlog event type codes of MySQL 5.0–9.x and MariaDB 10.x–11.x.
 // MySQL: libbinlogevents/include/binlog_event.h (enum Log_event_type).
 // MariaDB: sql/log_event.h (enum Log_event_type, codes 160 and up).
 #pragma once

@@ -15,7 +15,7 @@
 #include "binlog/event_type.h"
 #include "binlog/format_description.h"
 #include "binlog/raw_event.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 

@@ -32,7 +32,29 @@ bool VersionHasChecksumAlg(const FormatDescription& fd) {
   return product >= (fd.is_mariadb ? 50300 : 50601);
 }
 
+// The pre-release trees that numbered event types differently; the test the
+// 5.1 server applies to the version string (see format_description.h).
+bool IsRenumberingTree(std::string_view v) {
+  if (v.size() < 13 || v[0] != '5' || v[1] != '.' || v[3] != '.' || v.substr(5, 7) != "-a_drop") {
+    return false;
+  }
+  const char minor = v[2], patch = v[4], drop = v[12];
+  return (minor == '1' && patch >= '1' && patch <= '5' && drop == '5') ||
+         (minor == '1' && patch == '4' && drop == '6') ||
+         (minor == '2' && patch >= '0' && patch <= '2' && drop == '6');
+}
+
+// File type code → today's code for those trees, codes 16–22; the rest are
+// the same in both numberings.
+constexpr uint8_t kRenumbered[7] = {kTableMapEvent,         kPreGaWriteRowsEvent, kPreGaUpdateRowsEvent,
+                                    kPreGaDeleteRowsEvent,  kXidEvent,            kBeginLoadQueryEvent,
+                                    kExecuteLoadQueryEvent};
+
 }  // namespace
+
+uint8_t FormatDescription::RenumberedType(uint8_t file_type) {
+  return file_type >= 16 && file_type <= 22 ? kRenumbered[file_type - 16] : file_type;
+}
 
 FormatDescription FormatDescription::DefaultV4() {
   FormatDescription fd;
@@ -85,6 +107,19 @@ Status ParseFormatDescription(std::span<const uint8_t> body, FormatDescription* 
                               std::to_string(fd.event_type_count) + " event types");
   }
   std::memcpy(fd.post_header_length.data(), body.data() + kFixedPart, fd.event_type_count);
+  if (IsRenumberingTree(std::string_view(fd.server_version.data()))) {
+    if (fd.event_type_count != 22) {
+      return Status::Corruption("FORMAT_DESCRIPTION of " + fd.ServerVersion() + " announces " +
+                                std::to_string(fd.event_type_count) +
+                                " event types; that pre-release tree wrote 22");
+    }
+    fd.renumbered_types = true;
+    std::array<uint8_t, 22> declared;
+    std::memcpy(declared.data(), fd.post_header_length.data(), declared.size());
+    for (uint8_t t = 1; t <= 22; ++t) {
+      fd.post_header_length[FormatDescription::RenumberedType(t) - 1] = declared[t - 1];
+    }
+  }
   *out = fd;
   return Status::OK();
 }

@@ -7,6 +7,18 @@
 // that know checksums (MySQL >= 5.6.1, MariaDB >= 5.3); they are always 5 bytes
 // even when the algorithm is OFF (libbinlogevents Format_description_event,
 // sql/log_event.cc Format_description_log_event).
+//
+// Every event's post-header length is the one its governing description
+// declares, whatever today's servers write: decoders split post-header and
+// body there.
+//
+// Servers of the 5.1/5.2 "-a_drop5"/"-a_drop6" pre-release trees (version
+// strings 5.1.[1-5]-a_drop5…, 5.1.4-a_drop6…, 5.2.[0-2]-a_drop6…) numbered
+// the types after FORMAT_DESCRIPTION differently: 16 TABLE_MAP, 17–19 the
+// pre-GA row events, 20 XID, 21 BEGIN_LOAD_QUERY, 22 EXECUTE_LOAD_QUERY, and
+// announce exactly 22 types. MySQL 5.1–5.7 read them through a permutation
+// (sql/log_event.cc, Format_description_log_event, event_type_permutation);
+// so does CurrentType(), and post_header_length is kept in today's numbering.
 #pragma once
 
 #include <array>
@@ -15,7 +27,7 @@
 #include <string>
 
 #include "binlog/checksum.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 
@@ -30,10 +42,17 @@ struct FormatDescription {
   ChecksumAlg checksum_alg = ChecksumAlg::kUndefined;
   bool is_mariadb = false;
   int version_major = 0, version_minor = 0, version_patch = 0;
+  bool renumbered_types = false;  // a 5.1/5.2 pre-release tree (see above)
 
+  // `type` in today's numbering.
   uint8_t PostHeaderLength(uint8_t type) const {
     return type == 0 ? 0 : post_header_length[type - 1];
   }
+  // The type, in today's numbering, of an event whose header says `file_type`.
+  uint8_t CurrentType(uint8_t file_type) const {
+    return renumbered_types ? RenumberedType(file_type) : file_type;
+  }
+  static uint8_t RenumberedType(uint8_t file_type);
   bool HasChecksum() const { return checksum_alg == ChecksumAlg::kCrc32; }
   std::string ServerVersion() const { return std::string(server_version.data()); }
 

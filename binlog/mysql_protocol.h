@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog::protocol {
 

@@ -7,7 +7,7 @@
 
 #include "binlog/event_header.h"
 #include "binlog/format_description.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 

@@ -444,13 +444,16 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       s = co_await Query(set_gtid);
       if (!s.ok()) co_return s;
     }
-    const auto register_slave = proto::BuildRegisterSlave(options.server_id, "tidewatch", 0);
-    s = co_await Command(register_slave, kRegistering);
-    if (!s.ok()) co_return s;
-    std::span<const uint8_t> p;
-    s = co_await ReadPacket(&p, kRegistering);
-    if (!s.ok()) co_return s;
-    if (proto::IsErr(p)) co_return Status::InvalidArgument("COM_REGISTER_SLAVE: " + proto::ErrorMessage(p));
+    if (options.register_as_replica) {
+      const auto register_slave =
+          proto::BuildRegisterSlave(options.server_id, options.report_host, options.report_port);
+      s = co_await Command(register_slave, kRegistering);
+      if (!s.ok()) co_return s;
+      std::span<const uint8_t> p;
+      s = co_await ReadPacket(&p, kRegistering);
+      if (!s.ok()) co_return s;
+      if (proto::IsErr(p)) co_return Status::InvalidArgument("COM_REGISTER_SLAVE: " + proto::ErrorMessage(p));
+    }
     uint16_t flags = server_is_mariadb ? proto::kBinlogSendAnnotateRows : 0;
     if (options.non_blocking) flags |= proto::kBinlogDumpNonBlock;
     // MySQL from a GTID set: COM_BINLOG_DUMP_GTID; otherwise COM_BINLOG_DUMP
@@ -528,9 +531,14 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
         if (!s.ok()) co_return s.WithContext("binlog stream at " + file + ":" + std::to_string(pos));
         fd = next;
       }
+      // A ROTATE says where the log goes on: position in its post-header (8
+      // bytes in every v4 server), file name after it. Unlike other bodies it
+      // governs the stream, so one that cannot be read ends the session.
+      const size_t rotate_ph = fd.PostHeaderLength(kRotateEvent) >= 8 ? fd.PostHeaderLength(kRotateEvent) : 8;
       if (type == kRotateEvent) {
         ByteReader r(raw.body(fd));
         uint64_t next_pos = r.U64();
+        r.Skip(rotate_ph - 8);
         auto name = r.RestString();
         if (!r.ok() || name.empty()) co_return Status::Corruption("binlog stream: malformed ROTATE event");
         if (artificial) {
@@ -550,6 +558,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
         if (type == kRotateEvent) {
           ByteReader r(raw.body(fd));
           pos = r.U64();
+          r.Skip(rotate_ph - 8);
           file = std::string(r.RestString());
         }
       }
@@ -618,6 +627,8 @@ void ReplicaStream::Stop() {
 }
 
 const std::string& ReplicaStream::file() const { return impl_->file; }
+const StreamStatus& ReplicaStream::status() const { return impl_->last_status; }
+void ReplicaStream::NoteUndecoded() { ++impl_->last_status.undecoded_events; }
 uint64_t ReplicaStream::pos() const { return impl_->pos; }
 size_t ReplicaStream::receive_buffer_bytes() const { return impl_->buf.capacity() + impl_->assembled.capacity(); }
 

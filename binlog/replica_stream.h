@@ -5,7 +5,7 @@
 // It connects, authenticates (mysql_native_password, caching_sha2_password),
 // negotiates checksums (@master_binlog_checksum / @source_binlog_checksum),
 // MariaDB's @mariadb_slave_capability and the heartbeat period, registers with
-// COM_REGISTER_SLAVE and asks for the binlog with COM_BINLOG_DUMP — from a
+// COM_REGISTER_SLAVE when asked to, and asks for the binlog with COM_BINLOG_DUMP — from a
 // file and position, or from a MariaDB GTID position (@slave_connect_state).
 //
 // Events reach the consumer in order, each once: the stream remembers the
@@ -26,7 +26,7 @@
 
 #include "binlog/format_description.h"
 #include "binlog/raw_event.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 
@@ -44,9 +44,17 @@ struct ReplicaStreamOptions {
   uint16_t port = 3306;
   std::string user;
   std::string password;  // never logged or printed
-  // The server_id this replica registers with; must not collide with a real
+  // The server_id COM_BINLOG_DUMP carries; must not collide with a real
   // server's (the server would disconnect the other one).
   uint32_t server_id = 0;
+  // COM_REGISTER_SLAVE before the dump. The dump does not need it (neither
+  // mysqlbinlog nor mariadb-binlog registers); a registered stream appears in
+  // the server's SHOW SLAVE HOSTS with report_host:report_port, where
+  // discovery tools (orchestrator's DiscoverByShowSlaveHosts) take it for a
+  // replica to visit.
+  bool register_as_replica = false;
+  std::string report_host;
+  uint16_t report_port = 0;
   std::string start_file;     // empty with a GTID start: the server chooses
   uint64_t start_pos = 4;
   // Start after these GTIDs: MariaDB domain-server-seq list (@slave_connect_state)
@@ -80,6 +88,10 @@ struct StreamStatus {
   std::string server_version;
   int attempt = 0;         // reconnect attempts since the last event
   bool tls = false;        // the connection is encrypted
+  // Events delivered whose body the consumer could not decode
+  // (ReplicaStream::NoteUndecoded): they are part of the log like any other
+  // and do not stop the stream.
+  uint64_t undecoded_events = 0;
 };
 
 struct StreamEvent {
@@ -107,6 +119,13 @@ class ReplicaStream {
 
   const std::string& file() const;
   uint64_t pos() const;
+  // The last status reported, its undecoded_events up to date.
+  const StreamStatus& status() const;
+  // The consumer could not decode the body of the event it was just handed
+  // (EventDecoder's UndecodedBody). The stream only counts it: the event's
+  // framing and checksum were sound, so it stays delivered and the position
+  // moves past it. Call on the io thread.
+  void NoteUndecoded();
   // Bytes the stream holds for receiving: its whole memory for events. It
   // grows only to hold the largest event seen, whatever the consumer's pace.
   size_t receive_buffer_bytes() const;

@@ -38,10 +38,11 @@ bool SkipPrefixed(ByteReader& r, size_t prefix_bytes) {
 
 Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
                                    std::span<const uint8_t> block) {
-  if (std::equal(types.begin(), types.end(), types_in.begin(), types_in.end()) &&
+  if (has_metadata && std::equal(types.begin(), types.end(), types_in.begin(), types_in.end()) &&
       std::equal(raw_metadata.begin(), raw_metadata.end(), block.begin(), block.end())) {
     return Status::OK();
   }
+  has_metadata = false;
   raw_metadata.clear();  // set again only once parsing succeeds
   types.assign(types_in.begin(), types_in.end());
   metadata.assign(types.size(), 0);
@@ -67,7 +68,16 @@ Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
   raw_metadata.assign(block.begin(), block.end());
   all_columns.resize(types.size());
   for (uint32_t i = 0; i < all_columns.size(); ++i) all_columns[i] = i;
+  has_metadata = true;
   return Status::OK();
+}
+
+void TableColumns::SetTypesOnly(std::span<const uint8_t> types_in) {
+  has_metadata = false;
+  raw_metadata.clear();
+  types.assign(types_in.begin(), types_in.end());
+  metadata.assign(types.size(), 0);
+  all_columns.clear();
 }
 
 bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {

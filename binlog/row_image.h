@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "binlog/byte_reader.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::binlog {
 
@@ -36,10 +36,15 @@ struct TableColumns {
   std::vector<uint16_t> metadata;
   std::vector<uint8_t> raw_metadata;  // the block metadata was parsed from
   std::vector<uint32_t> all_columns;  // 0 … n-1: the image of a full row
+  // False for the map of a 5.1 pre-release server, which logged the column
+  // types alone: its row images cannot be walked.
+  bool has_metadata = false;
 
   // Reads the per-column metadata block of a TABLE_MAP_EVENT; does nothing
   // when types and block are those already parsed.
   Status ParseMetadata(std::span<const uint8_t> types_in, std::span<const uint8_t> block);
+  // A map that carries no metadata block and no NULL bitmap.
+  void SetTypesOnly(std::span<const uint8_t> types_in);
 };
 
 // Advances `r` past one non-NULL value of the column; fails the reader (and

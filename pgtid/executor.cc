@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "base/host_port.h"
 #include "pgtid/mariadb_gtid_position.h"
 #include "pgtid/mysql_gtid_set.h"
 
@@ -41,17 +42,6 @@ bool IsLastOfDomain(const std::string& pos, const std::string& gtid, std::string
 }
 
 }  // namespace
-
-bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  unsigned p = 0;
-  auto [ptr, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), p);
-  if (ec != std::errc() || ptr != text.data() + text.size() || p == 0 || p > 65535) return false;
-  *host = text.substr(0, colon);
-  *port = static_cast<uint16_t>(p);
-  return true;
-}
 
 Executor::Executor(ExecutorOptions options, const PseudoGtidPattern* pattern, IndexSource* indexes)
     : options_(std::move(options)), pattern_(pattern), indexes_(indexes) {}
@@ -386,19 +376,22 @@ Status Executor::MatchManyBelow(const std::vector<std::string>& instances, const
   return Status::OK();
 }
 
-Status Executor::MatchUp(const std::string& instance, const std::vector<std::string>& known, Move* out) {
+bool Executor::StartMove(const std::string& instance, Instance* r, Move* out) {
   *out = Move();
   out->instance = instance;
-  std::unique_ptr<SqlConnection> rc, mc;
-  Instance r, m;
+  std::unique_ptr<SqlConnection> rc;
   Status s = Connect(instance, &rc);
-  if (s.ok()) s = ReadInstance(*rc, &r);
-  if (s.ok() && !r.replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
-  if (!s.ok()) {
-    out->refused = s.message();
-    return Status::OK();
-  }
-  s = Connect(r.replica.Master(), &mc);
+  if (s.ok()) s = ReadInstance(*rc, r);
+  if (s.ok() && !r->replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
+  if (!s.ok()) out->refused = s.message();
+  return s.ok();
+}
+
+Status Executor::MatchUp(const std::string& instance, const std::vector<std::string>& known, Move* out) {
+  Instance r, m;
+  if (!StartMove(instance, &r, out)) return Status::OK();
+  std::unique_ptr<SqlConnection> mc;
+  Status s = Connect(r.replica.Master(), &mc);
   if (s.ok()) s = ReadInstance(*mc, &m);
   if (s.ok()) {
     if (!m.replica.configured) {
@@ -429,17 +422,8 @@ Status Executor::MatchUp(const std::string& instance, const std::vector<std::str
 }
 
 Status Executor::Rematch(const std::string& instance, Move* out) {
-  *out = Move();
-  out->instance = instance;
-  std::unique_ptr<SqlConnection> rc;
   Instance r;
-  Status s = Connect(instance, &rc);
-  if (s.ok()) s = ReadInstance(*rc, &r);
-  if (s.ok() && !r.replica.configured) s = Status::InvalidArgument(instance + " is not a replica");
-  if (!s.ok()) {
-    out->refused = s.message();
-    return Status::OK();
-  }
+  if (!StartMove(instance, &r, out)) return Status::OK();
   return MatchBelow(instance, r.replica.Master(), out);
 }
 

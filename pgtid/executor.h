@@ -61,8 +61,12 @@ struct Regroup {
   std::vector<std::string> replicas;  // all replicas considered, most advanced first
 };
 
+// Not thread-safe: one move at a time per Executor (the daemon makes one per
+// request). Each move opens its own connections and closes them.
 class Executor {
  public:
+  // `pattern` and `indexes` are not owned and must outlive the Executor;
+  // `indexes` is asked for the indexes a move needs (and keeps them).
   Executor(ExecutorOptions options, const PseudoGtidPattern* pattern, IndexSource* indexes);
 
   // Each returns OK with out->refused set when the move was refused or rolled
@@ -99,6 +103,10 @@ class Executor {
   void Apply(Plan* p);
   void Refuse(Plan* p, std::string why, bool restart_replication);
   Status ReadDestination(const std::string& destination, Instance* t, std::string* why);
+  // *out begun afresh as a move of `instance`, and *r the instance as read
+  // over a connection of its own (closed on return). False, with
+  // out->refused saying why, when it cannot be read or is not a replica.
+  bool StartMove(const std::string& instance, Instance* r, Move* out);
   Status Connect(const std::string& name, std::unique_ptr<SqlConnection>* out);
   Status StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log);
   std::string PreCheck(const Instance& r, const Instance& t);
@@ -108,7 +116,5 @@ class Executor {
   const PseudoGtidPattern* pattern_;
   IndexSource* indexes_;
 };
-
-bool SplitHostPort(const std::string& text, std::string* host, uint16_t* port);
 
 }  // namespace tidewatch::pgtid

@@ -1,6 +1,7 @@
 // IndexSource: where the matcher gets a server's index. StreamingIndexSource
-// builds each index by reading the server's binlogs over the replication
-// protocol — from its first binlog the first time, then only what is new —
+// keeps one IndexFollower (index_follower.h) per server and catches it up by
+// reading the server's binlogs over the replication protocol — from its
+// first binlog the first time, then only what is new —
 // so a command run without a daemon pays one read of the logs it needs, at
 // stream speed, never a SHOW BINLOG EVENTS scan.
 #pragma once
@@ -10,27 +11,14 @@
 #include <memory>
 #include <string>
 
+
 #include "binlog/replica_stream.h"
+#include "pgtid/index_follower.h"
 #include "pgtid/index_store.h"
-#include "pgtid/indexer.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "pgtid/server_index.h"
 
 namespace tidewatch::pgtid {
-
-struct IndexProgress {
-  std::string server;
-  uint64_t bytes = 0, total_bytes = 0;  // total: the server's binlogs' sizes (0: unknown)
-  uint64_t events = 0;
-  bool done = false;
-};
-
-// Whether a stored index still describes its server: the server still has
-// the binlog the index stops in (`binary_logs`: SHOW BINARY LOGS), and the
-// event at the index's last Pseudo-GTID entry is still that entry (read over
-// the replication protocol with `stream`'s credentials, host and port).
-Status VerifyStoredIndex(const ServerIndex& index, const binlog::ReplicaStreamOptions& stream,
-                         const std::vector<std::string>& binary_logs);
 
 class IndexSource {
  public:
@@ -66,15 +54,15 @@ class StreamingIndexSource : public IndexSource {
   void Adopt(std::unique_ptr<ServerIndex> index);
 
  private:
-  struct Slot;
+  IndexFollower& FollowerOf(const std::string& host, uint16_t port);
+
   binlog::ReplicaStreamOptions stream_;
   const PseudoGtidPattern* pattern_;
   IndexOptions options_;
   std::function<void(const IndexProgress&)> progress_;
-  IndexStore* store_ = nullptr;
+  IndexStore* store_ = nullptr;  // not owned
   std::string discarded_;
-  Slot* LoadFromStore(const std::string& name);
-  std::map<std::string, std::unique_ptr<Slot>> slots_;
+  std::map<std::string, std::unique_ptr<IndexFollower>> followers_;  // by host:port
 };
 
 }  // namespace tidewatch::pgtid

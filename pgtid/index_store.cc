@@ -99,6 +99,7 @@ Status IndexStore::Open(const std::string& path, std::unique_ptr<IndexStore>* ou
 }
 
 Status IndexStore::Sync(const ServerIndex& index) {
+  std::lock_guard<std::mutex> lock(mu_);
   const std::string& server = index.server();
   auto it = persisted_.find(server);
   const bool first = it == persisted_.end();
@@ -177,6 +178,7 @@ Status IndexStore::Sync(const ServerIndex& index) {
 }
 
 Status IndexStore::Load(const std::string& server, ServerIndex* out, bool* found) {
+  std::lock_guard<std::mutex> lock(mu_);
   *found = false;
   Stmt s(db_, "SELECT file, pos, ordinal, first_entry FROM servers WHERE server = ?");
   if (!s.ok()) return Error("reading servers");
@@ -233,6 +235,7 @@ Status IndexStore::Load(const std::string& server, ServerIndex* out, bool* found
 }
 
 Status IndexStore::Forget(const std::string& server) {
+  std::lock_guard<std::mutex> lock(mu_);
   for (const char* sql : {"DELETE FROM files WHERE server = ?", "DELETE FROM entries WHERE server = ?",
                           "DELETE FROM window_chunks WHERE server = ?", "DELETE FROM servers WHERE server = ?"}) {
     Stmt d(db_, sql);
@@ -243,6 +246,7 @@ Status IndexStore::Forget(const std::string& server) {
 }
 
 Status IndexStore::Servers(std::vector<std::string>* out) {
+  std::lock_guard<std::mutex> lock(mu_);
   out->clear();
   Stmt s(db_, "SELECT server FROM servers ORDER BY server");
   while (s.Step() == SQLITE_ROW) out->push_back(s.ColText(0));

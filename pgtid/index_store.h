@@ -8,11 +8,15 @@
 // window events appended (in chunks of kChunkEvents; only the last chunk is
 // rewritten as it grows) and the indexed position — in one transaction.
 // Load() rebuilds an index that answers every query as the original did.
+//
+// Thread-safe: every call holds the store's mutex, so the daemon's io thread
+// (syncing) and its workers (loading at start) share one store.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +52,7 @@ class IndexStore {
   Status Error(const std::string& what);
 
   std::string path_;
+  std::mutex mu_;  // guards db_ and persisted_
   sqlite3* db_ = nullptr;
   std::map<std::string, Persisted> persisted_;
 };

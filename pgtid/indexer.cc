@@ -3,7 +3,7 @@
 #include <variant>
 
 #include "binlog/event_type.h"
-#include "binlog/uuid.h"
+#include "base/uuid.h"
 
 namespace tidewatch::pgtid {
 
@@ -14,7 +14,9 @@ Status Indexer::Add(std::string_view file, const RawEvent& raw, const FormatDesc
   const uint8_t type = raw.header.type;
   const bool replicated = IsReplicatedEvent(type);
   const Event* decoded = nullptr;
-  if (NeedsDecoding(type)) {
+  if (!IsKnownEventType(type)) {
+    ++undecoded_events_;  // a type from a later server: counted, never decoded
+  } else if (NeedsDecoding(type)) {
     Status s = decoder_.Decode(raw, fd, &event_);
     if (!s.ok()) return s.WithContext(index_->server() + " " + std::string(file) + ":" + std::to_string(raw.pos));
     decoded = &event_;
@@ -22,7 +24,13 @@ Status Indexer::Add(std::string_view file, const RawEvent& raw, const FormatDesc
       gtid_ = std::to_string(g->domain_id) + "-" + std::to_string(g->server_id) + "-" +
               std::to_string(g->seq_no);
     } else if (auto* m = std::get_if<MysqlGtidBody>(&event_.body)) {
-      gtid_ = type == kAnonymousGtidEvent ? std::string() : UuidToString(m->sid) + ":" + std::to_string(m->gno);
+      gtid_ = type == kAnonymousGtidEvent
+                  ? std::string()
+                  : UuidToString(m->sid) + ":" + (m->tag.empty() ? "" : std::string(m->tag) + ":") +
+                        std::to_string(m->gno);
+    } else if (std::holds_alternative<UndecodedBody>(event_.body)) {
+      ++undecoded_events_;
+      if (type == kGtidEvent || type == kGtidTaggedEvent || type == kMariaGtidEvent) gtid_.clear();
     }
   }
   if (replicated) {

@@ -26,6 +26,10 @@ class Indexer {
   Status Add(std::string_view file, const binlog::RawEvent& raw, const binlog::FormatDescription& fd);
 
   uint64_t entries_found() const { return entries_found_; }
+  // Events taken whose body could not be decoded (of the types the indexer
+  // decodes) or whose type no server it knows defines. They are indexed
+  // like any other event.
+  uint64_t undecoded_events() const { return undecoded_events_; }
 
  private:
   ServerIndex* index_;
@@ -34,6 +38,7 @@ class Indexer {
   binlog::Event event_;
   std::string gtid_;
   uint64_t entries_found_ = 0;
+  uint64_t undecoded_events_ = 0;
 };
 
 }  // namespace tidewatch::pgtid

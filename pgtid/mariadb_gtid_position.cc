@@ -1,16 +1,11 @@
 #include "pgtid/mariadb_gtid_position.h"
 
-#include <cctype>
 #include <charconv>
+
+#include "base/list_item.h"
 
 namespace tidewatch::pgtid {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 template <typename T>
 bool Number(std::string_view s, T* out) {
@@ -20,29 +15,26 @@ bool Number(std::string_view s, T* out) {
 
 }  // namespace
 
-binlog::Status MariadbGtidPosition::Parse(std::string_view text, MariadbGtidPosition* out) {
+Status MariadbGtidPosition::Parse(std::string_view text, MariadbGtidPosition* out) {
   MariadbGtidPosition pos;
-  text = Trim(text);
   while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view part = Trim(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    std::string_view part = PopListItem(&text, ',');
     if (part.empty()) continue;
     size_t d1 = part.find('-'), d2 = d1 == std::string_view::npos ? d1 : part.find('-', d1 + 1);
     Gtid g;
     if (d2 == std::string_view::npos || !Number(part.substr(0, d1), &g.domain_id) ||
         !Number(part.substr(d1 + 1, d2 - d1 - 1), &g.server_id) || !Number(part.substr(d2 + 1), &g.seq_no)) {
-      return binlog::Status::InvalidArgument("GTID position: '" + std::string(part) +
+      return Status::InvalidArgument("GTID position: '" + std::string(part) +
                                              "' is not domain-server-seq");
     }
     if (pos.domains_.count(g.domain_id)) {
-      return binlog::Status::InvalidArgument("GTID position: domain " + std::to_string(g.domain_id) +
+      return Status::InvalidArgument("GTID position: domain " + std::to_string(g.domain_id) +
                                              " appears twice");
     }
     pos.domains_[g.domain_id] = g;
   }
   *out = std::move(pos);
-  return binlog::Status::OK();
+  return Status::OK();
 }
 
 bool MariadbGtidPosition::Contains(const Gtid& g) const {

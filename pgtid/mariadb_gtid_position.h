@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "binlog/event.h"
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::pgtid {
 
@@ -21,7 +21,7 @@ class MariadbGtidPosition {
  public:
   using Gtid = binlog::MariaGtid;
 
-  static binlog::Status Parse(std::string_view text, MariadbGtidPosition* out);
+  static Status Parse(std::string_view text, MariadbGtidPosition* out);
 
   // Records `g` as applied: it becomes its domain's position.
   void Update(const Gtid& g) { domains_[g.domain_id] = g; }

@@ -8,7 +8,7 @@
 #include "binlog/event_decoder.h"
 #include "binlog/event_type.h"
 #include "binlog/file_reader.h"
-#include "binlog/uuid.h"
+#include "base/uuid.h"
 #include "pgtid/relay_log_events.h"
 
 namespace tidewatch::pgtid {
@@ -31,7 +31,9 @@ std::string GtidOf(const Event& e) {
     return std::to_string(g->domain_id) + "-" + std::to_string(g->server_id) + "-" + std::to_string(g->seq_no);
   }
   if (auto* m = std::get_if<MysqlGtidBody>(&e.body)) {
-    if (e.header.type != kAnonymousGtidEvent) return UuidToString(m->sid) + ":" + std::to_string(m->gno);
+    if (e.header.type != kAnonymousGtidEvent) {
+      return UuidToString(m->sid) + ":" + (m->tag.empty() ? "" : std::string(m->tag) + ":") + std::to_string(m->gno);
+    }
   }
   return {};
 }

@@ -1,5 +1,5 @@
 // Matching: where a replica stands, in another server's binlog coordinates
-// (../shared/DESIGN.md, "matching without the dead server").
+// (docs/DESIGN.md, "matching without the dead server").
 //
 //  1. LocateInstance: the replica's executed position as "Pseudo-GTID entry P
 //     plus k replicated events", from the first source that knows it —
@@ -24,20 +24,11 @@
 
 #include "binlog/replica_stream.h"
 #include "pgtid/index_source.h"
+#include "pgtid/instance_point.h"
 #include "pgtid/sql_connection.h"
 #include "pgtid/instance.h"
 
 namespace tidewatch::pgtid {
-
-struct InstancePoint {
-  std::string route;       // which source answered: "master-index", "own-binlog", "relay-log"
-  std::string entry_text;
-  std::string entry_gtid;
-  BinlogCoordinates entry_at;  // the entry in the route's own coordinates (relay-log-events: its end)
-  uint64_t k = 0;
-  std::vector<EventSignature> signatures;  // empty: not compared
-  std::vector<std::string> tried;          // why earlier routes could not answer
-};
 
 // Where the relay log is read from (route c or d): files when readable here,
 // else SHOW RELAYLOG EVENTS (auto); files only; SHOW RELAYLOG EVENTS only.

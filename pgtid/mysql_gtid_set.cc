@@ -1,26 +1,33 @@
 #include "pgtid/mysql_gtid_set.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "binlog/mysql_gtid_set.h"
-#include "binlog/uuid.h"
+#include "base/uuid.h"
 
 namespace tidewatch::pgtid {
 
-binlog::Status MysqlGtidSet::Parse(std::string_view text, MysqlGtidSet* out) {
+Status MysqlGtidSet::Parse(std::string_view text, MysqlGtidSet* out) {
   std::vector<binlog::SidIntervals> parsed;
-  binlog::Status s = binlog::ParseMysqlGtidSet(text, &parsed);
+  Status s = binlog::ParseMysqlGtidSet(text, &parsed);
   if (!s.ok()) return s;
   MysqlGtidSet set;
   for (const auto& sid : parsed) {
-    for (const auto& iv : sid.intervals) set.Add(sid.sid, iv.start, iv.end);
+    for (const auto& iv : sid.intervals) set.Add(Tsid{sid.sid, sid.tag}, iv.start, iv.end);
   }
   *out = std::move(set);
-  return binlog::Status::OK();
+  return Status::OK();
 }
 
-void MysqlGtidSet::Add(const Uuid& sid, uint64_t start, uint64_t end) {
+void MysqlGtidSet::Add(const Uuid& sid, std::string_view tag, uint64_t gno) {
+  Add(Tsid{sid, std::string(tag)}, gno, gno + 1);
+}
+
+void MysqlGtidSet::Add(const Tsid& given, uint64_t start, uint64_t end) {
   if (start >= end) return;
+  Tsid sid = given;
+  for (char& c : sid.tag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto& ivs = sids_[sid];
   // Insert, then merge every interval that overlaps or touches [start, end).
   auto it = std::lower_bound(ivs.begin(), ivs.end(), start,
@@ -65,7 +72,13 @@ MysqlGtidSet MysqlGtidSet::Subtract(const MysqlGtidSet& other) const {
 
 bool MysqlGtidSet::Contains(const MysqlGtidSet& other) const { return other.Subtract(*this).empty(); }
 
-bool MysqlGtidSet::Contains(const Uuid& sid, uint64_t gno) const {
+bool MysqlGtidSet::Contains(const Uuid& sid, std::string_view tag, uint64_t gno) const {
+  Tsid t{sid, std::string(tag)};
+  for (char& c : t.tag) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return Contains(t, gno);
+}
+
+bool MysqlGtidSet::Contains(const Tsid& sid, uint64_t gno) const {
   auto it = sids_.find(sid);
   if (it == sids_.end()) return false;
   for (const auto& iv : it->second) {
@@ -85,9 +98,15 @@ uint64_t MysqlGtidSet::Count() const {
 
 std::string MysqlGtidSet::ToString() const {
   std::string s;
+  const Uuid* last = nullptr;
   for (const auto& [sid, ivs] : sids_) {
-    if (!s.empty()) s += ",";
-    s += binlog::UuidToString(sid);
+    // The map's order puts a UUID's untagged intervals before its tags.
+    if (last == nullptr || *last != sid.uuid) {
+      if (!s.empty()) s += ",";
+      s += UuidToString(sid.uuid);
+    }
+    last = &sid.uuid;
+    if (!sid.tag.empty()) s += ":" + sid.tag;
     for (const auto& iv : ivs) {
       s += ":" + std::to_string(iv.start);
       if (iv.end - iv.start > 1) s += "-" + std::to_string(iv.end - 1);

@@ -7,10 +7,10 @@ namespace tidewatch::pgtid {
 PseudoGtidPattern::PseudoGtidPattern(PseudoGtidConfig config) : config_(std::move(config)) {}
 PseudoGtidPattern::~PseudoGtidPattern() = default;
 
-binlog::Status PseudoGtidPattern::Create(const PseudoGtidConfig& config,
+Status PseudoGtidPattern::Create(const PseudoGtidConfig& config,
                                          std::unique_ptr<PseudoGtidPattern>* out) {
   if (config.pattern.empty()) {
-    return binlog::Status::InvalidArgument("PseudoGTIDPattern: empty pattern");
+    return Status::InvalidArgument("PseudoGTIDPattern: empty pattern");
   }
   std::unique_ptr<PseudoGtidPattern> p(new PseudoGtidPattern(config));
   if (!config.fixed_substring) {
@@ -18,12 +18,12 @@ binlog::Status PseudoGtidPattern::Create(const PseudoGtidConfig& config,
     options.set_log_errors(false);
     p->regex_ = std::make_unique<re2::RE2>(config.pattern, options);
     if (!p->regex_->ok()) {
-      return binlog::Status::InvalidArgument("PseudoGTIDPattern \"" + config.pattern +
+      return Status::InvalidArgument("PseudoGTIDPattern \"" + config.pattern +
                                              "\": " + p->regex_->error());
     }
   }
   *out = std::move(p);
-  return binlog::Status::OK();
+  return Status::OK();
 }
 
 bool PseudoGtidPattern::Matches(std::string_view statement) const {

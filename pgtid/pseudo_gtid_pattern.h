@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace re2 { class RE2; }
 
@@ -34,7 +34,7 @@ class PseudoGtidPattern {
   PseudoGtidPattern& operator=(const PseudoGtidPattern&) = delete;
 
   // An empty pattern or an invalid regular expression is an error naming it.
-  static binlog::Status Create(const PseudoGtidConfig& config, std::unique_ptr<PseudoGtidPattern>* out);
+  static Status Create(const PseudoGtidConfig& config, std::unique_ptr<PseudoGtidPattern>* out);
 
   bool Matches(std::string_view statement) const;
   // The entry carries the monotonic hint: entries with it sort in text order.

@@ -11,7 +11,9 @@
 // MariaDB GTID still checks the match exactly).
 #pragma once
 
-#include "pgtid/matcher.h"
+#include "pgtid/instance.h"
+#include "pgtid/instance_point.h"
+#include "pgtid/pseudo_gtid_pattern.h"
 #include "pgtid/sql_connection.h"
 
 namespace tidewatch::pgtid {

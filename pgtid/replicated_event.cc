@@ -80,7 +80,7 @@ bool NeedsDecoding(uint8_t type) {
   switch (type) {
     case kQueryEvent: case kQueryCompressedEvent: case kExecuteLoadQueryEvent:
     case kTableMapEvent: case kMariaGtidEvent: case kGtidEvent: case kAnonymousGtidEvent:
-    case kAnnotateRowsEvent: case kRowsQueryEvent:
+    case kGtidTaggedEvent: case kAnnotateRowsEvent: case kRowsQueryEvent:
       return true;
     default:
       return false;
@@ -107,7 +107,9 @@ EventSignature SignatureOf(const RawEvent& raw, const FormatDescription& fd, con
         uint8_t v[24];
         std::copy(m->sid.begin(), m->sid.end(), v);
         for (int i = 0; i < 8; ++i) v[16 + i] = static_cast<uint8_t>(m->gno >> (8 * i));
-        h = Hash(v, sizeof v);
+        uint32_t crc = Crc32(v, sizeof v);
+        if (!m->tag.empty()) crc ^= Crc32(reinterpret_cast<const uint8_t*>(m->tag.data()), m->tag.size()) * 31u;
+        h = Fold(crc);
       }
     }
   } else if (c >= kRowsWrite && c <= kRowsPartial && !IsCompressedRows(type)) {

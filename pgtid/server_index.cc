@@ -89,26 +89,32 @@ void ServerIndex::RestorePosition(uint32_t file, uint64_t pos, uint64_t ordinal)
   }
 }
 
-void ServerIndex::TrimEntries() {
-  while (entries_.size() > options_.max_entries) {
-    auto range = by_text_.equal_range(TextKey(entries_.front().text));
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second == first_entry_) {
-        by_text_.erase(it);
-        break;
-      }
+void ServerIndex::DropFirstEntry() {
+  auto range = by_text_.equal_range(TextKey(entries_.front().text));
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == first_entry_) {
+      by_text_.erase(it);
+      break;
     }
-    entries_.pop_front();
-    ++first_entry_;
   }
+  entries_.pop_front();
+  ++first_entry_;
+}
+
+void ServerIndex::TrimEntries() {
+  while (entries_.size() > options_.max_entries) DropFirstEntry();
+}
+
+void ServerIndex::DropFirstSegment() {
+  const auto& s = window_.front();
+  window_base_ordinal_ = s.first_ordinal + s.events.size() - 1;
+  window_size_ -= s.events.size();
+  window_.pop_front();
 }
 
 void ServerIndex::TrimWindow() {
   while (window_.size() > 1 && window_size_ - window_.front().events.size() >= options_.window_events) {
-    const auto& f = window_.front();
-    window_base_ordinal_ = f.first_ordinal + f.events.size() - 1;
-    window_size_ -= f.events.size();
-    window_.pop_front();
+    DropFirstSegment();
   }
 }
 
@@ -199,23 +205,8 @@ Status ServerIndex::Translate(const BinlogCoordinates& at, EntryOffset* out) con
 void ServerIndex::DropFilesBefore(std::string_view oldest_file) {
   auto f = FileIndex(oldest_file);
   if (!f) return;
-  while (!entries_.empty() && entries_.front().file < *f) {
-    auto range = by_text_.equal_range(TextKey(entries_.front().text));
-    for (auto it = range.first; it != range.second; ++it) {
-      if (it->second == first_entry_) {
-        by_text_.erase(it);
-        break;
-      }
-    }
-    entries_.pop_front();
-    ++first_entry_;
-  }
-  while (!window_.empty() && window_.front().file < *f) {
-    const auto& s = window_.front();
-    window_base_ordinal_ = s.first_ordinal + s.events.size() - 1;
-    window_size_ -= s.events.size();
-    window_.pop_front();
-  }
+  while (!entries_.empty() && entries_.front().file < *f) DropFirstEntry();
+  while (!window_.empty() && window_.front().file < *f) DropFirstSegment();
 }
 
 size_t ServerIndex::MemoryBytes() const {

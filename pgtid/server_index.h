@@ -26,13 +26,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "binlog/status.h"
+#include "base/status.h"
 #include "pgtid/coordinates.h"
 #include "pgtid/replicated_event.h"
 
 namespace tidewatch::pgtid {
 
-using binlog::Status;
 
 struct IndexOptions {
   size_t max_entries = 1 << 20;
@@ -131,6 +130,12 @@ class ServerIndex {
 
  private:
   static uint64_t TextKey(std::string_view text);
+  // Forgets the oldest entry (entries_ must not be empty): its by_text_ slot
+  // and itself; first_entry_ numbers the next one.
+  void DropFirstEntry();
+  // Forgets the oldest window segment (window_ must not be empty); the
+  // window then covers points after its last event.
+  void DropFirstSegment();
   void TrimEntries();
   void TrimWindow();
   // Ordinal of the last event ending at or before `pos` in `file`, if the

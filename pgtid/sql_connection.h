@@ -14,11 +14,10 @@
 #include <string_view>
 #include <vector>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::pgtid {
 
-using binlog::Status;
 
 struct SqlEndpoint {
   std::string host = "127.0.0.1";

@@ -39,9 +39,8 @@ std::string ConfluentProtobufPrefix(int32_t schema_id, const google::protobuf::D
   return out;
 }
 
-binlog::Status ParseConfluentProtobuf(std::string_view value, int32_t* schema_id, std::vector<int>* indexes,
+Status ParseConfluentProtobuf(std::string_view value, int32_t* schema_id, std::vector<int>* indexes,
                                       std::string_view* message) {
-  using binlog::Status;
   if (!IsConfluentFramed(value)) return Status::Corruption("Confluent wire format: no magic byte 0");
   if (value.size() < 6) {
     return Status::Corruption("Confluent wire format: " + std::to_string(value.size()) +

@@ -18,7 +18,7 @@
 
 #include <google/protobuf/descriptor.h>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::sinks {
 
@@ -33,7 +33,7 @@ inline bool IsConfluentFramed(std::string_view value) { return !value.empty() &&
 // Splits a framed value into its schema id, message indexes (the path; [0]
 // for the single 0 byte) and the serialized message. A value cut short or
 // with a negative count is an error saying which part.
-binlog::Status ParseConfluentProtobuf(std::string_view value, int32_t* schema_id, std::vector<int>* indexes,
+Status ParseConfluentProtobuf(std::string_view value, int32_t* schema_id, std::vector<int>* indexes,
                                       std::string_view* message);
 
 // The message indexes that address `type` in its file.

@@ -20,6 +20,11 @@
 // produced to it, and values are framed in Confluent's wire format
 // (confluent_wire_format.h). While the registry cannot be reached messages
 // wait in the spool; FlushFor reports why, naming the registry's URL.
+//
+// Threads: Publish may be called from several threads at once (the spool
+// serializes appends; messages leave in the order their appends completed).
+// The daemon calls it through the Publisher, which already serializes its
+// outlets, so model order is kept.
 #pragma once
 
 #include <atomic>

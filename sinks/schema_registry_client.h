@@ -17,11 +17,10 @@
 #include <memory>
 #include <string>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::sinks {
 
-using binlog::Status;
 
 class SchemaRegistryClient {
  public:

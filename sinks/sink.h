@@ -1,13 +1,13 @@
 // Sink: an outlet for published messages (Kafka, JSON lines, HTTP/SSE). The
 // message is complete — sequenced, timed, sourced — before it reaches a sink.
+// Each sink says whether Publish may be called from several threads; the
+// Publisher (publisher.h) calls its sinks one message at a time.
 #pragma once
 
-#include "binlog/status.h"
+#include "base/status.h"
 #include "tidewatch/v1/tidewatch.pb.h"
 
 namespace tidewatch::sinks {
-
-using binlog::Status;
 
 class Sink {
  public:

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <vector>
 
-#include "binlog/checksum.h"
+#include "base/crc32.h"
 
 namespace tidewatch::sinks {
 
@@ -40,7 +40,7 @@ int ReadRecord(std::FILE* f, std::string* payload) {
   if (len > kMaxRecord) return -1;
   payload->resize(len);
   if (len > 0 && std::fread(payload->data(), 1, len, f) != len) return -1;
-  if (binlog::Crc32(reinterpret_cast<const uint8_t*>(payload->data()), len) != crc) return -1;
+  if (Crc32(reinterpret_cast<const uint8_t*>(payload->data()), len) != crc) return -1;
   return 1;
 }
 
@@ -166,7 +166,7 @@ Status Spool::Append(std::string_view payload, uint64_t* index) {
   }
   uint8_t h[kHeader];
   Put32(h, static_cast<uint32_t>(payload.size()));
-  Put32(h + 4, binlog::Crc32(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
+  Put32(h + 4, Crc32(reinterpret_cast<const uint8_t*>(payload.data()), payload.size()));
   if (std::fwrite(h, 1, kHeader, writer_) != kHeader ||
       std::fwrite(payload.data(), 1, payload.size(), writer_) != payload.size() || std::fflush(writer_) != 0) {
     return Status::IOError("spool " + segments_.back().path + ": write failed");

@@ -25,11 +25,10 @@
 #include <string>
 #include <string_view>
 
-#include "binlog/status.h"
+#include "base/status.h"
 
 namespace tidewatch::sinks {
 
-using binlog::Status;
 
 struct SpoolOptions {
   std::string dir;

@@ -2,9 +2,11 @@
 # Tidewatch's main job against a local sandbox: a MariaDB master with three
 # replicas (Pseudo-GTID injected every second) under a write load, a real
 # Kafka broker, and `tidewatch run` following every server as a replica and
-# publishing to the broker. The terminal shows the live topology and analysis
-# messages as the reference subscriber reads them from Kafka (JSON lines);
-# kill the master in another terminal and the DeadMaster analysis appears:
+# publishing to the broker, with its recovery consumer (`--recover`). The
+# terminal shows the live topology, analysis and recovery messages as the
+# reference subscriber reads them from Kafka (JSON lines); kill the master in
+# another terminal and the DeadMaster analysis appears, followed by the
+# failover — the most advanced replica promoted, the others moved below it:
 #
 #   tools/sandbox/tidewatch-sandbox --dir /tmp/tidewatch-demo/sandbox kill m
 #
@@ -61,10 +63,12 @@ cat > "$dir/tidewatch.conf.json" <<JSON
   "InstancePollSeconds": 5,
   "ListenAddress": "$api",
   "KafkaBrokers": "$($kafka bootstrap)",
-  "StateDir": "$dir/state"
+  "StateDir": "$dir/state",
+  "RecoverMasterClusterFilters": [".*"],
+  "RecoverIntermediateMasterClusterFilters": [".*"]
 }
 JSON
-./build/tools/tidewatch run -c "$dir/tidewatch.conf.json" 2>"$dir/tidewatch.log" &
+./build/tools/tidewatch run --recover -c "$dir/tidewatch.conf.json" 2>"$dir/tidewatch.log" &
 daemon_pid=$!
 load_seconds=$seconds; [ "$seconds" -gt 0 ] || load_seconds=86400
 $sandbox load --target "$master" --seconds "$load_seconds" >/dev/null 2>&1 &
@@ -72,7 +76,8 @@ load_pid=$!
 cat >&2 <<EOF
 
 tidewatch run is following the sandbox (log: $dir/tidewatch.log, API: http://$api).
-Topology and analysis messages from Kafka follow. To see a failure analysed:
+Topology, analysis and recovery messages from Kafka follow. To see a failure
+analysed and recovered:
   $sandbox kill $master
 EOF
 if [ "$kill_after" -gt 0 ]; then
@@ -80,7 +85,7 @@ if [ "$kill_after" -gt 0 ]; then
   killer_pid=$!
 fi
 stream=(./build/tools/tidewatch tail --kafka "$($kafka bootstrap)" --topic tidewatch.topology --topic tidewatch.analysis
-  --from-beginning)
+  --topic tidewatch.recovery --from-beginning)
 if [ "$seconds" -gt 0 ]; then
   timeout -s INT "$seconds" "${stream[@]}" || [ $? -eq 124 ]
 else

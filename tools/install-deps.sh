@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package Tidewatch needs to build, test and run its sandbox
-# and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat).
+# and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat), and the
+# dashboard's browser tests (headless Chromium under Selenium).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
@@ -11,6 +12,7 @@ pkgs=(
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   mariadb-server mariadb-client
   openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
+  chromium chromium-driver python3-selenium
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,13 +7,13 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/stream_collector.h"
-#include "tools/fake_server/fake_binlog_server.h"
+#include "simulator/fake_binlog_server.h"
 
 namespace tidewatch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Server = tools::FakeBinlogServer;
+using Server = simulator::FakeBinlogServer;
 
 struct Outcome {
   binlog::StreamState state;

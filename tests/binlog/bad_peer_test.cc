@@ -9,13 +9,13 @@
 
 #include "tests/binlog/dump_helper.h"
 #include "tests/integration/stream_collector.h"
-#include "tools/fake_server/fake_binlog_server.h"
+#include "simulator/fake_binlog_server.h"
 
 namespace tidewatch::testing {
 namespace {
 
 using namespace std::chrono_literals;
-using Behavior = tools::FakeBinlogServer::Behavior;
+using Behavior = simulator::FakeBinlogServer::Behavior;
 
 std::vector<uint8_t> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -39,7 +39,7 @@ binlog::ReplicaStreamOptions Options(uint16_t port) {
 TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
   const std::string fixture = std::string(TIDEWATCH_FIXTURES) + "/mysql-bin.checksum-crc32";
   const auto binlog = ReadFile(fixture);
-  tools::FakeBinlogServer good(Behavior::kReplay, binlog, "mysql-bin.000001");
+  simulator::FakeBinlogServer good(Behavior::kReplay, binlog, "mysql-bin.000001");
   struct Case {
     Behavior behavior;
     std::string reason;
@@ -51,11 +51,11 @@ TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
       {Behavior::kSilent, "handshake: no data from the server for 500 ms (timeout)"},
       {Behavior::kCorruptEvent, "checksum mismatch"},
   };
-  std::vector<std::unique_ptr<tools::FakeBinlogServer>> bad;
+  std::vector<std::unique_ptr<simulator::FakeBinlogServer>> bad;
   StreamCollector c;
   std::vector<size_t> ids;
   for (const auto& k : cases) {
-    bad.push_back(std::make_unique<tools::FakeBinlogServer>(k.behavior, binlog, "mysql-bin.000001"));
+    bad.push_back(std::make_unique<simulator::FakeBinlogServer>(k.behavior, binlog, "mysql-bin.000001"));
     ids.push_back(c.Add(Options(bad.back()->port())));
   }
   const size_t good_id = c.Add(Options(good.port()));
@@ -91,7 +91,7 @@ TEST(BadPeer, EachMisbehaviourFailsItsOwnStreamWithAClearReason) {
 
 TEST(BadPeer, CorruptEventErrorNamesThePosition) {
   const auto binlog = ReadFile(std::string(TIDEWATCH_FIXTURES) + "/mysql-bin.checksum-crc32");
-  tools::FakeBinlogServer server(Behavior::kCorruptEvent, binlog, "mysql-bin.000001");
+  simulator::FakeBinlogServer server(Behavior::kCorruptEvent, binlog, "mysql-bin.000001");
   StreamCollector c;
   size_t id = c.Add(Options(server.port()));
   ASSERT_TRUE(c.WaitFinished(id, 10s));

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tools/tidewatch/binlog_dump.h"
+#include "server/binlog_dump.h"
 
 namespace tidewatch::testing {
 
@@ -29,11 +29,11 @@ struct DumpResult {
 };
 
 inline DumpResult Dump(const std::vector<std::string>& files) {
-  tools::BinlogDumpOptions o;
+  server::BinlogDumpOptions o;
   o.files = files;
   std::ostringstream out, err;
   DumpResult r;
-  r.rc = tools::RunBinlogDump(o, out, err);
+  r.rc = server::RunBinlogDump(o, out, err);
   r.error = err.str();
   std::istringstream in(out.str());
   for (std::string line; std::getline(in, line);) r.events.push_back(nlohmann::json::parse(line));

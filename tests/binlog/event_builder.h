@@ -35,6 +35,19 @@ class Bytes {
     if (v < (1u << 24)) return u8(0xfd).le(v, 3);
     return u8(0xfe).u64(v);
   }
+  // A variable-length integer of MySQL's serialization library (MySQL 8.3+,
+  // libs/mysql/serialization/readme.md): trailing one bits of the first
+  // byte, plus one, give the length; the value follows them and a zero bit.
+  Bytes& var(uint64_t v) {
+    int n = 1;
+    while (n < 9 && (v >> (7 * n)) != 0) ++n;
+    if (n == 9) return u8(0xff).u64(v);
+    return le(v << n | ((uint64_t{1} << (n - 1)) - 1), n);
+  }
+  // Its signed form: sign in the lowest bit.
+  Bytes& svar(int64_t v) {
+    return var(v < 0 ? (static_cast<uint64_t>(-(v + 1)) << 1) | 1 : static_cast<uint64_t>(v) << 1);
+  }
   Bytes& str(std::string_view s) {
     b_.insert(b_.end(), s.begin(), s.end());
     return *this;
@@ -63,7 +76,7 @@ inline std::vector<uint8_t> MakeEvent(uint8_t type, const std::vector<uint8_t>& 
   e.raw(body);
   std::vector<uint8_t> v = e.vec();
   if (crc) {
-    uint32_t c = binlog::Crc32(v.data(), v.size());
+    uint32_t c = Crc32(v.data(), v.size());
     for (int i = 0; i < 4; ++i) v.push_back(static_cast<uint8_t>(c >> (8 * i)));
   }
   return v;
@@ -93,6 +106,30 @@ inline std::vector<uint8_t> FormatDescriptionBody(bool crc, std::string_view ver
   return b.vec();
 }
 
+// The body of a FORMAT_DESCRIPTION event of server `version` declaring
+// `post_header` (one length per type, type 1 first). `checksum_alg`: whether
+// the server writes the checksum-algorithm byte (MySQL 5.6.1+, MariaDB 5.3+);
+// then `crc` says CRC32 or OFF.
+inline std::vector<uint8_t> FormatDescriptionBody(std::string_view version, const std::vector<uint8_t>& post_header,
+                                                  bool checksum_alg, bool crc) {
+  Bytes b;
+  std::string v(version);
+  v.resize(50, '\0');
+  b.u16(4).str(v).u32(1700000000).u8(19).raw(post_header);
+  if (checksum_alg) {
+    b.u8(crc ? 1 : 0);
+    if (!crc) b.zeros(4);
+  }
+  return b.vec();
+}
+
+// The post-header lengths a MySQL 8.4 server declares (42 types; the v1 row
+// events' are 0 since 8.4, TRANSACTION_PAYLOAD's is its type code, 40).
+inline std::vector<uint8_t> MySql84PostHeaderLengths() {
+  return {0, 13, 0, 8, 0, 0, 0, 0, 4, 0, 4, 0, 0, 0, 99, 0, 4, 26, 8, 0, 0,
+          0, 0, 0, 0, 2, 0, 0, 0, 10, 10, 10, 42, 42, 0, 18, 52, 0, 10, 40, 0, 0};
+}
+
 // Assembles a binlog file: magic, FORMAT_DESCRIPTION, then the given events
 // (type, body) at consecutive positions.
 class FileBuilder {
@@ -100,6 +137,11 @@ class FileBuilder {
   explicit FileBuilder(bool crc = true) : crc_(crc) {
     data_.assign(binlog::kBinlogMagic, binlog::kBinlogMagic + 4);
     Add(binlog::kFormatDescriptionEvent, FormatDescriptionBody(crc));
+  }
+  // A file opened by the given FORMAT_DESCRIPTION body; `crc` must match it.
+  FileBuilder(bool crc, const std::vector<uint8_t>& format_description) : crc_(crc) {
+    data_.assign(binlog::kBinlogMagic, binlog::kBinlogMagic + 4);
+    Add(binlog::kFormatDescriptionEvent, format_description);
   }
   // Returns the position of the added event.
   uint64_t Add(uint8_t type, const std::vector<uint8_t>& body, uint32_t server_id = 1) {

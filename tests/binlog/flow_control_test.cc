@@ -8,7 +8,7 @@
 
 #include "binlog/replica_stream.h"
 #include "tests/binlog/event_builder.h"
-#include "tools/fake_server/fake_binlog_server.h"
+#include "simulator/fake_binlog_server.h"
 
 namespace tidewatch::testing {
 namespace {
@@ -24,7 +24,7 @@ TEST(FlowControl, ASlowConsumerKeepsTheStreamsMemoryBounded) {
     f.Add(binlog::kQueryEvent, q.vec());
   }
   const size_t expected_events = f.event_count();
-  tools::FakeBinlogServer server(tools::FakeBinlogServer::Behavior::kReplay, f.data(), "slow-bin.000001");
+  simulator::FakeBinlogServer server(simulator::FakeBinlogServer::Behavior::kReplay, f.data(), "slow-bin.000001");
   boost::asio::io_context io;
   binlog::ReplicaStreamOptions o;
   o.port = server.port();

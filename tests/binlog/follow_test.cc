@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/binlog/event_builder.h"
-#include "tools/tidewatch/binlog_dump.h"
+#include "server/binlog_dump.h"
 
 namespace tidewatch::testing {
 namespace {
@@ -37,13 +37,13 @@ TEST(Follow, ReadsAGrowingFileAndFollowsItsRotation) {
     std::ifstream in(out_path);
     return std::string(std::istreambuf_iterator<char>(in), {});
   };
-  tools::BinlogDumpOptions o;
+  server::BinlogDumpOptions o;
   o.files = {path1};
   o.follow = true;
   o.poll_interval = std::chrono::milliseconds(5);
   o.stop = &stop;
   int rc = -1;
-  std::thread reader([&] { rc = tools::RunBinlogDump(o, out, err); });
+  std::thread reader([&] { rc = server::RunBinlogDump(o, out, err); });
 
   // Append the first file in uneven pieces that split events and headers.
   const auto& d = first.data();

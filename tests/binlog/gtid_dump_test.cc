@@ -9,7 +9,7 @@
 #include "binlog/byte_reader.h"
 #include "binlog/mysql_gtid_set.h"
 #include "tests/integration/stream_collector.h"
-#include "tools/fake_server/fake_binlog_server.h"
+#include "simulator/fake_binlog_server.h"
 
 namespace tidewatch::testing {
 namespace {
@@ -48,19 +48,41 @@ TEST(MysqlGtidSet, RefusesWhatIsNotASet) {
   for (const char* bad : {"not-a-uuid:1", "3E11FA47-71CA-11E1-9E33-C80AA9429562", "3E11FA47-71CA-11E1-9E33-C80AA9429562:0",
                           "3E11FA47-71CA-11E1-9E33-C80AA9429562:5-3", "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-x"}) {
     auto s = binlog::EncodeMysqlGtidSet(bad, &w);
-    EXPECT_EQ(s.code(), binlog::Status::Code::kInvalidArgument) << bad;
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << bad;
     EXPECT_NE(s.message().find("GTID set"), std::string::npos) << s.message();
   }
-  auto tagged = binlog::EncodeMysqlGtidSet("3E11FA47-71CA-11E1-9E33-C80AA9429562:tag:1-3", &w);
-  EXPECT_EQ(tagged.code(), binlog::Status::Code::kNotSupported) << tagged.message();
+  for (const char* bad : {"3E11FA47-71CA-11E1-9E33-C80AA9429562:tag", "3E11FA47-71CA-11E1-9E33-C80AA9429562:1:9tag:1"}) {
+    auto s = binlog::EncodeMysqlGtidSet(bad, &w);
+    EXPECT_EQ(s.code(), Status::Code::kInvalidArgument) << bad;
+  }
+}
+
+TEST(MysqlGtidSet, ATaggedSetTravelsInTheTaggedFormat) {
+  std::vector<uint8_t> w;
+  ASSERT_TRUE(binlog::EncodeMysqlGtidSet("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:Nightly:1-3", &w).ok());
+  ByteReader r(w);
+  EXPECT_EQ(r.U64(), 0x0100000000000201ull);  // format 1 · 2 sources · format 1
+  EXPECT_EQ(r.Bytes(16)[0], 0x3e);
+  EXPECT_EQ(r.U8(), 0u);  // no tag
+  EXPECT_EQ(r.U64(), 1u);
+  EXPECT_EQ(r.U64(), 1u);
+  EXPECT_EQ(r.U64(), 6u);
+  EXPECT_EQ(r.Bytes(16)[15], 0x62);
+  EXPECT_EQ(r.U8(), 7u << 1);  // 7 characters, as a variable-length integer
+  EXPECT_EQ(r.String(7), "nightly");
+  EXPECT_EQ(r.U64(), 1u);
+  EXPECT_EQ(r.U64(), 1u);
+  EXPECT_EQ(r.U64(), 4u);
+  EXPECT_EQ(r.remaining(), 0u);
+  ASSERT_TRUE(r.ok());
 }
 
 TEST(MysqlGtidSet, AStreamToMySqlStartsWithComBinlogDumpGtid) {
   std::ifstream in(std::string(TIDEWATCH_FIXTURES) + "/mysql-bin.checksum-crc32", std::ios::binary);
   std::vector<uint8_t> binlog(std::istreambuf_iterator<char>(in), {});
-  tools::FakeServerOptions mysql;
+  simulator::FakeServerOptions mysql;
   mysql.version = "8.0.36";
-  tools::FakeBinlogServer server(tools::FakeBinlogServer::Behavior::kReplay, binlog, "mysql-bin.000001", mysql);
+  simulator::FakeBinlogServer server(simulator::FakeBinlogServer::Behavior::kReplay, binlog, "mysql-bin.000001", mysql);
   StreamCollector c;
   binlog::ReplicaStreamOptions o;
   o.port = server.port();
@@ -68,7 +90,7 @@ TEST(MysqlGtidSet, AStreamToMySqlStartsWithComBinlogDumpGtid) {
   o.server_id = 31;
   o.non_blocking = true;
   o.max_reconnects = 0;
-  o.start_gtid = "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5";
+  o.start_gtid = "3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:nightly:1-2";
   size_t id = c.Add(o);
   ASSERT_TRUE(c.WaitFor(id, 10s, [](auto&, auto& st) {
     return !st.empty() && st.back().status.state == binlog::StreamState::kEnded;

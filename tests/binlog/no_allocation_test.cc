@@ -64,5 +64,35 @@ TEST(NoAllocation, DecodingAgainAllocatesNothing) {
   }
 }
 
+TEST(NoAllocation, DecodingMySql8MetadataAgainAllocatesNothing) {
+  // Optional table-map metadata (minimal and full, ENUM/SET strings, column
+  // visibility): the decoder's storage is reused.
+  const char* files[] = {TIDEWATCH_FIXTURES "/minimal_row_metadata.000001",
+                         TIDEWATCH_FIXTURES "/mysql-enum-string-set.000001",
+                         TIDEWATCH_FIXTURES "/binlog-invisible-columns.000001"};
+  EventDecoder decoder;
+  Event event;
+  for (int pass = 0; pass < 2; ++pass) {
+    uint64_t during = 0, decoded = 0;
+    for (const char* f : files) {
+      BinlogFileReader reader;
+      ASSERT_TRUE(reader.Open(f).ok());
+      RawEvent raw;
+      const uint64_t before = g_allocations.load();
+      Status s;
+      while ((s = reader.Next(&raw)).ok()) {
+        ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
+        ASSERT_FALSE(std::holds_alternative<UndecodedBody>(event.body)) << f;
+        ++decoded;
+      }
+      during += g_allocations.load() - before;
+    }
+    EXPECT_GT(decoded, 40u);
+    if (pass == 1) {
+      EXPECT_LE(during, 4u) << "allocations while decoding " << decoded << " events";  // one EndOfFile per file
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tidewatch::binlog

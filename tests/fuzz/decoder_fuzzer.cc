@@ -1,8 +1,11 @@
 // libFuzzer target: any bytes, read as the contents of a binlog file after its
-// magic, must walk and decode to an event or a clean error — never a crash,
-// an out-of-bounds read, a hang or an unbounded allocation.
+// magic, must walk to the end or to a clean framing error, and every event
+// located must decode (or come out undecoded) — never a crash, an
+// out-of-bounds read, a hang or an unbounded allocation.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <variant>
 #include <vector>
 
 #include "binlog/event_decoder.h"
@@ -27,14 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   RawEvent raw;
   Event event;
   while (reader.Next(&raw).ok()) {
-    if (!decoder.Decode(raw, reader.format(), &event).ok()) continue;
-    if (raw.header.type != kTransactionPayloadEvent) continue;
+    if (!decoder.Decode(raw, reader.format(), &event).ok()) std::abort();
+    if (!std::holds_alternative<TransactionPayloadBody>(event.body)) continue;
     size_t offset = 0;
     RawEvent inner_raw;
     Event inner;
-    while (decoder.NextPayloadEvent(reader.format(), raw.pos, &offset, &inner_raw).ok()) {
-      decoder.Decode(inner_raw, reader.format(), &inner);
+    tidewatch::Status s;
+    while ((s = decoder.NextPayloadEvent(reader.format(), raw.pos, &offset, &inner_raw)).ok()) {
+      if (!decoder.Decode(inner_raw, reader.format(), &inner).ok()) std::abort();
     }
+    if (!s.IsEndOfFile()) std::abort();  // a decoded payload's events chain
   }
   return 0;
 }

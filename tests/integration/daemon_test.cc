@@ -7,7 +7,7 @@
 #include <atomic>
 #include <set>
 
-#include "tests/integration/daemon_process.h"
+#include "tests/integration/daemon_fixture.h"
 #include "tests/integration/sandbox.h"
 
 namespace tidewatch::testing {
@@ -15,10 +15,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-std::filesystem::path TestDir(const std::string& name) {
-  return std::filesystem::temp_directory_path() / ("tidewatch-daemon-" + std::to_string(::getpid()) + "-" + name);
-}
 
 json BaseConfig(int base_port, uint16_t api_port) {
   return {{"MySQLTopologyUser", "tidewatch"},
@@ -53,23 +49,7 @@ std::set<std::pair<std::string, std::string>> OpenAnalyses(const std::vector<jso
   return open;
 }
 
-class DaemonTest : public ::testing::Test {
- protected:
-  void TearDown() override {
-    if (HasFailure() && daemon_) std::cerr << "tidewatch log:\n" << daemon_->Log() << "\n";
-    daemon_.reset();
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
-  DaemonProcess& StartDaemon(const std::string& name, json config, std::vector<std::string> args = {}) {
-    dir_ = TestDir(name);
-    std::filesystem::remove_all(dir_);
-    daemon_ = std::make_unique<DaemonProcess>(dir_, std::move(config), std::move(args));
-    return *daemon_;
-  }
-  std::filesystem::path dir_;
-  std::unique_ptr<DaemonProcess> daemon_;
-};
+using DaemonTest = DaemonFixture;
 
 TEST_F(DaemonTest, DiscoversTheTopologyFromOneSeedAndServesIt) {
   Sandbox sb("m>r1,r2;r2>r3", 25100);

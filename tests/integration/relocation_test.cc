@@ -76,14 +76,7 @@ class Topology {
 };
 
 std::string Status(Topology& t, const std::string& server, const std::string& field) {
-  for (const auto& line : Lines(t.sandbox().Run("sql " + server + " 'SHOW SLAVE STATUS\\G'"))) {
-    auto colon = line.find(": ");
-    if (colon == std::string::npos) continue;
-    std::string key = line.substr(0, colon);
-    key.erase(0, key.find_first_not_of(' '));
-    if (key == field) return line.substr(colon + 2);
-  }
-  return {};
+  return t.sandbox().SlaveStatus(server, field);
 }
 
 // Master and three replicas under load with Pseudo-GTID; the replicas stop
@@ -128,8 +121,8 @@ TEST(RelocationTest, RegroupAfterMasterKilled) {
   EXPECT_EQ(moves[r3]["position_from"], "relay-log");
   // The replicas were at different points: r2 stopped receiving first.
   auto pos = [](const json& mv) {
-    const std::string c = mv["previous_coordinates"];
-    return std::make_pair(c.substr(0, c.rfind(':')), std::stoull(c.substr(c.rfind(':') + 1)));
+    const json& c = mv["previous_coordinates"];
+    return std::make_pair(c["file"].get<std::string>(), c["pos"].get<uint64_t>());
   };
   EXPECT_LT(pos(moves[r2]), pos(moves[r3]));
   for (const char* r : {"r2", "r3"}) {

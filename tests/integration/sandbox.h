@@ -69,6 +69,17 @@ class Sandbox {
   std::string Sql(const std::string& server, const std::string& sql) const {
     return Run("sql " + server + " \"" + sql + "\"");
   }
+  // A field of the server's SHOW SLAVE STATUS ("" when it is no replica).
+  std::string SlaveStatus(const std::string& server, const std::string& field) const {
+    for (const auto& line : Lines(Run("sql " + server + " 'SHOW SLAVE STATUS\\G'"))) {
+      auto colon = line.find(": ");
+      if (colon == std::string::npos) continue;
+      std::string key = line.substr(0, colon);
+      key.erase(0, key.find_first_not_of(' '));
+      if (key == field) return line.substr(colon + 2);
+    }
+    return {};
+  }
   std::vector<std::string> Binlogs(const std::string& server) const {
     auto r = RunCommand(tool_ + " binlogs " + server);
     if (r.status != 0) throw std::runtime_error("binlogs failed");

@@ -17,7 +17,7 @@
 
 #include "binlog/event_decoder.h"
 #include "binlog/replica_stream.h"
-#include "tools/tidewatch/event_json.h"
+#include "server/event_json.h"
 
 namespace tidewatch::testing {
 
@@ -52,7 +52,7 @@ class StreamCollector {
           if (e.artificial) return;
           SeenEvent s{e.file, e.raw.pos, e.raw.header.log_pos, e.raw.header.type, {}};
           std::ostringstream out;
-          binlog::Status st = tools::WriteEventJsonLines(out, e.file, e.raw, e.format, raw->decoder, &raw->event);
+          Status st = server::WriteEventJsonLines(out, e.file, e.raw, e.format, raw->decoder, &raw->event);
           s.json = st.ok() ? out.str() : "decode error: " + st.message();
           std::lock_guard<std::mutex> l(mu_);
           raw->events.push_back(std::move(s));

@@ -24,40 +24,14 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "kafka", "tidewatch-kafka"))
 PORT = 29460  # and 29461 (controller); 29462-29463 for the busy-port case
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "tools", "pylib"))
 
-
-def listening_ports() -> set[int]:
-    ports = set()
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if len(parts) > 3 and parts[3] == "0A":
-                        ports.add(int(parts[1].rsplit(":", 1)[1], 16))
-        except (OSError, StopIteration):
-            pass
-    return ports
+from tidewatch_proc import listening_ports, pids_under  # noqa: E402
 
 
 def java_pids_under(path: str) -> list[int]:
-    """Live java processes whose command line mentions path."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        if args and os.path.basename(args[0]) == b"java" and any(path.encode() in a for a in args):
-            if stat[stat.rfind(")") + 2] not in "ZX":
-                out.append(int(entry))
-    return out
+    """Live java processes with an argument naming a file under path."""
+    return sorted(pids_under(path, "java"))
 
 
 def tool(base: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:

@@ -52,6 +52,32 @@ TEST(MysqlGtidSet, ErrantGtidsAreWhatTheReplicaHasAndTheMasterNot) {
   EXPECT_TRUE(ErrantGtids(Set(std::string(kA) + ":1-90"), master).empty());
 }
 
+TEST(MysqlGtidSet, TaggedGtidsParsePrintAndCompareByTag) {
+  // MySQL's order: a UUID's untagged intervals, then its tags.
+  auto s = Set(std::string(kB) + ":z:1," + kA + ":Beta:3:1-2," + kA + ":alpha:5," + kA + ":1-4");
+  EXPECT_EQ(s.ToString(), std::string(kA) + ":1-4:alpha:5:beta:1-3," + kB + ":z:1");
+  EXPECT_EQ(s.Count(), 9u);
+  EXPECT_TRUE(s.Contains(s.sids().begin()->first.uuid, "ALPHA", 5));
+  EXPECT_FALSE(s.Contains(s.sids().begin()->first.uuid, 5));  // uuid:5 is not uuid:alpha:5
+  EXPECT_EQ(Set(s.ToString()), s);
+  MysqlGtidSet bad;
+  EXPECT_FALSE(MysqlGtidSet::Parse(std::string(kA) + ":tag", &bad).ok());
+  EXPECT_FALSE(MysqlGtidSet::Parse(std::string(kA) + ":1:2bad:3", &bad).ok());
+}
+
+TEST(MysqlGtidSet, TaggedArithmeticAndErrantTaggedGtids) {
+  auto master = Set(std::string(kA) + ":1-100:etl:1-50");
+  auto replica = Set(std::string(kA) + ":1-100:etl:1-52:ops:1");
+  EXPECT_EQ(ErrantGtids(replica, master).ToString(), std::string(kA) + ":etl:51-52:ops:1");
+  EXPECT_TRUE(ErrantGtids(master, replica).empty());
+  EXPECT_TRUE(replica.Contains(master));
+  EXPECT_FALSE(master.Contains(replica));
+  auto u = master;
+  u.Union(Set(std::string(kA) + ":etl:51-60"));
+  EXPECT_EQ(u.ToString(), std::string(kA) + ":1-100:etl:1-60");
+  EXPECT_EQ(u.Subtract(Set(std::string(kA) + ":1-100")).ToString(), std::string(kA) + ":etl:1-60");
+}
+
 MariadbGtidPosition Pos(const std::string& text) {
   MariadbGtidPosition p;
   auto st = MariadbGtidPosition::Parse(text, &p);

@@ -19,7 +19,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOL = os.path.normpath(os.path.join(HERE, "..", "..", "tools", "sandbox", "tidewatch-sandbox"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), "..", "..", "tools", "pylib"))
+
+from tidewatch_proc import listening_ports, pids_under, port_free, signal_pids, wait_until  # noqa: E402
+
 SPEC = "m>r1,r2;r2>r3"
 SERVERS = ["m", "r1", "r2", "r3"]
 UP_LIMIT = float(os.environ.get("TIDEWATCH_SANDBOX_UP_LIMIT", "15"))
@@ -35,77 +38,20 @@ PGTID_RE = re.compile(
     r"drop view if exists `meta`\.`_pseudo_gtid_hint__asc:[0-9A-F]{8}:[0-9A-F]{16}:[0-9A-F]{8}`")
 
 
-def listening_ports() -> set[int]:
-    ports = set()
-    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(path) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if len(parts) > 3 and parts[3] == "0A":
-                        ports.add(int(parts[1].rsplit(":", 1)[1], 16))
-        except (OSError, StopIteration):
-            pass
-    return ports
-
-
 def mariadbd_pids_under(path: str) -> list[int]:
-    """Live (non-zombie) mariadbd processes whose command line mentions path."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        state = stat[stat.rfind(")") + 2:].split(" ", 1)[0]
-        if state in ("Z", "X") or not args or b"mariadbd" not in os.path.basename(args[0]):
-            continue
-        if any(path.encode() in a for a in args):
-            out.append(int(entry))
-    return out
+    """Live (non-zombie) mariadbd processes whose --defaults-file lies under path."""
+    return sorted(pids_under(path, "*mariadbd*", "--defaults-file="))
 
 
 def pick_base_port(count: int) -> int:
     """A base port with `count` free consecutive ports, below the ephemeral range."""
     rng = random.Random(os.getpid() ^ int(time.time() * 1000))
-    busy = listening_ports()
     for _ in range(200):
         base = rng.randrange(20000, 32000 - count)
-        ok = True
-        for port in range(base, base + count):
-            if port in busy:
-                ok = False
-                break
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                ok = False
-            finally:
-                s.close()
-            if not ok:
-                break
-        if ok:
+        # Without SO_REUSEADDR: a port with connections in TIME_WAIT is not taken either.
+        if all(port_free(port, reuse_address=False) for port in range(base, base + count)):
             return base
     raise RuntimeError("no free port range found")
-
-
-def wait_until(pred, timeout: float, interval: float = 0.2, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = pred()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 class SandboxTopologyTest(unittest.TestCase):
@@ -148,14 +94,16 @@ class SandboxTopologyTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=120)
         except Exception as e:  # keep cleaning up
             print(f"[sandbox] down during cleanup failed: {e}", file=sys.stderr)
-        for pid in mariadbd_pids_under(cls.dir):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        signal_pids(mariadbd_pids_under(cls.dir), signal.SIGKILL)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     # helpers ------------------------------------------------------------------
+    def wait_for(self, pred, timeout: float, interval: float = 0.2, what: str = "condition"):
+        value = wait_until(pred, timeout, interval)
+        if not value:
+            self.fail(f"timed out after {timeout}s waiting for {what}")
+        return value
+
     def sql(self, name: str, statement: str) -> list[list[str]]:
         out = self.tool("sql", name, "-N", statement).stdout
         return [line.split("\t") for line in out.splitlines() if line]
@@ -197,10 +145,10 @@ class SandboxTopologyTest(unittest.TestCase):
         self.sql("m", "CREATE DATABASE IF NOT EXISTS sbx_test")
         self.sql("m", "CREATE TABLE IF NOT EXISTS sbx_test.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(100))")
         self.sql("m", f"INSERT INTO sbx_test.t (v) VALUES ('{token}')")
-        wait_until(lambda: self.sql("r3", f"SELECT COUNT(*) FROM information_schema.TABLES WHERE "
-                                          f"TABLE_SCHEMA='sbx_test' AND TABLE_NAME='t'") == [["1"]]
-                   and self.sql("r3", f"SELECT COUNT(*) FROM sbx_test.t WHERE v='{token}'") == [["1"]],
-                   20, what="the row written on m to arrive on r3")
+        self.wait_for(lambda: self.sql("r3", f"SELECT COUNT(*) FROM information_schema.TABLES WHERE "
+                                             f"TABLE_SCHEMA='sbx_test' AND TABLE_NAME='t'") == [["1"]]
+                      and self.sql("r3", f"SELECT COUNT(*) FROM sbx_test.t WHERE v='{token}'") == [["1"]],
+                      20, what="the row written on m to arrive on r3")
 
     def test_04_pseudo_gtid(self):
         files = self.tool("binlogs", "m").stdout.split()
@@ -213,16 +161,16 @@ class SandboxTopologyTest(unittest.TestCase):
             return PGTID_RE.findall(p.stdout)
 
         t0 = time.monotonic()
-        found = wait_until(lambda: len(hints()) >= 2, 8, 0.5, "Pseudo-GTID entries in m's binlog")
+        found = self.wait_for(lambda: len(hints()) >= 2, 8, 0.5, "Pseudo-GTID entries in m's binlog")
         found = hints()
         print(f"[sandbox] {len(found)} Pseudo-GTID entries in m's binlog after "
               f"{time.monotonic() - t0:.1f}s, e.g. {found[-1]}", file=sys.stderr)
         self.assertEqual(self.sql("m", "SELECT STATUS FROM information_schema.EVENTS WHERE "
                                        "EVENT_SCHEMA='meta' AND EVENT_NAME='create_pseudo_gtid_event'"),
                          [["ENABLED"]])
-        wait_until(lambda: self.sql("r1", "SELECT STATUS FROM information_schema.EVENTS WHERE "
-                                          "EVENT_SCHEMA='meta'") == [["SLAVESIDE_DISABLED"]],
-                   10, what="event on r1 as SLAVESIDE_DISABLED")
+        self.wait_for(lambda: self.sql("r1", "SELECT STATUS FROM information_schema.EVENTS WHERE "
+                                             "EVENT_SCHEMA='meta'") == [["SLAVESIDE_DISABLED"]],
+                      10, what="event on r1 as SLAVESIDE_DISABLED")
 
     def test_05_kill_and_restart_r1(self):
         before = self.status()["r1"]["pid"]
@@ -236,8 +184,8 @@ class SandboxTopologyTest(unittest.TestCase):
         self.sql("m", f"INSERT INTO sbx_test.t (v) VALUES ('{token}')")
         t0 = time.monotonic()
         self.tool("start", "r1")
-        wait_until(lambda: self.sql("r1", f"SELECT COUNT(*) FROM sbx_test.t WHERE v='{token}'") == [["1"]],
-                   20, what="r1 to replicate again after kill -9 and start")
+        self.wait_for(lambda: self.sql("r1", f"SELECT COUNT(*) FROM sbx_test.t WHERE v='{token}'") == [["1"]],
+                      20, what="r1 to replicate again after kill -9 and start")
         print(f"[sandbox] r1 restarted and caught up in {time.monotonic() - t0:.2f}s", file=sys.stderr)
         st = self.status()["r1"]
         self.assertEqual(st["state"], "running")
@@ -248,8 +196,8 @@ class SandboxTopologyTest(unittest.TestCase):
         self.tool("load", "--seconds", "1", "--rate", "40")
         count_m = self.sql("m", "SELECT COUNT(*), COALESCE(SUM(n),0) FROM tidewatch_load.load_rows")
         self.assertGreater(int(count_m[0][0]), 0)
-        wait_until(lambda: self.sql("r3", "SELECT COUNT(*), COALESCE(SUM(n),0) FROM tidewatch_load.load_rows")
-                   == count_m, 20, what="r3 to match m after load")
+        self.wait_for(lambda: self.sql("r3", "SELECT COUNT(*), COALESCE(SUM(n),0) FROM tidewatch_load.load_rows")
+                      == count_m, 20, what="r3 to match m after load")
 
     def test_07_up_is_idempotent(self):
         t0 = time.monotonic()
@@ -269,12 +217,7 @@ class SandboxTopologyTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.dir))
         self.assertEqual(set(ports) & listening_ports(), set())
         for port in ports:
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                s.bind(("127.0.0.1", port))
-            finally:
-                s.close()
+            self.assertTrue(port_free(port), f"port {port} cannot be bound after down")
         self.tool("down")  # idempotent
 
 

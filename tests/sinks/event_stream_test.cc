@@ -1,115 +1,153 @@
+// The SSE outlet's fan-out, without a socket: frames, filters, the bounded
+// queue of each subscriber. The HTTP side is tests/server/http_server_test.cc.
 #include <gtest/gtest.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
-
-#include <chrono>
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include "sinks/envelope_sequencer.h"
-#include "sinks/event_stream_server.h"
+#include "sinks/event_stream.h"
+#include "tests/support/sample_messages.h"
+#include "sinks/json_lines_sink.h"
 
 namespace tidewatch::sinks {
 namespace {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
+using tidewatch::testing::SampleMessage;
 
-struct Client {
-  asio::io_context io;
-  tcp::socket s{io};
-  asio::streambuf buf;
-  Client(uint16_t port, const std::string& target) {
-    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    asio::write(s, asio::buffer(req));
-  }
-  std::string ReadUntil(const std::string& delim) {
-    boost::system::error_code ec;
-    size_t n = asio::read_until(s, buf, delim, ec);
-    if (ec) return "<" + ec.message() + ">";
-    std::string out(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + n);
-    buf.consume(n);
-    return out;
-  }
-};
-
-v1::Envelope Message(const std::string& cluster, bool analysis) {
-  v1::Envelope e;
-  e.mutable_source()->set_cluster(cluster);
-  if (analysis) {
-    e.mutable_analysis()->set_code("DeadMaster");
-  } else {
-    e.mutable_instance()->set_kind(v1::InstanceChange::DISCOVERED);
-  }
-  return e;
+std::unique_ptr<EventStream::Subscription> Subscribe(EventStream& stream, std::string_view query,
+                                                     std::function<void()> notify = {}) {
+  std::unique_ptr<EventStream::Subscription> sub;
+  Status s = stream.Subscribe(query, std::move(notify), &sub);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return sub;
 }
 
-void WaitClients(const EventStreamServer& server, size_t n) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (server.clients() != n && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  ASSERT_EQ(server.clients(), n);
-}
-
-TEST(EventStreamTest, FilteredServerSentEvents) {
-  std::unique_ptr<EventStreamServer> server;
-  ASSERT_TRUE(EventStreamServer::Start({}, &server).ok());
-  Client c(server->port(), "/api/stream?cluster=alpha&type=analysis");
-  EXPECT_NE(c.ReadUntil("\r\n\r\n").find("text/event-stream"), std::string::npos);
-  WaitClients(*server, 1);
+TEST(EventStreamTest, OneFramePerMessageInProtobufJson) {
+  EventStream stream;
+  int notified = 0;
+  auto sub = Subscribe(stream, "", [&] { ++notified; });
+  EXPECT_EQ(stream.clients(), 1u);
   EnvelopeSequencer seq("p");
-  for (auto [cluster, analysis] : {std::pair{"beta", true}, {"alpha", false}, {"alpha", true}}) {
-    v1::Envelope e = Message(cluster, analysis);
+  v1::Envelope e = SampleMessage("alpha", true);
+  seq.Stamp(&e);
+  ASSERT_TRUE(stream.Publish(e).ok());
+  EXPECT_EQ(notified, 1);
+  std::string json;
+  ASSERT_TRUE(ToJsonLine(e, &json).ok());
+  std::string frames;
+  ASSERT_TRUE(sub->Take(&frames));
+  EXPECT_EQ(frames, "event: analysis\ndata: " + json + "\n\n");
+  frames.clear();
+  ASSERT_TRUE(sub->Take(&frames));
+  EXPECT_EQ(frames, "");
+}
+
+TEST(EventStreamTest, FiltersByClusterAndType) {
+  EventStream stream;
+  auto alpha_analysis = Subscribe(stream, "cluster=alpha&type=analysis");
+  auto two_clusters = Subscribe(stream, "cluster=alpha&cluster=be%74a");
+  auto types = Subscribe(stream, "type=instance%2Cedge");
+  auto spaced = Subscribe(stream, "cluster=a+b&&");
+  EnvelopeSequencer seq("p");
+  for (auto [cluster, analysis] : {std::pair{"beta", true}, {"alpha", false}, {"alpha", true}, {"a b", false}}) {
+    v1::Envelope e = SampleMessage(cluster, analysis);
     seq.Stamp(&e);
-    ASSERT_TRUE(server->Publish(e).ok());
+    ASSERT_TRUE(stream.Publish(e).ok());
   }
-  const std::string ev = c.ReadUntil("\n\n");
-  EXPECT_EQ(ev.rfind("event: analysis\ndata: {", 0), 0u) << ev;
-  EXPECT_NE(ev.find("\"cluster\":\"alpha\""), std::string::npos) << ev;
-  EXPECT_NE(ev.find("\"sequence\":\"3\""), std::string::npos) << ev;  // only the third passed the filter
+  auto sequences = [](EventStream::Subscription& sub) {
+    std::string frames;
+    EXPECT_TRUE(sub.Take(&frames));
+    std::vector<std::string> out;
+    for (size_t at = frames.find("\"sequence\":\""); at != std::string::npos;
+         at = frames.find("\"sequence\":\"", at + 1)) {
+      out.push_back(frames.substr(at + 12, frames.find('"', at + 12) - at - 12));
+    }
+    return out;
+  };
+  EXPECT_EQ(sequences(*alpha_analysis), (std::vector<std::string>{"3"}));
+  EXPECT_EQ(sequences(*two_clusters), (std::vector<std::string>{"1", "2", "3"}));
+  EXPECT_EQ(sequences(*types), (std::vector<std::string>{"2", "4"}));
+  EXPECT_EQ(sequences(*spaced), (std::vector<std::string>{"4"}));
 }
 
-TEST(EventStreamTest, BadFilterIs400WithTheReason) {
-  std::unique_ptr<EventStreamServer> server;
-  ASSERT_TRUE(EventStreamServer::Start({}, &server).ok());
-  {
-    Client c(server->port(), "/api/stream?type=analysis,bogus");
-    const std::string r = c.ReadUntil("(known");
-    EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
-    EXPECT_NE(r.find("unknown message type \"bogus\""), std::string::npos) << r;
-  }
-  {
-    Client c(server->port(), "/api/stream?color=red");
-    const std::string r = c.ReadUntil("(known");
-    EXPECT_EQ(r.rfind("HTTP/1.1 400", 0), 0u) << r;
-  }
-  {
-    Client c(server->port(), "/elsewhere");
-    EXPECT_EQ(c.ReadUntil("\r\n").rfind("HTTP/1.1 404", 0), 0u);
-  }
+TEST(EventStreamTest, BadFilterIsRefusedWithTheReason) {
+  EventStream stream;
+  std::unique_ptr<EventStream::Subscription> sub;
+  Status s = stream.Subscribe("type=analysis,bogus", {}, &sub);
+  EXPECT_EQ(s.code(), Status::Code::kInvalidArgument);
+  EXPECT_EQ(s.message(),
+            "unknown message type \"bogus\" (known: instance, edge, stream, pseudo_gtid, analysis, recovery, audit)");
+  s = stream.Subscribe("color=red", {}, &sub);
+  EXPECT_EQ(s.message(), "unknown filter \"color\" (known: cluster, type)");
+  s = stream.Subscribe("cluster=", {}, &sub);
+  EXPECT_EQ(s.message(), "empty cluster filter");
+  s = stream.Subscribe("type=", {}, &sub);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(sub, nullptr);
+  EXPECT_EQ(stream.clients(), 0u);
 }
 
-// A client that does not read is dropped; publishing never waits for it.
-TEST(EventStreamTest, SlowClientIsDroppedNotWaitedFor) {
-  EventStreamOptions o;
-  o.max_queued_per_client = 100;
-  std::unique_ptr<EventStreamServer> server;
-  ASSERT_TRUE(EventStreamServer::Start(o, &server).ok());
-  Client slow(server->port(), "/api/stream");
-  WaitClients(*server, 1);
-  v1::Envelope e = Message("alpha", true);
-  e.mutable_analysis()->set_description(std::string(64 << 10, 'x'));
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 2000 && server->slow_clients_dropped() == 0; ++i) ASSERT_TRUE(server->Publish(e).ok());
-  EXPECT_EQ(server->slow_clients_dropped(), 1u);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20));
-  WaitClients(*server, 0);
+// A subscriber that does not take its frames is dropped; publishing never
+// waits for it, and the others keep theirs.
+TEST(EventStreamTest, SlowSubscriberIsDroppedAndCounted) {
+  EventStream stream(EventStreamOptions{.max_queued_per_client = 100});
+  int slow_notified = 0;
+  auto slow = Subscribe(stream, "", [&] { ++slow_notified; });
+  auto reader = Subscribe(stream, "");
+  const v1::Envelope e = SampleMessage("alpha", true);
+  size_t read = 0;
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_TRUE(stream.Publish(e).ok());
+    std::string frames;
+    ASSERT_TRUE(reader->Take(&frames));
+    read += frames.empty() ? 0 : 1;
+  }
+  EXPECT_EQ(read, 150u);
+  EXPECT_EQ(stream.slow_clients_dropped(), 1u);
+  EXPECT_EQ(slow_notified, 101);  // 100 frames, then the end
+  EXPECT_TRUE(slow->ended());
+  std::string frames;
+  EXPECT_FALSE(slow->Take(&frames));
+  EXPECT_EQ(frames, "");
+  EXPECT_EQ(stream.clients(), 1u);
+  slow.reset();
+  EXPECT_EQ(stream.clients(), 1u);
+  reader.reset();
+  EXPECT_EQ(stream.clients(), 0u);
+}
+
+TEST(EventStreamTest, SubscriptionOutlivesItsStream) {
+  auto stream = std::make_unique<EventStream>();
+  bool notified = false;
+  auto sub = Subscribe(*stream, "", [&] { notified = true; });
+  ASSERT_TRUE(stream->Publish(SampleMessage("alpha", false)).ok());
+  stream.reset();
+  EXPECT_TRUE(notified);
+  EXPECT_TRUE(sub->ended());
+  std::string frames;
+  EXPECT_FALSE(sub->Take(&frames));
+}
+
+TEST(EventStreamTest, ConcurrentPublishersAndSubscribers) {
+  EventStream stream;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      const v1::Envelope e = SampleMessage("alpha", t == 0);
+      while (!stop) ASSERT_TRUE(stream.Publish(e).ok());
+    });
+  }
+  for (int i = 0; i < 200; ++i) {
+    auto sub = Subscribe(stream, i % 2 ? "type=analysis" : "");
+    std::string frames;
+    EXPECT_TRUE(sub->Take(&frames));
+  }
+  stop = true;
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(stream.clients(), 0u);
 }
 
 }  // namespace

@@ -10,11 +10,13 @@
 #include <csignal>
 #include <fstream>
 
-#include "tools/tidewatch/binlog_dump.h"
-#include "tools/tidewatch/binlog_stream.h"
-#include "tools/tidewatch/config.h"
-#include "tools/tidewatch/daemon.h"
+#include "server/binlog_dump.h"
+#include "base/host_port.h"
+#include "server/binlog_stream.h"
+#include "server/config.h"
+#include "server/daemon.h"
 #include "pgtid/executor.h"
+#include "tools/tidewatch/recovery_commands.h"
 #include "tools/tidewatch/relocation_commands.h"
 #include "tools/tidewatch/tail_command.h"
 #include "tools/tidewatch/topology_commands.h"
@@ -24,8 +26,8 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
 // Reads the config, reporting its warnings; false (reported) when it is bad.
-bool LoadConfigReporting(const std::string& path, tidewatch::tools::Config* config) {
-  auto s = tidewatch::tools::LoadConfig(path, config);
+bool LoadConfigReporting(const std::string& path, tidewatch::server::Config* config) {
+  auto s = tidewatch::server::LoadConfig(path, config);
   if (!s.ok()) {
     std::cerr << "tidewatch: " << s.message() << "\n";
     return false;
@@ -47,7 +49,7 @@ int main(int argc, char** argv) {
   auto* binlog = app.add_subcommand("binlog", "Read binary logs and relay logs");
   binlog->require_subcommand(1);
 
-  tidewatch::tools::BinlogDumpOptions dump;
+  tidewatch::server::BinlogDumpOptions dump;
   bool no_verify = false;
   auto* dump_cmd = binlog->add_subcommand(
       "dump", "Decode binlog or relay-log files and print one JSON object per event");
@@ -59,7 +61,7 @@ int main(int argc, char** argv) {
                      "keep reading one file as the server appends to it, and the files it "
                      "rotates to (like tail -F); stop with Ctrl-C");
 
-  tidewatch::tools::BinlogStreamOptions stream;
+  tidewatch::server::BinlogStreamOptions stream;
   std::string source, password_file, from, until;
   auto* stream_cmd = binlog->add_subcommand(
       "stream", "Follow a server's binlog over the replication protocol, as a replica, and print "
@@ -79,8 +81,12 @@ int main(int argc, char** argv) {
                        "stop at the server's current end of binlog instead of waiting for more");
   uint32_t server_id = 0;
   stream_cmd->add_option("--server-id", server_id,
-                         "server_id to register with (default: derived from the process id; must "
+                         "server_id the dump carries (default: derived from the process id; must "
                          "not be a real server's)");
+  std::string register_as;
+  stream_cmd->add_option("--register-as", register_as,
+                         "send COM_REGISTER_SLAVE with this report HOST[:PORT], so the server lists the "
+                         "stream in SHOW SLAVE HOSTS (default: not registered)");
   int heartbeat_ms = 1000, timeout_ms = 0;
   stream_cmd->add_option("--heartbeat-ms", heartbeat_ms, "heartbeat period asked of the server")
       ->check(CLI::Range(10, 3600000));
@@ -159,7 +165,7 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--idle-exit-ms", tail.idle_exit_ms, "stop after this long without a message");
   tail_cmd->add_option("--group", tail.group, "consumer group (default: a private one, no commits)");
 
-  tidewatch::tools::DaemonOptions daemon;
+  tidewatch::server::DaemonOptions daemon;
   std::string run_config_path, run_listen;
   std::vector<std::string> run_seeds;
   auto* run_cmd = app.add_subcommand(
@@ -171,6 +177,10 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--seed", run_seeds, "an instance to discover from, HOST:PORT (repeatable; added to DiscoverySeeds)");
   run_cmd->add_option("--listen", run_listen, "HTTP API address, HOST:PORT (overrides ListenAddress)");
   run_cmd->add_flag("!--no-http", daemon.http, "serve no HTTP API");
+  run_cmd->add_flag("--recover", daemon.recover,
+                    "run the recovery consumer in the daemon: act on DeadMaster and dead intermediate masters of "
+                    "clusters matching RecoverMasterClusterFilters / RecoverIntermediateMasterClusterFilters "
+                    "(config: RecoveryConsumer \"embedded\")");
 
   // What the daemon knows (or a one-shot discovery without one).
   tidewatch::tools::TopologyCommandOptions topo;
@@ -194,6 +204,37 @@ int main(int argc, char** argv) {
     topo_cmds.push_back(cmd);
   }
 
+  // orchestrator's recovery commands, through the daemon that recovers.
+  tidewatch::tools::RecoveryCommandOptions recov;
+  std::string recov_config_path;
+  std::vector<CLI::App*> recov_cmds;
+  struct RecoverySpec {
+    const char* name;
+    const char* help;
+    char takes;  // 'i': -i HOST:PORT required, 'a': -a CLUSTER required, 'o': -a optional, 0: none
+  };
+  for (const RecoverySpec& c : {
+           RecoverySpec{"recover", "Recover a failed instance now, whatever the filters and the block", 'i'},
+           RecoverySpec{"ack-cluster-recoveries", "Acknowledge a cluster's recoveries: lifts its block", 'a'},
+           RecoverySpec{"ack-all-recoveries", "Acknowledge every recovery", 0},
+           RecoverySpec{"disable-global-recoveries", "Stop automated recoveries (manual ones still run)", 0},
+           RecoverySpec{"enable-global-recoveries", "Resume automated recoveries", 0},
+           RecoverySpec{"check-global-recoveries", "Whether automated recoveries are enabled", 0},
+           RecoverySpec{"audit-recovery", "The recoveries, newest first (of one cluster with -a)", 'o'},
+           RecoverySpec{"blocked-recoveries", "Recoveries blocked by a recent one (of one cluster with -a)", 'o'}}) {
+    auto* cmd = app.add_subcommand(c.name, c.help);
+    if (c.takes == 'i') cmd->add_option("-i,--instance", recov.instance, "the failed instance, HOST:PORT")->required();
+    if (c.takes == 'a' || c.takes == 'o') {
+      auto* a = cmd->add_option("-a,--alias", recov.cluster, "the cluster: its name, alias or an instance");
+      if (c.takes == 'a') a->required();
+    }
+    cmd->add_option("-c,--config", recov_config_path,
+                    "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+    cmd->add_option("--api", recov.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
+    cmd->add_flag("--json", recov.json, "print JSON");
+    recov_cmds.push_back(cmd);
+  }
+
   std::string check_config_path;
   auto* check_cmd = app.add_subcommand(
       "check-config", "Read the configuration, report unknown keys and bad values, print it with secrets hidden");
@@ -202,19 +243,19 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (check_cmd->parsed()) {
-    tidewatch::tools::Config config;
+    tidewatch::server::Config config;
     if (!LoadConfigReporting(check_config_path, &config)) return 2;
     std::cout << config.Redacted() << "\n";
     return 0;
   }
 
   if (run_cmd->parsed()) {
-    tidewatch::tools::Config config;
+    tidewatch::server::Config config;
     if (!LoadConfigReporting(run_config_path, &config)) return 2;
     for (const auto& seed : run_seeds) {
       std::string host;
       uint16_t port;
-      if (!tidewatch::pgtid::SplitHostPort(seed, &host, &port)) {
+      if (!tidewatch::SplitHostPort(seed, &host, &port)) {
         std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
         return 2;
       }
@@ -224,15 +265,23 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     daemon.stop = &g_stop;
-    return tidewatch::tools::RunDaemon(config, daemon, std::cerr);
+    return tidewatch::server::RunDaemon(config, daemon, std::cerr);
   }
 
   for (auto* cmd : topo_cmds) {
     if (!cmd->parsed()) continue;
-    tidewatch::tools::Config config;
+    tidewatch::server::Config config;
     if (!LoadConfigReporting(topo_config_path, &config)) return 2;
     topo.command = cmd->get_name();
     return tidewatch::tools::RunTopologyCommand(config, topo, std::cout, std::cerr);
+  }
+
+  for (auto* cmd : recov_cmds) {
+    if (!cmd->parsed()) continue;
+    tidewatch::server::Config config;
+    if (!LoadConfigReporting(recov_config_path, &config)) return 2;
+    recov.command = cmd->get_name();
+    return tidewatch::tools::RunRecoveryCommand(config, recov, std::cout, std::cerr);
   }
 
   if (tail_cmd->parsed()) {
@@ -244,7 +293,7 @@ int main(int argc, char** argv) {
 
   for (auto* cmd : reloc_cmds) {
     if (!cmd->parsed()) continue;
-    tidewatch::tools::Config config;
+    tidewatch::server::Config config;
     if (!LoadConfigReporting(config_path, &config)) return 2;
     reloc.command = cmd->get_name();
     reloc.method = method == "gtid"          ? tidewatch::pgtid::MatchMethod::kGtid
@@ -261,7 +310,7 @@ int main(int argc, char** argv) {
   }
 
   if (stream_cmd->parsed()) {
-    if (!tidewatch::tools::ParseHostPort(source, &stream.stream.host, &stream.stream.port)) {
+    if (!tidewatch::SplitHostPort(source, &stream.stream.host, &stream.stream.port)) {
       std::cerr << "tidewatch: --source must be HOST:PORT, not " << source << "\n";
       return 2;
     }
@@ -274,11 +323,11 @@ int main(int argc, char** argv) {
       std::getline(in, stream.stream.password);
     }
     if (!from.empty() &&
-        !tidewatch::tools::ParseFilePos(from, &stream.stream.start_file, &stream.stream.start_pos)) {
+        !tidewatch::server::ParseFilePos(from, &stream.stream.start_file, &stream.stream.start_pos)) {
       std::cerr << "tidewatch: --from must be FILE:POS, not " << from << "\n";
       return 2;
     }
-    if (!until.empty() && !tidewatch::tools::ParseFilePos(until, &stream.until_file, &stream.until_pos)) {
+    if (!until.empty() && !tidewatch::server::ParseFilePos(until, &stream.until_file, &stream.until_pos)) {
       std::cerr << "tidewatch: --until must be FILE:POS, not " << until << "\n";
       return 2;
     }
@@ -289,17 +338,27 @@ int main(int argc, char** argv) {
                              : tls_mode == "verify-identity" ? TlsMode::kVerifyIdentity
                                                              : TlsMode::kPreferred;
     stream.stream.server_id = server_id ? server_id : 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
+    if (!register_as.empty()) {
+      stream.stream.register_as_replica = true;
+      stream.stream.report_host = register_as;
+      if (register_as.find(':') != std::string::npos) {
+        if (!tidewatch::SplitHostPort(register_as, &stream.stream.report_host, &stream.stream.report_port)) {
+          std::cerr << "tidewatch: --register-as must be HOST or HOST:PORT, not " << register_as << "\n";
+          return 2;
+        }
+      }
+    }
     stream.stream.heartbeat_period = std::chrono::milliseconds(heartbeat_ms);
     stream.stream.read_timeout = std::chrono::milliseconds(timeout_ms ? timeout_ms : 3 * heartbeat_ms);
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     stream.stop = &g_stop;
-    return tidewatch::tools::RunBinlogStream(stream, std::cout, std::cerr);
+    return tidewatch::server::RunBinlogStream(stream, std::cout, std::cerr);
   }
 
   if (dump_cmd->parsed()) {
     dump.verify_checksums = !no_verify;
-    return tidewatch::tools::RunBinlogDump(dump, std::cout, std::cerr);
+    return tidewatch::server::RunBinlogDump(dump, std::cout, std::cerr);
   }
   return 0;
 }

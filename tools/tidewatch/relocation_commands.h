@@ -13,10 +13,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pgtid/executor.h"
-#include "tools/tidewatch/config.h"
+#include "server/config.h"
 
 namespace tidewatch::tools {
 
@@ -41,15 +39,6 @@ struct RelocationOptions {
   bool local = false;
 };
 
-// One move as the commands' --json and the HTTP API report it: what moved
-// where, at which coordinates, by which method, from which source, how it was
-// verified, every statement issued, or what was refused and why.
-nlohmann::json MoveJson(const pgtid::Move& m);
-
-// A move's credentials and the replication connection of its short reads
-// (TidewatchServerId + 1, TLS when offered), as the config gives them.
-pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config);
-
-int RunRelocation(const Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
+int RunRelocation(const server::Config& config, const RelocationOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace tidewatch::tools

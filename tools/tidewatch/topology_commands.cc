@@ -3,12 +3,13 @@
 #include <ostream>
 #include <thread>
 
+#include "base/host_port.h"
 #include "analyzer/monitor.h"
 #include "pgtid/executor.h"
-#include "tools/tidewatch/api_client.h"
-#include "tools/tidewatch/ascii_topology.h"
-#include "tools/tidewatch/daemon.h"
-#include "tools/tidewatch/orchestrator_json.h"
+#include "server/api_client.h"
+#include "server/ascii_topology.h"
+#include "server/daemon.h"
+#include "server/orchestrator_json.h"
 
 namespace tidewatch::tools {
 
@@ -75,14 +76,14 @@ std::string PathOf(const TopologyCommandOptions& o, const std::string& host, uin
 }
 
 // Without a daemon: discover once (no streams) and answer as the API would.
-int RunLocally(const Config& config, const TopologyCommandOptions& o, const std::string& key, std::ostream& out,
+int RunLocally(const server::Config& config, const TopologyCommandOptions& o, const std::string& key, std::ostream& out,
                std::ostream& err) {
   if (o.command == "forget") {
     err << "tidewatch forget: no daemon answers at " << (o.api.empty() ? config.listen_address : o.api)
         << ": there is nothing to forget without one\n";
     return 1;
   }
-  analyzer::MonitorOptions mo = MonitorOptionsOf(config, nullptr);
+  analyzer::MonitorOptions mo = server::MonitorOptionsOf(config, nullptr);
   mo.follow_streams = false;
   mo.poll_interval = std::chrono::hours(1);
   mo.seeds = key.empty() ? config.discovery_seeds : std::vector<std::string>{key};
@@ -103,7 +104,7 @@ int RunLocally(const Config& config, const TopologyCommandOptions& o, const std:
     });
     quiet = done ? quiet + 1 : 0;
   }
-  JsonSettings js;
+  server::JsonSettings js;
   js.poll_interval = std::chrono::seconds(config.instance_poll_seconds);
   js.reasonable_lag_seconds = config.reasonable_replication_lag_seconds;
   json body;
@@ -113,22 +114,22 @@ int RunLocally(const Config& config, const TopologyCommandOptions& o, const std:
     const analyzer::InstanceRecord* r = key.empty() ? nullptr : t.Find(key);
     if (!key.empty() && (r == nullptr || !r->reachable)) {
       status = 500;
-      body = Envelope(false, r == nullptr ? "Cannot read instance: " + key : r->last_error);
+      body = server::Envelope(false, r == nullptr ? "Cannot read instance: " + key : r->last_error);
       return;
     }
     if (o.command == "topology") {
-      body = Envelope(true, "Topology for cluster " + r->cluster, AsciiTopology(t, r->cluster, js));
+      body = server::Envelope(true, "Topology for cluster " + r->cluster, server::AsciiTopology(t, r->cluster, js));
     } else if (o.command == "clusters") {
       body = json::array();
-      for (const auto& [name, keys] : t.Clusters()) body.push_back(ClusterInfoJson(name, t, false, false));
+      for (const auto& [name, keys] : t.Clusters()) body.push_back(server::ClusterInfoJson(name, t, false, false));
     } else if (o.command == "replication-analysis") {
       json arr = json::array();
-      for (const auto& a : analysis) arr.push_back(AnalysisJson(a, t));
-      body = Envelope(true, "Analysis", arr);
+      for (const auto& a : analysis) arr.push_back(server::AnalysisJson(a, t));
+      body = server::Envelope(true, "Analysis", arr);
     } else if (o.command == "instance") {
-      body = InstanceJson(*r, t, js);
+      body = server::InstanceJson(*r, t, js);
     } else {
-      body = Envelope(true, "Instance discovered: " + key, InstanceJson(*r, t, js));
+      body = server::Envelope(true, "Instance discovered: " + key, server::InstanceJson(*r, t, js));
     }
   });
   monitor.Stop();
@@ -137,22 +138,22 @@ int RunLocally(const Config& config, const TopologyCommandOptions& o, const std:
 
 }  // namespace
 
-int RunTopologyCommand(const Config& config, const TopologyCommandOptions& o, std::ostream& out, std::ostream& err) {
+int RunTopologyCommand(const server::Config& config, const TopologyCommandOptions& o, std::ostream& out, std::ostream& err) {
   std::string host, key;
   uint16_t port = 0;
   const bool needs_instance = o.command != "clusters" && o.command != "replication-analysis";
   if (needs_instance || !o.instance.empty()) {
-    if (!pgtid::SplitHostPort(o.instance, &host, &port)) {
+    if (!SplitHostPort(o.instance, &host, &port)) {
       err << "tidewatch " << o.command << ": -i must be HOST:PORT, not \"" << o.instance << "\"\n";
       return 2;
     }
     key = host + ":" + std::to_string(port);
   }
-  ApiClient api(config, o.api);
+  server::ApiClient api(config, o.api);
   if (!o.local && api.Available()) {
     int status = 0;
     json body;
-    binlog::Status s = api.Get(PathOf(o, host, port), &status, &body);
+    Status s = api.Get(PathOf(o, host, port), &status, &body);
     if (!s.ok()) {
       err << "tidewatch " << o.command << ": " << s.message() << "\n";
       return 1;

@@ -8,7 +8,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "tools/tidewatch/config.h"
+#include "server/config.h"
 
 namespace tidewatch::tools {
 
@@ -20,7 +20,7 @@ struct TopologyCommandOptions {
   bool json = false;
 };
 
-int RunTopologyCommand(const Config& config, const TopologyCommandOptions& options, std::ostream& out,
+int RunTopologyCommand(const server::Config& config, const TopologyCommandOptions& options, std::ostream& out,
                        std::ostream& err);
 
 }  // namespace tidewatch::tools

@@ -1,0 +1,188 @@
+// Recovery latency, end to end: a sandbox master under a write load is killed
+// with SIGKILL and the clock runs until the topology is healed as a user sees
+// it in MariaDB itself — one former replica writable with its replication
+// reset, and every other replica replicating from it (both threads running).
+// The servers are polled over persistent connections every 2 ms; nothing
+// Tidewatch publishes is used for the figure.
+//
+// Each iteration is one trial on a fresh sandbox ('m>r1,r2,r3', file and
+// position replication, Pseudo-GTID every second) with a fresh
+// `tidewatch run --recover`; setting them up is untimed. With
+// TIDEWATCH_BENCH_FILL_MB, each server's binlog is first filled with that
+// many megabytes of ROW events (bench/fill-row-binlog.sh).
+//
+//   bench/recovery-latency.sh [--trials 20] [--fill-mb 0]
+//
+// Environment: TIDEWATCH_BENCH_TRIALS (default 20), TIDEWATCH_BENCH_FILL_MB
+// (default 0), TIDEWATCH_BENCH_WORK (a scratch directory), TIDEWATCH_BINARY
+// (the tidewatch command).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <benchmark/benchmark.h>
+
+#include "bench/env.h"
+#include "bench/trials.h"
+#include "pgtid/sql_connection.h"
+#include "server/api_client.h"
+
+namespace {
+
+using tidewatch::bench::Percentile;
+using tidewatch::bench::RunCommand;
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+using tidewatch::pgtid::SqlConnection;
+using tidewatch::pgtid::SqlEndpoint;
+using tidewatch::pgtid::SqlResult;
+
+constexpr int kBasePort = 26600;
+constexpr uint16_t kApiPort = 26699;
+const char* const kNames[] = {"m", "r1", "r2", "r3"};
+
+std::string g_work, g_binary;
+int g_fill_mb = 0;
+std::vector<double> g_ms;
+
+
+std::string Sandbox(const std::string& args) {
+  return RunCommand("python3 tools/sandbox/tidewatch-sandbox --dir " + g_work + "/sandbox " + args + " 2>&1");
+}
+
+std::unique_ptr<SqlConnection> Connect(int port) {
+  SqlEndpoint ep{"127.0.0.1", static_cast<uint16_t>(port), "tidewatch", "tidewatch"};
+  std::unique_ptr<SqlConnection> c;
+  if (!SqlConnection::Connect(ep, &c).ok()) return nullptr;
+  return c;
+}
+
+// The port of the healed topology's master, or 0 while it is not healed.
+int Healed(std::vector<std::unique_ptr<SqlConnection>>& replicas) {
+  int master = 0;
+  std::vector<int> masters_of(replicas.size(), -1);
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    SqlResult ro, st;
+    if (!replicas[i]->Query("SELECT @@read_only", &ro).ok() || !replicas[i]->Query("SHOW SLAVE STATUS", &st).ok()) {
+      return 0;
+    }
+    if (st.rows.empty()) {
+      if (ro.GetOr(0, "@@read_only") != "0" || master != 0) return 0;
+      master = kBasePort + 1 + static_cast<int>(i);
+      continue;
+    }
+    if (st.GetOr(0, "Slave_IO_Running") != "Yes" || st.GetOr(0, "Slave_SQL_Running") != "Yes") return 0;
+    masters_of[i] = std::atoi(st.GetOr(0, "Master_Port").c_str());
+  }
+  if (master == 0) return 0;
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    if (kBasePort + 1 + static_cast<int>(i) != master && masters_of[i] != master) return 0;
+  }
+  return master;
+}
+
+
+void BM_KillToHealedTopology(benchmark::State& state) {
+  for (auto _ : state) {
+    Sandbox("down");
+    const std::string up = Sandbox("up --base-port " + std::to_string(kBasePort) + " --no-gtid 'm>r1,r2,r3'");
+    if (up.find("error") != std::string::npos && Connect(kBasePort) == nullptr) {
+      return state.SkipWithError(("sandbox up failed: " + up).c_str());
+    }
+    if (g_fill_mb > 0) {
+      RunCommand("TIDEWATCH_SANDBOX_DIR=" + g_work + "/sandbox bench/fill-row-binlog.sh m " + std::to_string(g_fill_mb) +
+          " >/dev/null 2>&1");
+    }
+    std::filesystem::remove_all(g_work + "/state");
+    std::ofstream(g_work + "/tidewatch.conf.json")
+        << R"({"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
+ "DiscoverySeeds": ["127.0.0.1:)" << kBasePort << R"("], "InstancePollSeconds": 5,
+ "ListenAddress": "127.0.0.1:)" << kApiPort << R"(", "StateDir": ")" << g_work << R"(/state",
+ "RecoverMasterClusterFilters": [".*"]})";
+    const pid_t daemon = ::fork();
+    if (daemon == 0) {
+      const std::string log = g_work + "/tidewatch.log";
+      std::freopen(log.c_str(), "a", stderr);
+      ::execl(g_binary.c_str(), g_binary.c_str(), "run", "--recover", "-c", (g_work + "/tidewatch.conf.json").c_str(),
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    // Settled: every server streamed (the live indexes hold the binlogs).
+    const auto ready_by = Steady::now() + 120s;
+    auto settled = [] {
+      tidewatch::server::Config config;
+      tidewatch::server::ApiClient api(config, "127.0.0.1:" + std::to_string(kApiPort));
+      int status = 0;
+      nlohmann::json body;
+      return api.Get("/api/health", &status, &body, 2s).ok() && status == 200 &&
+             body["Details"].value("Settled", false);
+    };
+    while (!settled()) {
+      if (Steady::now() > ready_by) {
+        ::kill(daemon, SIGKILL);
+        ::waitpid(daemon, nullptr, 0);
+        return state.SkipWithError("the daemon did not settle");
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+    std::vector<std::unique_ptr<SqlConnection>> replicas;
+    for (int i = 1; i <= 3; ++i) replicas.push_back(Connect(kBasePort + i));
+    if (std::any_of(replicas.begin(), replicas.end(), [](const auto& c) { return c == nullptr; })) {
+      return state.SkipWithError("cannot connect to the replicas");
+    }
+    // A write load that is still running when the master dies.
+    RunCommand("(python3 tools/sandbox/tidewatch-sandbox --dir " + g_work + "/sandbox load --seconds 6 --rate 300 "
+        ">/dev/null 2>&1 &)");
+    std::this_thread::sleep_for(3s);
+    std::ifstream pidf(g_work + "/sandbox/m/mariadbd.pid");
+    pid_t pid = 0;
+    pidf >> pid;
+    if (pid <= 0) return state.SkipWithError("no pid file for the master");
+    const auto killed = Steady::now();
+    ::kill(pid, SIGKILL);
+    int master = 0;
+    while ((master = Healed(replicas)) == 0) {
+      if (Steady::now() - killed > 60s) break;
+      std::this_thread::sleep_for(2ms);
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Steady::now() - killed).count();
+    ::kill(daemon, SIGTERM);
+    ::waitpid(daemon, nullptr, 0);
+    if (master == 0) return state.SkipWithError("not healed within 60 s");
+    g_ms.push_back(ms);
+    state.SetIterationTime(ms / 1000);
+    std::cerr << "trial " << g_ms.size() << ": healed after " << ms << " ms (new master 127.0.0.1:" << master << ")\n";
+  }
+  state.counters["p50_ms"] = Percentile(g_ms, 0.50);
+  state.counters["p99_ms"] = Percentile(g_ms, 0.99);
+  state.counters["max_ms"] = Percentile(g_ms, 1.0);
+  state.counters["trials"] = static_cast<double>(g_ms.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  g_work = tidewatch::bench::Env("TIDEWATCH_BENCH_WORK", "/tmp/tidewatch-recovery-bench");
+  g_binary = tidewatch::bench::Env("TIDEWATCH_BINARY", "build/tools/tidewatch");
+  g_fill_mb = std::atoi(tidewatch::bench::Env("TIDEWATCH_BENCH_FILL_MB", "0").c_str());
+  const int trials = std::atoi(tidewatch::bench::Env("TIDEWATCH_BENCH_TRIALS", "20").c_str());
+  std::filesystem::create_directories(g_work);
+  benchmark::RegisterBenchmark("KillToHealedTopology", BM_KillToHealedTopology)
+      ->Iterations(trials)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  Sandbox("down");
+  benchmark::Shutdown();
+  return 0;
+}

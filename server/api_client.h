@@ -1,0 +1,35 @@
+// ApiClient: the commands' way to a running daemon — GET requests to its
+// HTTP API at ListenAddress, with the configured basic credentials. A
+// command that finds no daemon there does its work itself.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "server/config.h"
+
+namespace tidewatch::server {
+
+class ApiClient {
+ public:
+  // `address` is host:port; empty: the config's ListenAddress.
+  ApiClient(const Config& config, std::string address = "");
+
+  // Whether a daemon answers /api/health within `timeout`.
+  bool Available(std::chrono::milliseconds timeout = std::chrono::milliseconds(500));
+  // GET `path`; `*status` is the HTTP status, `*body` the parsed JSON (or the
+  // text as a JSON string when it is not JSON). An error when nothing answered.
+  Status Get(const std::string& path, int* status, nlohmann::json* body,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+  const std::string& address() const { return address_; }
+
+ private:
+  std::string address_;
+  std::string authorization_;  // "Basic …" or empty
+};
+
+}  // namespace tidewatch::server

@@ -1,0 +1,335 @@
+#include "server/config.h"
+
+#include <re2/re2.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include <nlohmann/json.hpp>
+
+#include "base/host_port.h"
+#include "pgtid/executor.h"
+
+namespace tidewatch::server {
+
+using nlohmann::json;
+
+namespace {
+
+// orchestrator's MySQLTopologyCredentialsConfigFile: an INI file whose
+// [client] section has user= and password= (as a MySQL option file).
+Status ReadCredentialsFile(const std::string& path, std::string* user, std::string* password) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("MySQLTopologyCredentialsConfigFile: cannot read " + path);
+  std::string section;
+  auto trim = [](std::string s) {
+    const char* ws = " \t\r";
+    s.erase(0, s.find_first_not_of(ws));
+    s.erase(s.find_last_not_of(ws) + 1);
+    return s;
+  };
+  for (std::string line; std::getline(in, line);) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[' && line.back() == ']') {
+      section = line.substr(1, line.size() - 2);
+      continue;
+    }
+    auto eq = line.find('=');
+    if (section != "client" || eq == std::string::npos) continue;
+    std::string key = trim(line.substr(0, eq)), value = trim(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    if (key == "user") *user = value;
+    if (key == "password") *password = value;
+  }
+  return Status::OK();
+}
+
+using Setter = std::function<std::string(const json&)>;  // returns what the value must be, or ""
+
+Setter String(std::string* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_string()) return "a string";
+    *to = v.get<std::string>();
+    return "";
+  };
+}
+Setter Bool(bool* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_boolean()) return "true or false";
+    *to = v.get<bool>();
+    return "";
+  };
+}
+template <typename T>
+Setter Unsigned(T* to, uint64_t min, uint64_t max) {
+  return [to, min, max](const json& v) -> std::string {
+    if (!v.is_number_unsigned() || v.get<uint64_t>() < min || v.get<uint64_t>() > max) {
+      return "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    }
+    *to = static_cast<T>(v.get<uint64_t>());
+    return "";
+  };
+}
+Setter Strings(std::vector<std::string>* to) {
+  return [to](const json& v) -> std::string {
+    if (!v.is_array()) return "a list of strings";
+    to->clear();
+    for (const auto& s : v) {
+      if (!s.is_string()) return "a list of strings";
+      to->push_back(s.get<std::string>());
+    }
+    return "";
+  };
+}
+Setter OneOf(std::string* to, std::vector<std::string> allowed) {
+  return [to, allowed](const json& v) -> std::string {
+    std::string want = "one of";
+    for (const auto& a : allowed) want += " \"" + a + "\"";
+    if (!v.is_string()) return want;
+    for (const auto& a : allowed) {
+      if (v.get<std::string>() == a) {
+        *to = a;
+        return "";
+      }
+    }
+    return want;
+  };
+}
+
+}  // namespace
+
+const std::vector<std::string>& HookKeys() {
+  static const std::vector<std::string> k = {
+      "OnFailureDetectionProcesses", "PreFailoverProcesses", "PostFailoverProcesses",
+      "PostUnsuccessfulFailoverProcesses", "PostMasterFailoverProcesses", "PostIntermediateMasterFailoverProcesses",
+      "PreGracefulTakeoverProcesses", "PostGracefulTakeoverProcesses"};
+  return k;
+}
+
+std::string Config::Redacted() const {
+  auto secret = [](const std::string& s) { return s.empty() ? std::string() : std::string("********"); };
+  json j = {{"MySQLTopologyUser", topology_user},
+            {"MySQLTopologyPassword", secret(topology_password)},
+            {"MySQLTopologyCredentialsConfigFile", credentials_file},
+            {"DefaultInstancePort", default_instance_port},
+            {"DiscoverySeeds", discovery_seeds},
+            {"InstancePollSeconds", instance_poll_seconds},
+            {"DiscoverByShowSlaveHosts", discover_by_show_slave_hosts},
+            {"ReasonableReplicationLagSeconds", reasonable_replication_lag_seconds},
+            {"DataCenterPattern", data_center_pattern},
+            {"DetectClusterAliasQuery", detect_cluster_alias_query},
+            {"DetectInstanceAliasQuery", detect_instance_alias_query},
+            {"DetectPromotionRuleQuery", detect_promotion_rule_query},
+            {"DetectSemiSyncEnforcedQuery", detect_semi_sync_enforced_query},
+            {"PseudoGTIDPattern", pseudo_gtid.pattern},
+            {"PseudoGTIDPatternIsFixedSubstring", pseudo_gtid.fixed_substring},
+            {"PseudoGTIDMonotonicHint", pseudo_gtid.monotonic_hint},
+            {"AutoPseudoGTID", auto_pseudo_gtid},
+            {"RecoveryPeriodBlockSeconds", recovery_period_block_seconds},
+            {"RecoverMasterClusterFilters", recover_master_cluster_filters},
+            {"RecoverIntermediateMasterClusterFilters", recover_intermediate_master_cluster_filters},
+            {"RecoveryIgnoreHostnameFilters", recovery_ignore_hostname_filters},
+            {"FailureDetectionPeriodBlockMinutes", failure_detection_period_block_minutes},
+            {"ApplyMySQLPromotionAfterMasterFailover", apply_mysql_promotion_after_master_failover},
+            {"RecoveryConsumer", recovery_consumer},
+            {"RecoveryHookTimeoutSeconds", recovery_hook_timeout_seconds},
+            {"ListenAddress", listen_address},
+            {"AuthenticationMethod", authentication_method},
+            {"HTTPAuthUser", http_auth_user},
+            {"HTTPAuthPassword", secret(http_auth_password)},
+            {"AuthUserHeader", auth_user_header},
+            {"PowerAuthUsers", power_auth_users},
+            {"ReadOnly", read_only},
+            {"TidewatchServerId", replication_server_id},
+            {"TidewatchRegisterAsReplica", register_as_replica},
+            {"TidewatchReportHost", report_host},
+            {"TidewatchReportPort", report_port},
+            {"StreamHeartbeatMilliseconds", stream_heartbeat_ms},
+            {"StreamReadTimeoutMilliseconds", stream_read_timeout_ms},
+            {"ProbeWorkers", probe_workers},
+            {"ProducerId", producer_id},
+            {"StateDir", state_dir},
+            {"IndexStoreFile", index_store_file},
+            {"PseudoGTIDInjectionIntervalMilliseconds", pseudo_gtid_injection_interval_ms},
+            {"KafkaBrokers", kafka_brokers},
+            {"KafkaTopicPrefix", kafka_topic_prefix},
+            {"KafkaSchemaRegistryURL", kafka_schema_registry_url},
+            {"SpoolDir", spool_dir},
+            {"SpoolMaxBytes", spool_max_bytes},
+            {"SpoolFullPolicy", spool_full_policy},
+            {"JsonLinesFile", jsonl}};
+  json props = json::object();
+  for (const auto& [k, v] : kafka_properties) {
+    const bool is_secret = k.find("password") != std::string::npos || k.find("secret") != std::string::npos ||
+                           k.find("key") != std::string::npos;
+    props[k] = is_secret ? secret(v) : v;
+  }
+  j["KafkaProperties"] = props;
+  for (const auto& [k, v] : hooks) j[k] = v;
+  return j.dump(2);
+}
+
+Status LoadConfig(const std::string& path, Config* out) {
+  *out = Config();
+  std::string p = path;
+  if (p.empty()) {
+    for (const char* candidate : {"/etc/tidewatch.conf.json", "tidewatch.conf.json"}) {
+      if (std::filesystem::exists(candidate)) {
+        p = candidate;
+        break;
+      }
+    }
+  }
+  json j = json::object();
+  if (!p.empty()) {
+    out->path = p;
+    std::ifstream in(p);
+    if (!in) return Status::IOError("config " + p + ": cannot read");
+    try {
+      j = json::parse(in);
+    } catch (const json::exception& e) {
+      return Status::InvalidArgument("config " + p + ": not JSON: " + e.what());
+    }
+    if (!j.is_object()) return Status::InvalidArgument("config " + p + ": not a JSON object");
+  }
+  Config& c = *out;
+  std::map<std::string, Setter> keys = {
+      {"MySQLTopologyUser", String(&c.topology_user)},
+      {"MySQLTopologyPassword", String(&c.topology_password)},
+      {"MySQLTopologyCredentialsConfigFile", String(&c.credentials_file)},
+      {"DefaultInstancePort", Unsigned(&c.default_instance_port, 1, 65535)},
+      {"DiscoverySeeds", Strings(&c.discovery_seeds)},
+      {"InstancePollSeconds", Unsigned(&c.instance_poll_seconds, 1, 86400)},
+      {"DiscoverByShowSlaveHosts", Bool(&c.discover_by_show_slave_hosts)},
+      {"ReasonableReplicationLagSeconds", Unsigned(&c.reasonable_replication_lag_seconds, 0, 86400 * 365)},
+      {"DataCenterPattern", String(&c.data_center_pattern)},
+      {"DetectClusterAliasQuery", String(&c.detect_cluster_alias_query)},
+      {"DetectInstanceAliasQuery", String(&c.detect_instance_alias_query)},
+      {"DetectPromotionRuleQuery", String(&c.detect_promotion_rule_query)},
+      {"DetectSemiSyncEnforcedQuery", String(&c.detect_semi_sync_enforced_query)},
+      {"PseudoGTIDPattern", String(&c.pseudo_gtid.pattern)},
+      {"PseudoGTIDPatternIsFixedSubstring", Bool(&c.pseudo_gtid.fixed_substring)},
+      {"PseudoGTIDMonotonicHint", String(&c.pseudo_gtid.monotonic_hint)},
+      {"AutoPseudoGTID", Bool(&c.auto_pseudo_gtid)},
+      {"RecoveryPeriodBlockSeconds", Unsigned(&c.recovery_period_block_seconds, 0, 86400 * 365)},
+      {"RecoverMasterClusterFilters", Strings(&c.recover_master_cluster_filters)},
+      {"RecoverIntermediateMasterClusterFilters", Strings(&c.recover_intermediate_master_cluster_filters)},
+      {"RecoveryIgnoreHostnameFilters", Strings(&c.recovery_ignore_hostname_filters)},
+      {"FailureDetectionPeriodBlockMinutes", Unsigned(&c.failure_detection_period_block_minutes, 0, 86400)},
+      {"ApplyMySQLPromotionAfterMasterFailover", Bool(&c.apply_mysql_promotion_after_master_failover)},
+      {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded"})},
+      {"RecoveryHookTimeoutSeconds", Unsigned(&c.recovery_hook_timeout_seconds, 1, 86400)},
+      {"ListenAddress", String(&c.listen_address)},
+      {"AuthenticationMethod", OneOf(&c.authentication_method, {"", "basic", "multi", "proxy"})},
+      {"HTTPAuthUser", String(&c.http_auth_user)},
+      {"HTTPAuthPassword", String(&c.http_auth_password)},
+      {"AuthUserHeader", String(&c.auth_user_header)},
+      {"PowerAuthUsers", Strings(&c.power_auth_users)},
+      {"ReadOnly", Bool(&c.read_only)},
+      {"TidewatchServerId", Unsigned(&c.replication_server_id, 1, 0xfffffffeu)},
+      {"TidewatchRegisterAsReplica", Bool(&c.register_as_replica)},
+      {"TidewatchReportHost", String(&c.report_host)},
+      {"TidewatchReportPort", Unsigned(&c.report_port, 0, 65535)},
+      {"StreamHeartbeatMilliseconds", Unsigned(&c.stream_heartbeat_ms, 10, 3600000)},
+      {"StreamReadTimeoutMilliseconds", Unsigned(&c.stream_read_timeout_ms, 0, 3600000)},
+      {"ProbeWorkers", Unsigned(&c.probe_workers, 1, 1024)},
+      {"ProducerId", String(&c.producer_id)},
+      {"StateDir", String(&c.state_dir)},
+      {"IndexStoreFile", String(&c.index_store_file)},
+      {"PseudoGTIDInjectionIntervalMilliseconds", Unsigned(&c.pseudo_gtid_injection_interval_ms, 10, 3600000)},
+      {"KafkaBrokers", String(&c.kafka_brokers)},
+      {"KafkaTopicPrefix", String(&c.kafka_topic_prefix)},
+      {"KafkaSchemaRegistryURL", String(&c.kafka_schema_registry_url)},
+      {"SpoolDir", String(&c.spool_dir)},
+      {"SpoolMaxBytes", Unsigned(&c.spool_max_bytes, 1 << 20, UINT64_MAX)},
+      {"SpoolFullPolicy", OneOf(&c.spool_full_policy, {"refuse-new", "drop-oldest"})},
+      {"JsonLinesFile", String(&c.jsonl)},
+      {"KafkaProperties",
+       [&c](const json& v) -> std::string {
+         if (!v.is_object()) return "an object of librdkafka properties (string values)";
+         for (auto it = v.begin(); it != v.end(); ++it) {
+           if (!it.value().is_string()) return "an object of librdkafka properties (string values)";
+           c.kafka_properties[it.key()] = it.value().get<std::string>();
+         }
+         return "";
+       }},
+  };
+  for (const auto& hook : HookKeys()) keys[hook] = Strings(&c.hooks[hook]);
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    auto k = keys.find(it.key());
+    if (k == keys.end()) {
+      c.warnings.push_back("config " + p + ": unknown key " + it.key() + " (ignored)");
+      continue;
+    }
+    if (std::string want = k->second(it.value()); !want.empty()) {
+      return Status::InvalidArgument("config " + p + ": " + it.key() + " must be " + want);
+    }
+  }
+  for (auto it = c.hooks.begin(); it != c.hooks.end();) {
+    it = it->second.empty() ? c.hooks.erase(it) : std::next(it);
+  }
+  // Values that must also make sense.
+  auto bad = [&](const std::string& key, const std::string& why) {
+    return Status::InvalidArgument("config " + p + ": " + key + ": " + why);
+  };
+  for (const auto& s : c.discovery_seeds) {
+    std::string host;
+    uint16_t port;
+    if (!SplitHostPort(s, &host, &port)) return bad("DiscoverySeeds", "\"" + s + "\" is not host:port");
+  }
+  if (!ParseListenAddress(c.listen_address, kDefaultListenPort)) {
+    return bad("ListenAddress", "\"" + c.listen_address + "\" is not host:port or :port");
+  }
+  for (const auto& [key, pattern] :
+       std::vector<std::pair<std::string, std::string>>{{"DataCenterPattern", c.data_center_pattern}}) {
+    if (pattern.empty()) continue;
+    RE2 re(pattern, RE2::Quiet);
+    if (!re.ok()) return bad(key, re.error());
+  }
+  for (const auto* list : {&c.recover_master_cluster_filters, &c.recover_intermediate_master_cluster_filters,
+                            &c.recovery_ignore_hostname_filters}) {
+    for (const auto& f : *list) {
+      RE2 re(f, RE2::Quiet);
+      if (!re.ok()) {
+        return bad(list == &c.recover_master_cluster_filters ? "RecoverMasterClusterFilters"
+                   : list == &c.recovery_ignore_hostname_filters ? "RecoveryIgnoreHostnameFilters"
+                                                                 : "RecoverIntermediateMasterClusterFilters",
+                   "\"" + f + "\": " + re.error());
+      }
+    }
+  }
+  if (!c.pseudo_gtid.fixed_substring) {
+    std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
+    Status s = pgtid::PseudoGtidPattern::Create(c.pseudo_gtid, &pattern);
+    if (!s.ok()) return Status::InvalidArgument("config " + p + ": " + s.message());
+  }
+  if ((c.authentication_method == "basic" || c.authentication_method == "multi") &&
+      (c.http_auth_user.empty() || c.http_auth_password.empty())) {
+    return bad("AuthenticationMethod", "\"" + c.authentication_method + "\" needs HTTPAuthUser and HTTPAuthPassword");
+  }
+  if (!c.credentials_file.empty()) {
+    Status s = ReadCredentialsFile(c.credentials_file, &c.topology_user, &c.topology_password);
+    if (!s.ok()) return s.WithContext("config " + p);
+  }
+  if (c.producer_id.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    c.producer_id = std::string("tidewatch@") + host;
+  }
+  if (c.report_host.empty()) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    c.report_host = host;
+  }
+  if (c.replication_server_id == 0) {
+    c.replication_server_id = 0x7e000000u | (static_cast<uint32_t>(::getpid()) & 0xffffffu);
+  }
+  return Status::OK();
+}
+
+}  // namespace tidewatch::server

@@ -1,0 +1,249 @@
+#include "server/daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <ostream>
+#include <thread>
+
+#include "base/host_port.h"
+#include "analyzer/monitor.h"
+#include "pgtid/executor.h"
+#include "pgtid/pseudo_gtid_injector.h"
+#include "sinks/event_stream.h"
+#include "sinks/json_lines_sink.h"
+#include "sinks/kafka_sink.h"
+#include "sinks/publisher.h"
+#include "server/http_api.h"
+#include "server/recovery.h"
+#include "server/http_server.h"
+
+namespace tidewatch::server {
+
+namespace {
+
+// AutoPseudoGTID: one entry every interval into each cluster's master that
+// answers and is writable (the injector itself refuses read-only servers).
+class Injector {
+ public:
+  Injector(const Config& c, analyzer::Monitor* m) : config_(c), monitor_(m) {}
+  ~Injector() { Stop(); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    const auto interval = std::chrono::milliseconds(config_.pseudo_gtid_injection_interval_ms);
+    while (!stop_) {
+      std::vector<std::string> masters;
+      // Each cluster's master (of a co-master ring, the one the cluster is
+      // named after), when it answers, logs binlogs and is writable.
+      monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+        for (const auto& [cluster, keys] : t.Clusters()) {
+          const analyzer::InstanceRecord* r = t.Find(t.MasterOf(cluster));
+          if (r != nullptr && r->reachable && r->probed && !r->probe.instance.read_only && r->probe.instance.log_bin) {
+            masters.push_back(r->key);
+          }
+        }
+      });
+      for (const auto& key : masters) {
+        auto& c = connections_[key];
+        if (!c) {
+          pgtid::SqlEndpoint ep;
+          ep.user = config_.topology_user;
+          ep.password = config_.topology_password;
+          if (!SplitHostPort(key, &ep.host, &ep.port)) continue;
+          if (!pgtid::SqlConnection::Connect(ep, &c).ok()) continue;
+        }
+        std::string statement;
+        Status s = injector_.Inject(*c, &statement);
+        if (!s.ok()) {
+          if (!s.IsNotSupported()) spdlog::warn("{}: Pseudo-GTID injection: {}", key, s.message());
+          c.reset();
+        }
+      }
+      for (auto slept = std::chrono::milliseconds(0); slept < interval && !stop_; slept += std::chrono::milliseconds(10)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+
+  const Config& config_;
+  analyzer::Monitor* monitor_;
+  pgtid::PseudoGtidInjector injector_;
+  std::map<std::string, std::unique_ptr<pgtid::SqlConnection>> connections_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace
+
+analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern) {
+  analyzer::MonitorOptions o;
+  o.probe.user = c.topology_user;
+  o.probe.password = c.topology_password;
+  o.probe.default_port = c.default_instance_port;
+  o.probe.data_center_pattern = c.data_center_pattern;
+  o.probe.detect_cluster_alias_query = c.detect_cluster_alias_query;
+  o.probe.detect_instance_alias_query = c.detect_instance_alias_query;
+  o.probe.detect_promotion_rule_query = c.detect_promotion_rule_query;
+  o.probe.detect_semi_sync_enforced_query = c.detect_semi_sync_enforced_query;
+  o.probe.discover_by_processlist = !c.discover_by_show_slave_hosts;
+  o.probe.own_server_ids = {c.replication_server_id, c.short_read_server_id()};
+  o.stream.user = c.topology_user;
+  o.stream.password = c.topology_password;
+  o.stream.server_id = c.replication_server_id;
+  o.stream.register_as_replica = c.register_as_replica;
+  o.stream.report_host = c.report_host;
+  o.stream.report_port = c.report_port;
+  o.stream.tls_mode = binlog::TlsMode::kPreferred;
+  o.stream.heartbeat_period = std::chrono::milliseconds(c.stream_heartbeat_ms);
+  o.stream.read_timeout =
+      std::chrono::milliseconds(c.stream_read_timeout_ms ? c.stream_read_timeout_ms : 3 * c.stream_heartbeat_ms);
+  o.stream.connect_timeout = std::chrono::milliseconds(1000);
+  o.stream.backoff_min = std::chrono::milliseconds(50);
+  o.stream.backoff_max = std::chrono::milliseconds(2000);
+  o.pattern = pattern;
+  o.poll_interval = std::chrono::seconds(c.instance_poll_seconds);
+  o.workers = c.probe_workers;
+  o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
+  o.topology.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
+  o.seeds = c.discovery_seeds;
+  return o;
+}
+
+int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err) {
+  auto fail = [&](const std::string& why) {
+    err << "tidewatch run: " << why << "\n";
+    return 2;
+  };
+  std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
+  Status s = pgtid::PseudoGtidPattern::Create(config.pseudo_gtid, &pattern);
+  if (!s.ok()) return fail(s.message());
+
+  if (!config.state_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.state_dir, ec);
+    if (ec) return fail("StateDir " + config.state_dir + ": " + ec.message());
+  }
+  std::unique_ptr<sinks::JsonLinesSink> jsonl;
+  const std::string jsonl_path = options.jsonl.empty() ? config.jsonl : options.jsonl;
+  if (!jsonl_path.empty()) {
+    s = sinks::JsonLinesSink::Open(jsonl_path, &jsonl);
+    if (!s.ok()) return fail(s.message());
+  }
+  std::unique_ptr<sinks::KafkaSink> kafka;
+  uint64_t spooled_through = 0;
+  if (!config.kafka_brokers.empty()) {
+    sinks::KafkaOptions ko;
+    ko.brokers = config.kafka_brokers;
+    ko.topic_prefix = config.kafka_topic_prefix;
+    ko.properties = config.kafka_properties;
+    ko.schema_registry_url = config.kafka_schema_registry_url;
+    ko.spool.dir = !config.spool_dir.empty() ? config.spool_dir
+                   : !config.state_dir.empty() ? config.state_dir + "/spool"
+                                               : std::string();
+    if (ko.spool.dir.empty()) return fail("KafkaBrokers needs SpoolDir or StateDir: messages wait there for the broker");
+    ko.spool.max_bytes = config.spool_max_bytes;
+    ko.spool.full_policy = config.spool_full_policy == "drop-oldest" ? sinks::SpoolOptions::FullPolicy::kDropOldest
+                                                                     : sinks::SpoolOptions::FullPolicy::kRefuseNew;
+    s = sinks::KafkaSink::Open(ko, &kafka);
+    if (!s.ok()) return fail(s.message());
+    s = kafka->LastSequence(config.producer_id, &spooled_through);
+    if (!s.ok()) return fail(s.message());
+  }
+  sinks::PublisherOptions po;
+  po.producer_id = config.producer_id;
+  if (!config.state_dir.empty()) po.sequence_file = config.state_dir + "/sequence";
+  po.published_through = spooled_through;
+  std::unique_ptr<sinks::Publisher> publisher;
+  s = sinks::Publisher::Open(po, &publisher);
+  if (!s.ok()) return fail(s.message());
+  // The spool first: what any outlet has shown is already durable for Kafka.
+  if (kafka) publisher->AddSink(kafka.get());
+  if (jsonl) publisher->AddSink(jsonl.get());
+
+  std::unique_ptr<pgtid::IndexStore> store;
+  const std::string store_path = !config.index_store_file.empty() ? config.index_store_file
+                                 : !config.state_dir.empty()      ? config.state_dir + "/indexes.sqlite"
+                                                                  : std::string();
+  if (!store_path.empty()) {
+    s = pgtid::IndexStore::Open(store_path, &store);
+    if (!s.ok()) return fail(s.message());
+  }
+  analyzer::MonitorOptions mo = MonitorOptionsOf(config, pattern.get());
+  mo.store = store.get();
+  if (!config.state_dir.empty()) mo.topology_file = config.state_dir + "/topology.json";
+  // The embedded recovery consumer is offered every message before it leaves.
+  std::atomic<RecoveryConsumer*> recovery_offer{nullptr};
+  analyzer::Monitor monitor(mo, [&publisher, &recovery_offer](v1::Envelope&& e) {
+    if (RecoveryConsumer* r = recovery_offer.load()) r->Offer(e);
+    (void)publisher->Publish(std::move(e));
+  });
+  std::unique_ptr<RecoveryConsumer> recovery;
+  if (options.recover || config.recovery_consumer == "embedded") {
+    recovery = std::make_unique<RecoveryConsumer>(config, &monitor, publisher.get(), pattern.get());
+    recovery_offer = recovery.get();
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+      return s;
+    };
+    spdlog::info("recovery: embedded consumer, master filters [{}], intermediate master filters [{}]",
+                 list(config.recover_master_cluster_filters), list(config.recover_intermediate_master_cluster_filters));
+  }
+
+  std::unique_ptr<sinks::EventStream> stream;
+  std::unique_ptr<HttpApi> api;
+  std::unique_ptr<HttpServer> http;
+  if (options.http) {
+    stream = std::make_unique<sinks::EventStream>();
+    api = std::make_unique<HttpApi>(config, &monitor, publisher.get(), pattern.get());
+    api->set_kafka(kafka.get());
+    api->set_event_stream(stream.get());
+    api->set_recovery(recovery.get());
+    HttpServerOptions ho;
+    // Validated by LoadConfig; ":3000" (orchestrator's default) is every interface.
+    const HostPort listen = ParseListenAddress(config.listen_address, kDefaultListenPort).value_or(HostPort{});
+    ho.address = listen.host.empty() ? "0.0.0.0" : listen.host;
+    ho.port = listen.port;
+    ho.stream = stream.get();
+    ho.handler = [&api](const HttpRequest& rq, HttpResponse* rs) { api->Handle(rq, rs); };
+    ho.authorize = [&api](const HttpRequest& rq, HttpResponse* rs) { return api->Authorize(rq, rs, false); };
+    s = HttpServer::Start(ho, &http);
+    if (!s.ok()) return fail(s.message());
+    publisher->AddSink(stream.get());
+    spdlog::info("HTTP API on {}:{}", ho.address, http->port());
+  }
+
+  monitor.Start();
+  std::unique_ptr<Injector> injector;
+  if (config.auto_pseudo_gtid) {
+    injector = std::make_unique<Injector>(config, &monitor);
+    injector->Start();
+  }
+  spdlog::info("tidewatch run: producer {}, {} seed(s), polling every {} s, heartbeat {} ms", config.producer_id,
+               config.discovery_seeds.size(), config.instance_poll_seconds, config.stream_heartbeat_ms);
+  while (!(options.stop && *options.stop)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  spdlog::info("tidewatch run: stopping");
+  if (injector) injector->Stop();
+  recovery_offer = nullptr;
+  if (recovery) recovery->Stop();
+  monitor.Stop();
+  if (kafka) {
+    // What the broker did not confirm stays in the spool for the next run.
+    s = kafka->FlushFor(5000);
+    if (!s.ok()) spdlog::warn("kafka: {}", s.message());
+  }
+  if (jsonl) (void)jsonl->Flush();
+  http.reset();
+  return 0;
+}
+
+}  // namespace tidewatch::server

@@ -1,0 +1,495 @@
+#include "server/recovery.h"
+
+#include <re2/re2.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+
+#include "base/host_port.h"
+#include "pgtid/instance.h"
+#include "pgtid/sql_connection.h"
+#include "server/relocations.h"
+
+namespace tidewatch::server {
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+using v1::RecoveryStep;
+
+constexpr size_t kMaxRecords = 1000;
+
+bool IsMasterFailure(const std::string& code) {
+  return code == "DeadMaster" || code == "DeadMasterAndSomeReplicas" || code == "DeadCoMaster" ||
+         code == "DeadCoMasterAndSomeReplicas";
+}
+
+bool IsIntermediateMasterFailure(const std::string& code) {
+  return code == "DeadIntermediateMaster" || code == "DeadIntermediateMasterWithSingleReplica" ||
+         code == "DeadIntermediateMasterWithSingleReplicaFailingToConnect" ||
+         code == "DeadIntermediateMasterAndSomeReplicas" || code == "AllIntermediateMasterReplicasFailingToConnectOrDead";
+}
+
+double MillisSince(Steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ",") + x;
+  return s;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+}  // namespace
+
+RecoveryConsumer::RecoveryConsumer(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher,
+                                   const pgtid::PseudoGtidPattern* pattern)
+    : config_(config), monitor_(monitor), publisher_(publisher), pattern_(pattern) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+RecoveryConsumer::~RecoveryConsumer() { Stop(); }
+
+void RecoveryConsumer::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    queue_.clear();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RecoveryConsumer::Offer(const v1::Envelope& message) {
+  if (!message.has_analysis()) return;
+  const auto& a = message.analysis();
+  if (a.phase() != v1::Analysis::OPENED && a.phase() != v1::Analysis::UPDATED) return;
+  if (!IsMasterFailure(a.code()) && !IsIntermediateMasterFailure(a.code())) return;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    queue_.push_back(Pending{a, a.cluster().empty() ? message.source().cluster() : a.cluster()});
+  }
+  wake_.notify_one();
+}
+
+Status RecoveryConsumer::RecoverNow(const std::string& key, std::chrono::milliseconds timeout, RecoveryRecord* out) {
+  Pending p;
+  p.forced = true;
+  p.done = std::make_shared<std::promise<RecoveryRecord>>();
+  bool found = false;
+  for (const auto& a : monitor_->Analysis()) {
+    if (a.key != key || (!IsMasterFailure(a.code) && !IsIntermediateMasterFailure(a.code))) continue;
+    p.analysis.set_phase(v1::Analysis::OPENED);
+    p.analysis.set_code(a.code);
+    p.analysis.set_analyzed_instance(a.key);
+    p.analysis.set_cluster(a.cluster);
+    p.analysis.set_description(a.description);
+    p.cluster = a.cluster;
+    found = true;
+  }
+  if (!found) return Status::NotSupported(key + ": no recoverable failure in the current analysis");
+  auto result = p.done->get_future();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return Status::IOError("the recovery consumer is stopping");
+    queue_.push_back(std::move(p));
+  }
+  wake_.notify_one();
+  if (result.wait_for(timeout) != std::future_status::ready) {
+    return Status::IOError(key + ": the recovery did not end within " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
+  }
+  *out = result.get();
+  return Status::OK();
+}
+
+bool RecoveryConsumer::WaitIdle(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_.wait_for(lock, timeout, [this] { return queue_.empty() && !busy_; });
+}
+
+void RecoveryConsumer::SetEnabled(bool enabled) {
+  std::lock_guard<std::mutex> lock(mu_);
+  enabled_ = enabled;
+  if (!enabled) return;
+  for (auto& p : deferred_) queue_.push_back(std::move(p));
+  deferred_.clear();
+  if (!queue_.empty()) wake_.notify_one();
+}
+
+bool RecoveryConsumer::enabled() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return enabled_;
+}
+
+size_t RecoveryConsumer::Acknowledge(const std::string& cluster) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (auto& r : records_) {
+    if (!r.acknowledged && (cluster.empty() || r.Concerns(cluster))) {
+      r.acknowledged = true;
+      ++n;
+    }
+  }
+  // What the block held back is looked at again (and re-checked first).
+  for (auto& p : deferred_) queue_.push_back(std::move(p));
+  deferred_.clear();
+  if (!queue_.empty()) wake_.notify_one();
+  return n;
+}
+
+std::vector<RecoveryRecord> RecoveryConsumer::Recoveries(const std::string& cluster) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<RecoveryRecord> out;
+  for (const auto& r : records_) {
+    if (cluster.empty() || r.Concerns(cluster)) out.push_back(r);
+  }
+  return out;
+}
+
+void RecoveryConsumer::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+    if (stopping_) break;
+    Pending p = std::move(queue_.front());
+    queue_.pop_front();
+    busy_ = true;
+    lock.unlock();
+    Act(p);
+    lock.lock();
+    busy_ = false;
+    if (queue_.empty()) idle_.notify_all();
+  }
+  busy_ = false;
+  idle_.notify_all();
+}
+
+bool RecoveryConsumer::Matches(const std::vector<std::string>& filters, const std::string& text) const {
+  for (const auto& f : filters) {
+    if (f == "*" || RE2::PartialMatch(text, RE2(f, RE2::Quiet))) return true;
+  }
+  return false;
+}
+
+// A recovery of `cluster` within RecoveryPeriodBlockSeconds that was not
+// acknowledged (orchestrator's AttemptRecoveryRegistration); "" when none.
+std::string RecoveryConsumer::Blocked(const std::string& cluster) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& r : records_) {
+    if (!r.Concerns(cluster) || r.acknowledged || !r.refused.empty()) continue;
+    if (now - r.started < std::chrono::seconds(config_.recovery_period_block_seconds)) {
+      return "blocked by recovery " + r.id + " of " + r.failed + " less than " +
+             std::to_string(config_.recovery_period_block_seconds) +
+             " s ago (RecoveryPeriodBlockSeconds); acknowledge it to lift the block";
+    }
+  }
+  return "";
+}
+
+void RecoveryConsumer::Step(RecoveryRecord& r, const std::string& step, RecoveryStep::Outcome outcome,
+                            const std::string& instance, const std::string& detail, double millis,
+                            const std::vector<std::string>& statements) {
+  v1::Envelope e;
+  e.mutable_source()->set_server(r.failed);
+  e.mutable_source()->set_cluster(r.cluster);
+  auto* s = e.mutable_recovery();
+  s->set_recovery_id(r.id);
+  s->set_step(step);
+  s->set_outcome(outcome);
+  s->set_instance(instance);
+  s->set_detail(detail);
+  s->set_millis(millis);
+  for (const auto& st : statements) s->add_statements(st);
+  (void)publisher_->Publish(std::move(e));
+}
+
+void RecoveryConsumer::Hooks(RecoveryRecord& r, const std::string& list, const HookValues& values, bool* all_ok) {
+  auto it = config_.hooks.find(list);
+  if (it == config_.hooks.end()) return;
+  for (const auto& command : it->second) {
+    HookResult h = RunHook(command, values, std::chrono::seconds(config_.recovery_hook_timeout_seconds));
+    const bool ok = h.exit_code == 0 && !h.timed_out;
+    if (!ok && all_ok != nullptr) *all_ok = false;
+    std::string detail = "exit " + std::to_string(h.exit_code) + (h.timed_out ? " (timed out)" : "") +
+                         (h.background ? " (background)" : "");
+    if (!h.output.empty()) detail += ": " + h.output;
+    Step(r, list, ok ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.failed, detail, h.millis, {h.command});
+    r.hooks.push_back(std::move(h));
+    if (!ok && all_ok != nullptr) return;  // PreFailoverProcesses: the first failure aborts
+  }
+}
+
+void RecoveryConsumer::Act(const Pending& p) {
+  const auto started = Steady::now();
+  const v1::Analysis& a = p.analysis;
+  const bool master = IsMasterFailure(a.code());
+  RecoveryRecord r;
+  r.failed = a.analyzed_instance();
+  r.code = a.code();
+  r.cluster = p.cluster;
+  r.started = std::chrono::system_clock::now();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    r.id = HostName() + "-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++) + "-" +
+           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                              r.started.time_since_epoch()).count());
+  }
+
+  // 1. Re-checked against the current view.
+  bool current = false, downtimed = false;
+  std::vector<std::string> replicas;
+  for (const auto& now : monitor_->Analysis()) {
+    if (now.key == r.failed && now.code == a.code()) {
+      current = now.actionable || p.forced;
+      downtimed = now.downtimed;
+      replicas = now.replicas;
+      r.cluster = now.cluster;
+    }
+  }
+  std::string alias, domain;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* rec = t.Find(r.failed)) alias = rec->probe.cluster_alias;
+  });
+  r.cluster_alias = alias.empty() ? r.cluster : alias;
+  const HostPort failed = ParseHostPort(r.failed).value_or(HostPort{r.failed, 0});
+  HookValues values = {
+      {"failureType", a.code()},
+      {"instanceType", master ? (a.code().find("CoMaster") != std::string::npos ? "co-master" : "master")
+                              : "intermediate-master"},
+      {"isMaster", master ? "true" : "false"},
+      {"isCoMaster", a.code().find("CoMaster") != std::string::npos ? "true" : "false"},
+      {"failureDescription", a.description()},
+      {"command", ""},
+      {"failedHost", failed.host},
+      {"failedPort", std::to_string(failed.port)},
+      {"failureCluster", r.cluster},
+      {"failureClusterAlias", r.cluster_alias},
+      {"failureClusterDomain", domain},
+      {"countReplicas", std::to_string(replicas.size())},
+      {"countSlaves", std::to_string(replicas.size())},
+      {"isDowntimed", downtimed ? "true" : "false"},
+      {"autoMasterRecovery", Matches(config_.recover_master_cluster_filters, r.cluster) ? "true" : "false"},
+      {"autoIntermediateMasterRecovery",
+       Matches(config_.recover_intermediate_master_cluster_filters, r.cluster) ? "true" : "false"},
+      {"orchestratorHost", HostName()},
+      {"recoveryUID", r.id},
+      {"replicaHosts", Join(replicas)},
+      {"slaveHosts", Join(replicas)},
+      {"isSuccessful", "false"},
+      {"lostReplicas", ""},
+      {"lostSlaves", ""},
+      {"countLostReplicas", "0"},
+  };
+  auto refuse = [&](const std::string& why, bool defer = false) {
+    if (defer) {
+      std::lock_guard<std::mutex> lock(mu_);
+      deferred_.push_back(p);
+    }
+    r.refused = why;
+    r.ended = std::chrono::system_clock::now();
+    Step(r, "recovery", RecoveryStep::REFUSED, r.failed, a.code() + ": " + why, MillisSince(started));
+    spdlog::info("recovery of {} ({}) refused: {}", r.failed, a.code(), why);
+    if (p.done) p.done->set_value(r);
+    std::lock_guard<std::mutex> lock(mu_);
+    records_.push_front(std::move(r));
+    if (records_.size() > kMaxRecords) records_.pop_back();
+  };
+  if (!current) return refuse("no longer " + a.code() + " (or not actionable) in the current analysis");
+  if (!p.forced) {
+    // The same failure again (an UPDATED analysis, a replayed message): the
+    // recovery that took it on answers for it.
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& rec : records_) {
+      if (rec.failed == r.failed && rec.refused.empty() &&
+          std::chrono::system_clock::now() - rec.started <
+              std::chrono::seconds(config_.recovery_period_block_seconds)) {
+        spdlog::debug("{} ({}): already taken on by recovery {}", r.failed, a.code(), rec.id);
+        return;
+      }
+    }
+  }
+
+  // 2. Detection hooks, once per instance and code per FailureDetectionPeriodBlockMinutes.
+  {
+    bool run = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& last = detections_[r.failed + "|" + a.code()];
+      if (last == Steady::time_point{} ||
+          Steady::now() - last >= std::chrono::minutes(config_.failure_detection_period_block_minutes)) {
+        last = Steady::now();
+        run = true;
+      }
+    }
+    if (run) Hooks(r, "OnFailureDetectionProcesses", values);
+  }
+
+  // 3. Filters, the global switch, the block.
+  const auto& filters = master ? config_.recover_master_cluster_filters
+                               : config_.recover_intermediate_master_cluster_filters;
+  if (!p.forced) {
+    if (!Matches(filters, r.cluster) && !Matches(filters, r.cluster_alias)) {
+      return refuse("cluster " + r.cluster + " matches no " +
+                    (master ? "RecoverMasterClusterFilters" : "RecoverIntermediateMasterClusterFilters"));
+    }
+    if (Matches(config_.recovery_ignore_hostname_filters, failed.host)) {
+      return refuse(failed.host + " matches RecoveryIgnoreHostnameFilters");
+    }
+    if (!enabled()) return refuse("recoveries are disabled (disable-global-recoveries)", true);
+    if (std::string why = Blocked(r.cluster); !why.empty()) return refuse(why, true);
+  } else {
+    values["command"] = "recover";
+  }
+  {
+    // Registered before the first statement: a second analysis of the same
+    // failure is blocked from here on.
+    std::lock_guard<std::mutex> lock(mu_);
+    records_.push_front(r);
+    if (records_.size() > kMaxRecords) records_.pop_back();
+  }
+  auto save = [&] {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& rec : records_) {
+      if (rec.id == r.id) {
+        const bool acknowledged = rec.acknowledged;
+        rec = r;
+        rec.acknowledged = acknowledged;
+      }
+    }
+  };
+  Step(r, "recovery", RecoveryStep::STARTED, r.failed, a.code() + ": " + a.description());
+  spdlog::warn("recovery {}: {} of {} in cluster {}", r.id, a.code(), r.failed, r.cluster);
+
+  // 4. PreFailoverProcesses.
+  bool pre_ok = true;
+  Hooks(r, "PreFailoverProcesses", values, &pre_ok);
+  bool ok = pre_ok;
+  std::string failure = pre_ok ? "" : "PreFailoverProcesses failed: recovery aborted";
+
+  // 5. The moves.
+  if (ok) {
+    RelocationRequest q;
+    q.instance = r.failed;
+    q.known = replicas;
+    RelocationResult result;
+    Status s;
+    if (master) {
+      q.command = RelocationCommand::kRegroup;
+      s = RelocateInDaemon(config_, monitor_, pattern_, q, &result);
+    } else {
+      std::string grandparent;
+      monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+        if (const auto* rec = t.Find(r.failed)) grandparent = rec->master_key;
+      });
+      if (grandparent.empty()) {
+        s = Status::NotSupported("the intermediate master's own master is not known");
+      } else {
+        q.command = RelocationCommand::kMultiMatch;
+        q.destination = grandparent;
+        s = RelocateInDaemon(config_, monitor_, pattern_, q, &result);
+        r.successor = grandparent;
+      }
+    }
+    if (s.ok() && !result.error.empty()) s = Status::NotSupported(result.error);
+    for (const auto& m : result.moves) {
+      Step(r, master ? "regroup-replicas" : "match-below", m.moved ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED,
+           m.instance, m.moved ? "below " + m.destination + " by " + m.method : m.refused, m.millis, m.statements);
+      (m.moved ? r.moved_replicas : r.lost_replicas).push_back(m.instance);
+    }
+    if (!s.ok()) {
+      ok = false;
+      failure = s.message();
+    } else if (master) {
+      r.successor = result.candidate;
+      if (r.successor.empty()) {
+        ok = false;
+        failure = "no replica could be promoted";
+      }
+    }
+  }
+
+  // Promotion: the successor stops replicating from the dead master and, with
+  // ApplyMySQLPromotionAfterMasterFailover, accepts writes.
+  if (ok && master) {
+    const auto promote_started = Steady::now();
+    std::vector<std::string> statements;
+    const HostPort hp = ParseHostPort(r.successor).value_or(HostPort{});
+    pgtid::SqlEndpoint ep{hp.host, hp.port, config_.topology_user, config_.topology_password};
+    std::unique_ptr<pgtid::SqlConnection> c;
+    Status s = pgtid::SqlConnection::Connect(ep, &c);
+    pgtid::Instance i;
+    if (s.ok()) s = pgtid::ReadInstance(*c, &i);
+    auto run = [&](const std::string& sql) {
+      if (!s.ok()) return;
+      statements.push_back(sql);
+      s = c->Execute(sql);
+    };
+    run(pgtid::StopReplicaSql(i));
+    run(i.ReplicaSpelling() ? "RESET REPLICA ALL" : "RESET SLAVE ALL");
+    if (config_.apply_mysql_promotion_after_master_failover) run("SET GLOBAL read_only = 0");
+    if (s.ok()) {
+      pgtid::SqlResult st;
+      if (c->Query(i.ReplicaSpelling() ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS", &st).ok() &&
+          !st.rows.empty()) {
+        r.successor_coordinates = st.GetOr(0, "File") + ":" + st.GetOr(0, "Position");
+      }
+    }
+    Step(r, "promote", s.ok() ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.successor,
+         s.ok() ? "promoted: replication reset" +
+                      std::string(config_.apply_mysql_promotion_after_master_failover ? ", read_only=0" : "")
+                : s.message(),
+         MillisSince(promote_started), statements);
+    if (!s.ok()) {
+      ok = false;
+      failure = "promotion of " + r.successor + ": " + s.message();
+    }
+    monitor_->Discover(r.successor);
+  }
+
+  // 6. Post hooks.
+  r.successful = ok;
+  values["isSuccessful"] = ok ? "true" : "false";
+  values["lostReplicas"] = values["lostSlaves"] = Join(r.lost_replicas);
+  values["countLostReplicas"] = std::to_string(r.lost_replicas.size());
+  if (ok) {
+    const HostPort s = ParseHostPort(r.successor).value_or(HostPort{});
+    values["successorHost"] = s.host;
+    values["successorPort"] = std::to_string(s.port);
+    values["successorBinlogCoordinates"] = r.successor_coordinates;
+    std::string successor_alias;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      if (const auto* rec = t.Find(r.successor)) successor_alias = rec->probe.instance_alias;
+    });
+    values["successorAlias"] = successor_alias;
+    Hooks(r, master ? "PostMasterFailoverProcesses" : "PostIntermediateMasterFailoverProcesses", values);
+    Hooks(r, "PostFailoverProcesses", values);
+  } else {
+    Hooks(r, "PostUnsuccessfulFailoverProcesses", values);
+  }
+  r.ended = std::chrono::system_clock::now();
+  Step(r, "recovery", ok ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.successor,
+       ok ? a.code() + " recovered: " + (master ? "promoted " : "replicas moved below ") + r.successor +
+                (r.lost_replicas.empty() ? "" : "; lost: " + Join(r.lost_replicas))
+          : failure,
+       MillisSince(started));
+  if (ok) {
+    spdlog::warn("recovery {}: {} recovered, successor {}", r.id, r.failed, r.successor);
+  } else {
+    spdlog::error("recovery {}: {} not recovered: {}", r.id, r.failed, failure);
+  }
+  save();
+  if (p.done) p.done->set_value(r);
+}
+
+}  // namespace tidewatch::server

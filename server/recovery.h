@@ -1,0 +1,147 @@
+// RecoveryConsumer: turns a failure analysis into a healed topology, as
+// orchestrator's automated recovery does, from the daemon's live view and
+// indexes instead of a poll and log scans.
+//
+// It is offered every published analysis. An OPENED (or UPDATED) analysis of
+// a dead master (DeadMaster, DeadMasterAndSomeReplicas, DeadMasterWithoutReplicas
+// is left alone: nothing to promote) or a dead intermediate master
+// (DeadIntermediateMaster, DeadIntermediateMasterAndSomeReplicas,
+// DeadIntermediateMasterWithSingleReplicaFailingToConnect, …) is acted upon
+// on the consumer's own thread, one recovery at a time:
+//
+//  1. re-checked against the daemon's current analysis: still that code,
+//     still actionable (not downtimed, not in maintenance) — a replayed or
+//     stale message never starts a recovery;
+//  2. OnFailureDetectionProcesses, at most once per instance and code within
+//     FailureDetectionPeriodBlockMinutes;
+//  3. the cluster must match RecoverMasterClusterFilters (or
+//     RecoverIntermediateMasterClusterFilters) and the failed host must not
+//     match RecoveryIgnoreHostnameFilters; recoveries must be enabled
+//     (disable-global-recoveries) and the cluster not blocked: a recovery of
+//     the same cluster less than RecoveryPeriodBlockSeconds ago that was not
+//     acknowledged blocks it — published as REFUSED with the reason;
+//  4. PreFailoverProcesses: a non-zero exit aborts the recovery;
+//  5. master: the replicas are regrouped below the most advanced one that can
+//     serve them (pgtid::Executor::RegroupReplicas, from the dead master's
+//     live index or by GTID), which is then promoted: replication stopped
+//     and reset and, with ApplyMySQLPromotionAfterMasterFailover, made
+//     writable. Intermediate master: its replicas are matched below its own
+//     master;
+//  6. PostMasterFailoverProcesses / PostIntermediateMasterFailoverProcesses,
+//     then PostFailoverProcesses, or PostUnsuccessfulFailoverProcesses.
+//
+// Every step is published as a RecoveryStep (STARTED, SUCCEEDED, FAILED,
+// REFUSED) on the recovery topic, JSON lines and /api/stream, with the
+// statements it issued and its hooks' exit codes and output.
+//
+// Threads: Offer may be called from any thread (it queues and returns);
+// recoveries run on the consumer's thread. The other calls are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analyzer/monitor.h"
+#include "base/status.h"
+#include "pgtid/pseudo_gtid_pattern.h"
+#include "server/config.h"
+#include "server/hook_runner.h"
+#include "sinks/publisher.h"
+#include "tidewatch/v1/tidewatch.pb.h"
+
+namespace tidewatch::server {
+
+// One recovery as the audit API reports it.
+struct RecoveryRecord {
+  std::string id;                    // recoveryUID
+  std::string cluster, cluster_alias;
+  std::string failed, code;          // the failed instance, the analysis code
+  std::string successor;             // the promoted instance ("" when none)
+  std::string successor_coordinates; // its binlog coordinates after promotion
+  std::vector<std::string> lost_replicas, moved_replicas;
+  bool successful = false;
+  bool acknowledged = false;
+  std::string refused;               // why nothing was done
+  std::chrono::system_clock::time_point started, ended;
+  std::vector<HookResult> hooks;
+
+  // Whether `cluster` names this recovery's cluster: its name, its alias, or
+  // the name it took after the promotion (its successor's host:port).
+  bool Concerns(const std::string& cluster) const {
+    return cluster == this->cluster || cluster == cluster_alias || (!successor.empty() && cluster == successor);
+  }
+};
+
+class RecoveryConsumer {
+ public:
+  // `monitor`, `publisher` and `pattern` are not owned and must outlive the
+  // consumer; its thread starts at once.
+  RecoveryConsumer(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher,
+                   const pgtid::PseudoGtidPattern* pattern);
+  ~RecoveryConsumer();
+  RecoveryConsumer(const RecoveryConsumer&) = delete;
+  RecoveryConsumer& operator=(const RecoveryConsumer&) = delete;
+
+  // A published message; analyses are queued, everything else is ignored.
+  void Offer(const v1::Envelope& message);
+  // orchestrator's `recover -i` (/api/recover/:host/:port): recovers the
+  // failure the current analysis has for `key` now, whatever the filters,
+  // the global switch and the block say; waits for the outcome (up to
+  // `timeout`). An error when the instance has no recoverable failure.
+  Status RecoverNow(const std::string& key, std::chrono::milliseconds timeout, RecoveryRecord* out);
+  // Finishes the recovery in progress, drops what is queued, joins.
+  void Stop();
+  // Waits until nothing is queued or running (or `timeout`); true when idle.
+  bool WaitIdle(std::chrono::milliseconds timeout);
+
+  // orchestrator's disable-global-recoveries / enable-global-recoveries.
+  void SetEnabled(bool enabled);
+  bool enabled() const;
+  // Lifts the block of a cluster's recoveries (ack-cluster-recoveries), or
+  // of all ("" : ack-all-recoveries), and looks again at the failures the
+  // block (or the global switch) held back. Returns how many were acknowledged.
+  size_t Acknowledge(const std::string& cluster);
+  // Recoveries, newest first; of one cluster when `cluster` is not empty.
+  std::vector<RecoveryRecord> Recoveries(const std::string& cluster = "") const;
+
+ private:
+  struct Pending {
+    v1::Analysis analysis;
+    std::string cluster;
+    bool forced = false;  // recover -i: no filter, switch or block applies
+    std::shared_ptr<std::promise<RecoveryRecord>> done;  // forced: the outcome
+  };
+  void Run();
+  void Act(const Pending& p);
+  std::string Blocked(const std::string& cluster) const;
+  void Step(RecoveryRecord& r, const std::string& step, v1::RecoveryStep::Outcome outcome,
+            const std::string& instance, const std::string& detail, double millis = 0,
+            const std::vector<std::string>& statements = {});
+  void Hooks(RecoveryRecord& r, const std::string& list, const HookValues& values, bool* all_ok = nullptr);
+  bool Matches(const std::vector<std::string>& filters, const std::string& text) const;
+
+  const Config& config_;
+  analyzer::Monitor* monitor_;
+  sinks::Publisher* publisher_;
+  const pgtid::PseudoGtidPattern* pattern_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::deque<Pending> queue_;
+  std::vector<Pending> deferred_;  // refused while blocked or disabled: offered again when lifted
+  bool stopping_ = false, busy_ = false, enabled_ = true;
+  std::deque<RecoveryRecord> records_;  // newest first, bounded
+  std::map<std::string, std::chrono::steady_clock::time_point> detections_;  // key|code → last hook run
+  uint64_t next_id_ = 1;
+  std::thread thread_;
+};
+
+}  // namespace tidewatch::server

@@ -1,0 +1,356 @@
+#include "server/relocations.h"
+
+#include <chrono>
+#include <iomanip>
+#include <ostream>
+
+#include "analyzer/live_index_source.h"
+#include "base/host_port.h"
+
+namespace tidewatch::server {
+
+using nlohmann::json;
+
+namespace {
+
+struct CommandName {
+  const char* name;
+  RelocationCommand command;
+};
+// The CLI's name first; then orchestrator's other spellings.
+constexpr CommandName kCommandNames[] = {
+    {"last-pseudo-gtid", RelocationCommand::kLastPseudoGtid},
+    {"match-below", RelocationCommand::kMatchBelow},
+    {"match-up", RelocationCommand::kMatchUp},
+    {"rematch", RelocationCommand::kRematch},
+    {"multi-match-replicas", RelocationCommand::kMultiMatch},
+    {"regroup-replicas", RelocationCommand::kRegroup},
+    {"match", RelocationCommand::kMatchBelow},
+    {"multi-match-slaves", RelocationCommand::kMultiMatch},
+    {"match-replicas", RelocationCommand::kMultiMatch},
+    {"match-slaves", RelocationCommand::kMultiMatch},
+    {"regroup-slaves", RelocationCommand::kRegroup},
+};
+
+// The key a result's JSON names its instance by.
+const char* InstanceField(RelocationCommand c) {
+  return c == RelocationCommand::kMultiMatch || c == RelocationCommand::kRegroup ? "master" : "instance";
+}
+
+}  // namespace
+
+std::optional<RelocationCommand> RelocationCommandNamed(const std::string& name) {
+  for (const auto& n : kCommandNames) {
+    if (name == n.name) return n.command;
+  }
+  return std::nullopt;
+}
+
+const char* RelocationCommandName(RelocationCommand c) {
+  for (const auto& n : kCommandNames) {
+    if (n.command == c) return n.name;
+  }
+  return "";
+}
+
+bool RelocationTakesDestination(RelocationCommand c) {
+  return c == RelocationCommand::kMatchBelow || c == RelocationCommand::kMultiMatch;
+}
+
+bool RelocationResult::succeeded() const {
+  if (!error.empty()) return false;
+  if (command == RelocationCommand::kLastPseudoGtid) return last.has_value();
+  if (command == RelocationCommand::kRegroup && candidate.empty()) return false;
+  if (moves.empty()) return command != RelocationCommand::kMatchBelow && command != RelocationCommand::kMatchUp &&
+                            command != RelocationCommand::kRematch;
+  for (const auto& m : moves) {
+    if (!m.moved) return false;
+  }
+  return true;
+}
+
+pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config) {
+  pgtid::ExecutorOptions eo;
+  eo.user = config.topology_user;
+  eo.password = config.topology_password;
+  eo.stream.user = config.topology_user;
+  eo.stream.password = config.topology_password;
+  eo.stream.server_id = config.short_read_server_id();
+  eo.stream.tls_mode = binlog::TlsMode::kPreferred;
+  return eo;
+}
+
+Relocations::Relocations(pgtid::ExecutorOptions options, const pgtid::PseudoGtidPattern* pattern,
+                         pgtid::IndexSource* indexes)
+    : options_(std::move(options)), pattern_(pattern), indexes_(indexes) {}
+
+Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
+  const auto started = std::chrono::steady_clock::now();
+  *out = RelocationResult{};
+  out->command = q.command;
+  out->instance = q.instance;
+  out->destination = q.destination;
+  if (!ParseHostPort(q.instance)) return Status::InvalidArgument("the instance must be HOST:PORT, not " + q.instance);
+  if (RelocationTakesDestination(q.command) && !ParseHostPort(q.destination)) {
+    return Status::InvalidArgument("the destination must be HOST:PORT, not " + q.destination);
+  }
+  auto finish = [&](Status s) {
+    if (!s.ok()) out->error = s.message();
+    out->millis = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    return Status::OK();
+  };
+
+  if (q.command == RelocationCommand::kLastPseudoGtid) {
+    const HostPort hp = *ParseHostPort(q.instance);
+    const pgtid::ServerIndex* index = nullptr;
+    Status s = indexes_->CaughtUp(hp.host, hp.port, &index);
+    if (!s.ok()) return finish(s);
+    const pgtid::PseudoGtidEntry* e = index->LastEntry();
+    if (e == nullptr) return finish(Status::NotSupported(q.instance + ": no Pseudo-GTID entry in the binary logs"));
+    LastPseudoGtid l;
+    l.at = index->CoordinatesOf(*e);
+    l.end_pos = e->end_pos;
+    l.entry = e->text;
+    l.gtid = e->gtid;
+    l.timestamp = e->timestamp;
+    l.entries_indexed = index->entry_count();
+    l.events_indexed = index->events_indexed();
+    out->last = std::move(l);
+    return finish(Status::OK());
+  }
+
+  pgtid::Executor executor(options_, pattern_, indexes_);
+  Status s;
+  switch (q.command) {
+    case RelocationCommand::kMatchBelow:
+      s = executor.MatchBelow(q.instance, q.destination, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kMatchUp:
+      s = executor.MatchUp(q.instance, q.known, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kRematch:
+      s = executor.Rematch(q.instance, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kMultiMatch:
+      s = executor.MultiMatch(q.instance, q.destination, q.known, &out->moves);
+      break;
+    case RelocationCommand::kRegroup: {
+      pgtid::Regroup g;
+      s = executor.RegroupReplicas(q.instance, q.known, &g);
+      out->moves = std::move(g.moves);
+      out->candidate = std::move(g.candidate);
+      out->replicas = std::move(g.replicas);
+      break;
+    }
+    case RelocationCommand::kLastPseudoGtid:
+      break;
+  }
+  if (!s.ok()) out->moves.clear();
+  return finish(s);
+}
+
+Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
+                        RelocationRequest request, RelocationResult* out) {
+  monitor->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    for (const auto& [k, r] : t.instances()) request.known.push_back(k);
+  });
+  pgtid::ExecutorOptions eo = ExecutorOptionsOf(config);
+  eo.maintenance = [monitor](const std::string& k) {
+    std::string why;
+    monitor->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      const auto* r = t.Find(k);
+      if (r != nullptr && r->maintenance.ActiveAt(analyzer::Clock::now())) {
+        why = "in maintenance: " + r->maintenance.reason;
+      }
+    });
+    return why;
+  };
+  pgtid::StreamingIndexSource fallback(eo.stream, pattern);
+  pgtid::SqlEndpoint credentials;
+  credentials.user = config.topology_user;
+  credentials.password = config.topology_password;
+  analyzer::LiveIndexSource live(monitor, &fallback, credentials);
+  Relocations relocations(eo, pattern, &live);
+  Status s = relocations.Run(request, out);
+  if (!s.ok()) return s;
+  out->source = "daemon";
+  for (const auto& m : out->moves) {
+    if (m.moved) monitor->Discover(m.instance);
+  }
+  return Status::OK();
+}
+
+json MoveJson(const pgtid::Move& m) {
+  json j = {{"instance", m.instance},
+            {"from_master", m.from_master},
+            {"destination", m.destination},
+            {"moved", m.moved},
+            {"method", m.method},
+            {"millis", m.millis}};
+  if (!m.previous.empty()) j["previous_coordinates"] = {{"file", m.previous.file}, {"pos", m.previous.pos}};
+  if (!m.previous_gtid.empty()) j["previous_gtid"] = m.previous_gtid;
+  if (!m.coordinates.empty()) j["coordinates"] = {{"file", m.coordinates.file}, {"pos", m.coordinates.pos}};
+  if (!m.route.empty()) j["position_from"] = m.route;
+  if (!m.entry.empty()) j["pseudo_gtid_entry"] = m.entry;
+  if (m.method == "pseudo-gtid") {
+    j["events_after_entry"] = m.k;
+    j["events_compared"] = m.compared;
+  }
+  if (!m.verified.empty()) j["verified"] = m.verified;
+  if (!m.refused.empty()) j["refused"] = m.refused;
+  if (m.rolled_back) j["rolled_back"] = true;
+  j["statements"] = m.statements;
+  return j;
+}
+
+bool MoveFromJson(const json& j, pgtid::Move* m) {
+  if (!j.is_object() || !j.contains("instance") || !j.contains("moved")) return false;
+  try {
+    auto coordinates = [&](const char* key, pgtid::BinlogCoordinates* c) {
+      if (j.contains(key)) *c = {j[key].at("file").get<std::string>(), j[key].at("pos").get<uint64_t>()};
+    };
+    m->instance = j.at("instance").get<std::string>();
+    m->from_master = j.value("from_master", "");
+    m->destination = j.value("destination", "");
+    m->moved = j.at("moved").get<bool>();
+    m->method = j.value("method", "");
+    m->millis = j.value("millis", 0.0);
+    coordinates("previous_coordinates", &m->previous);
+    coordinates("coordinates", &m->coordinates);
+    m->previous_gtid = j.value("previous_gtid", "");
+    m->route = j.value("position_from", "");
+    m->entry = j.value("pseudo_gtid_entry", "");
+    m->k = j.value("events_after_entry", uint64_t{0});
+    m->compared = j.value("events_compared", uint64_t{0});
+    m->verified = j.value("verified", "");
+    m->refused = j.value("refused", "");
+    m->rolled_back = j.value("rolled_back", false);
+    m->statements = j.value("statements", std::vector<std::string>{});
+  } catch (const json::exception&) {
+    return false;
+  }
+  return true;
+}
+
+json RelocationJson(const RelocationResult& r) {
+  const char* who = InstanceField(r.command);
+  if (!r.error.empty()) return json{{who, r.instance}, {"error", r.error}};
+  json j;
+  switch (r.command) {
+    case RelocationCommand::kLastPseudoGtid:
+      j = {{"instance", r.instance},
+           {"file", r.last->at.file},
+           {"pos", r.last->at.pos},
+           {"end_pos", r.last->end_pos},
+           {"entry", r.last->entry},
+           {"gtid", r.last->gtid},
+           {"timestamp", r.last->timestamp},
+           {"entries_indexed", r.last->entries_indexed},
+           {"events_indexed", r.last->events_indexed},
+           {"millis", r.millis}};
+      break;
+    case RelocationCommand::kMatchBelow:
+    case RelocationCommand::kMatchUp:
+    case RelocationCommand::kRematch:
+      j = MoveJson(r.moves.at(0));
+      break;
+    case RelocationCommand::kMultiMatch:
+    case RelocationCommand::kRegroup: {
+      json moves = json::array();
+      for (const auto& m : r.moves) moves.push_back(MoveJson(m));
+      j = {{"master", r.instance}, {"moves", moves}};
+      if (r.command == RelocationCommand::kMultiMatch) {
+        j["destination"] = r.destination;
+      } else {
+        j["candidate"] = r.candidate;
+        j["replicas"] = r.replicas;
+      }
+      break;
+    }
+  }
+  if (!r.source.empty()) j["source"] = r.source;
+  return j;
+}
+
+bool RelocationFromJson(const json& j, RelocationCommand command, RelocationResult* out) {
+  if (!j.is_object()) return false;
+  *out = RelocationResult{};
+  out->command = command;
+  out->source = j.value("source", "");
+  try {
+    if (j.contains("error")) {
+      out->instance = j.at(InstanceField(command)).get<std::string>();
+      out->error = j.at("error").get<std::string>();
+      return true;
+    }
+    switch (command) {
+      case RelocationCommand::kLastPseudoGtid: {
+        LastPseudoGtid l;
+        out->instance = j.at("instance").get<std::string>();
+        l.at = {j.at("file").get<std::string>(), j.at("pos").get<uint64_t>()};
+        l.end_pos = j.value("end_pos", uint64_t{0});
+        l.entry = j.at("entry").get<std::string>();
+        l.gtid = j.value("gtid", "");
+        l.timestamp = j.value("timestamp", uint64_t{0});
+        l.entries_indexed = j.value("entries_indexed", uint64_t{0});
+        l.events_indexed = j.value("events_indexed", uint64_t{0});
+        out->millis = j.value("millis", 0.0);
+        out->last = std::move(l);
+        return true;
+      }
+      case RelocationCommand::kMatchBelow:
+      case RelocationCommand::kMatchUp:
+      case RelocationCommand::kRematch:
+        if (!MoveFromJson(j, &out->moves.emplace_back())) return false;
+        out->instance = out->moves[0].instance;
+        out->destination = out->moves[0].destination;
+        return true;
+      case RelocationCommand::kMultiMatch:
+      case RelocationCommand::kRegroup:
+        out->instance = j.at("master").get<std::string>();
+        out->destination = j.value("destination", "");
+        out->candidate = j.value("candidate", "");
+        out->replicas = j.value("replicas", std::vector<std::string>{});
+        for (const auto& m : j.at("moves")) {
+          if (!MoveFromJson(m, &out->moves.emplace_back())) return false;
+        }
+        return true;
+    }
+  } catch (const json::exception&) {
+    return false;
+  }
+  return false;
+}
+
+void PrintRelocation(std::ostream& out, const RelocationResult& r) {
+  if (!r.error.empty()) {
+    out << r.instance << ": " << r.error << "\n";
+    return;
+  }
+  if (r.last) {
+    out << r.last->at.ToString() << "\t" << r.last->entry << "\n";
+    return;
+  }
+  if (r.command == RelocationCommand::kRegroup) {
+    if (r.candidate.empty()) {
+      out << "no replica of " << r.instance << " could be promoted\n";
+    } else {
+      out << "regrouped the replicas of " << r.instance << " below " << r.candidate << "\n";
+    }
+  }
+  for (const auto& m : r.moves) {
+    if (m.moved) {
+      out << m.instance << " moved below " << m.destination << " by " << m.method;
+      if (!m.coordinates.empty()) out << " at " << m.coordinates.ToString();
+      out << " (was " << m.from_master << " " << m.previous.ToString() << "; " << std::fixed << std::setprecision(1)
+          << m.millis << " ms)\n";
+      if (!m.entry.empty()) out << "  entry " << m.entry << " + " << m.k << " events, from " << m.route << "\n";
+      if (!m.verified.empty()) out << "  verified: " << m.verified << "\n";
+    } else {
+      out << m.instance << " not moved" << (m.destination.empty() ? "" : " below " + m.destination) << ": "
+          << m.refused << (m.rolled_back ? " (rolled back to its previous master)" : "") << "\n";
+    }
+  }
+}
+
+}  // namespace tidewatch::server

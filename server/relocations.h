@@ -1,0 +1,114 @@
+// Relocations: the one place a move request becomes moves — orchestrator's
+// last-pseudo-gtid, match-below, match-up, rematch, multi-match-replicas
+// (match-replicas) and regroup-replicas. The HTTP API runs it inside the
+// daemon on its live indexes (analyzer/live_index_source.h); the commands run
+// it on indexes they stream themselves, or ask the daemon, which answers the
+// same result as JSON (RelocationJson) that RelocationFromJson turns back
+// into the same typed result: one request type, one result type, one
+// printer, wherever the work was done.
+//
+// Not thread-safe: one Relocations serves one request at a time (the daemon
+// makes one per request).
+#pragma once
+
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "pgtid/coordinates.h"
+#include "pgtid/executor.h"
+#include "analyzer/monitor.h"
+#include "server/config.h"
+
+namespace tidewatch::server {
+
+enum class RelocationCommand { kLastPseudoGtid, kMatchBelow, kMatchUp, kRematch, kMultiMatch, kRegroup };
+
+// The command of a name as orchestrator's CLI and API spell it ("match-below"
+// and "match", "multi-match-replicas", "match-replicas" and "match-slaves",
+// "regroup-replicas" and "regroup-slaves", …); nullopt when it is none.
+std::optional<RelocationCommand> RelocationCommandNamed(const std::string& name);
+// The CLI's name of a command ("match-below", "multi-match-replicas", …).
+const char* RelocationCommandName(RelocationCommand c);
+// Whether the command takes a destination (-s / -d, :belowHost/:belowPort).
+bool RelocationTakesDestination(RelocationCommand c);
+
+struct RelocationRequest {
+  RelocationCommand command = RelocationCommand::kMatchBelow;
+  std::string instance;     // host:port
+  std::string destination;  // host:port, for match-below and multi-match
+  // Known servers besides what the instance's master reports (DiscoverySeeds,
+  // --replicas, the daemon's model): replicas of a dead master are found here.
+  std::vector<std::string> known;
+};
+
+// The last Pseudo-GTID entry in a server's binary logs.
+struct LastPseudoGtid {
+  pgtid::BinlogCoordinates at;  // where the entry's event starts
+  uint64_t end_pos = 0;
+  std::string entry, gtid;
+  uint64_t timestamp = 0;
+  uint64_t entries_indexed = 0, events_indexed = 0;
+};
+
+struct RelocationResult {
+  RelocationCommand command = RelocationCommand::kMatchBelow;
+  std::string instance, destination;
+  std::string error;                 // nothing could be tried (the moves say why each was refused)
+  std::optional<LastPseudoGtid> last;
+  std::vector<pgtid::Move> moves;
+  std::string candidate;             // regroup: the replica promoted ("" when none could be)
+  std::vector<std::string> replicas; // regroup: every replica considered, most advanced first
+  std::string source;                // "daemon" when a daemon did the work
+  double millis = 0;
+
+  // Every move was made (and, for last-pseudo-gtid, an entry was found).
+  bool succeeded() const;
+};
+
+class Relocations {
+ public:
+  // `indexes` (not owned) must outlive this object; `pattern` too.
+  Relocations(pgtid::ExecutorOptions options, const pgtid::PseudoGtidPattern* pattern, pgtid::IndexSource* indexes);
+
+  // Fills `out`; an error only for a request that cannot be understood.
+  Status Run(const RelocationRequest& request, RelocationResult* out);
+
+ private:
+  pgtid::ExecutorOptions options_;
+  const pgtid::PseudoGtidPattern* pattern_;
+  pgtid::IndexSource* indexes_;
+};
+
+// Runs `request` inside the daemon: from the monitor's live indexes
+// (analyzer/live_index_source.h; a server it does not follow is streamed),
+// instances in maintenance refused, every instance of the model known, and
+// each moved instance probed again at once so the model has its new edge.
+// The result's source is "daemon".
+Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
+                        RelocationRequest request, RelocationResult* out);
+
+// A move's credentials and the replication connection of its short reads
+// (TidewatchServerId + 1, TLS as configured), as the config gives them.
+pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config);
+
+// One move as the commands' --json and the HTTP API report it: what moved
+// where, at which coordinates, by which method, from which source, how it was
+// verified, every statement issued, or what was refused and why.
+nlohmann::json MoveJson(const pgtid::Move& m);
+bool MoveFromJson(const nlohmann::json& j, pgtid::Move* out);
+
+// The commands' --json object of a result; RelocationFromJson reads it back
+// (false when `j` is not one).
+nlohmann::json RelocationJson(const RelocationResult& r);
+bool RelocationFromJson(const nlohmann::json& j, RelocationCommand command, RelocationResult* out);
+
+// What a person reads: one line per move (and its entry, its verification),
+// or the entry found.
+void PrintRelocation(std::ostream& out, const RelocationResult& r);
+
+}  // namespace tidewatch::server

@@ -1,0 +1,332 @@
+// `tidewatch run --recover` against real MariaDB topologies: kill -9 of a
+// master under a write load heals the topology — one writable master, every
+// other replica replicating from it, the data equal everywhere — with the
+// hooks run once, their placeholders filled; a second failure inside
+// RecoveryPeriodBlockSeconds is refused as blocked until acknowledged; a
+// dead intermediate master's replicas end below its master.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <thread>
+
+#include "tests/integration/daemon_fixture.h"
+#include "tests/integration/sandbox.h"
+
+namespace tidewatch::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+class RecoveryTest : public DaemonFixture {
+ protected:
+  json Config(int base_port, uint16_t api_port) {
+    return {{"MySQLTopologyUser", "tidewatch"},
+            {"MySQLTopologyPassword", "tidewatch"},
+            {"DiscoverySeeds", {"127.0.0.1:" + std::to_string(base_port)}},
+            {"InstancePollSeconds", 1},
+            {"ListenAddress", "127.0.0.1:" + std::to_string(api_port)},
+            {"RecoverMasterClusterFilters", {".*"}},
+            {"RecoverIntermediateMasterClusterFilters", {".*"}},
+            {"RecoveryPeriodBlockSeconds", 3600}};
+  }
+  // Appends a line per hook run to hooks.log in the test's directory.
+  void AddHooks(json* config) {
+    const std::string log = (dir_ / "hooks.log").string();
+    (*config)["OnFailureDetectionProcesses"] = {"echo detected {failureType} {failedHost}:{failedPort} >> " + log};
+    (*config)["PreFailoverProcesses"] = {"echo pre $ORC_FAILURE_TYPE $ORC_FAILED_PORT >> " + log};
+    (*config)["PostMasterFailoverProcesses"] = {
+        "echo post {failureType} {failedHost} {failedPort} {failureCluster} {successorHost} {successorPort} "
+        "{successorBinlogCoordinates} {countReplicas} {isSuccessful} {recoveryUID} lost=[{lostReplicas}] "
+        "$ORC_SUCCESSOR_PORT >> " +
+        log};
+    (*config)["PostUnsuccessfulFailoverProcesses"] = {"echo unsuccessful {failureType} >> " + log};
+  }
+  std::vector<std::string> HookLines() const {
+    std::ifstream in(dir_ / "hooks.log");
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+  }
+
+};
+
+bool IsRecovery(const json& m, const std::string& step, const std::string& outcome) {
+  return m.contains("recovery") && m["recovery"].value("step", "") == step &&
+         m["recovery"].value("outcome", "") == outcome;
+}
+
+std::string Value(const Sandbox& sb, const std::string& server, const std::string& sql) {
+  return Trimmed(sb.Run("sql -N " + server + " \"" + sql + "\""));
+}
+
+std::string SlaveField(const Sandbox& sb, const std::string& server, const std::string& field) {
+  return sb.SlaveStatus(server, field);
+}
+
+// The replicas of the dead master replicate from the promoted one, which is
+// writable; once they have applied everything, the data is equal.
+void ExpectHealed(const Sandbox& sb, const std::string& successor_name, int successor_port,
+                  const std::vector<std::string>& replicas) {
+  EXPECT_EQ(Value(sb, successor_name, "SELECT @@read_only"), "0");
+  EXPECT_EQ(SlaveField(sb, successor_name, "Slave_IO_Running"), "");  // replication reset
+  for (const auto& r : replicas) {
+    if (r == successor_name) continue;
+    EXPECT_EQ(SlaveField(sb, r, "Master_Port"), std::to_string(successor_port)) << r;
+    EXPECT_EQ(SlaveField(sb, r, "Slave_IO_Running"), "Yes") << r;
+    EXPECT_EQ(SlaveField(sb, r, "Slave_SQL_Running"), "Yes") << r;
+  }
+  // Everything the successor has is applied everywhere, then compared.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const std::string want = Value(sb, successor_name, "CHECKSUM TABLE tidewatch_load.load_rows");
+  for (const auto& r : replicas) {
+    if (r == successor_name) continue;
+    std::string have;
+    while (std::chrono::steady_clock::now() < deadline) {
+      have = Value(sb, r, "CHECKSUM TABLE tidewatch_load.load_rows");
+      if (have == want) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(have, want) << r << " differs from " << successor_name;
+  }
+}
+
+TEST_F(RecoveryTest, KillNineOfTheMasterPromotesTheMostAdvancedReplicaAndRunsTheHooksOnce) {
+  // File and position replication with Pseudo-GTID; r3 stops receiving
+  // before the last writes, so it is behind the others.
+  Sandbox sb("m>r1,r2,r3", 25400, "--no-gtid");
+  PrepareDir("recovery-kill");
+  json config = Config(25400, 25480);
+  AddHooks(&config);
+  DaemonProcess& d = StartDaemon("recovery-kill", config, {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("load --seconds 2 --rate 300");
+  sb.Sql("r3", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 1 --rate 300");
+  std::this_thread::sleep_for(1500ms);  // a Pseudo-GTID entry after the last write
+
+  const auto killed = std::chrono::steady_clock::now();
+  sb.Run("kill m");
+  json done = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);
+  ASSERT_FALSE(done.is_null()) << "no successful recovery";
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  std::cerr << "kill -9 to recovery SUCCEEDED (as read back here): " << seconds << " s\n";
+
+  // The promoted replica is the most advanced one: r1 or r2, never r3.
+  const std::string successor = done["recovery"]["instance"];
+  ASSERT_TRUE(successor == "127.0.0.1:25401" || successor == "127.0.0.1:25402") << done.dump();
+  const int successor_port = std::stoi(successor.substr(successor.rfind(':') + 1));
+  const std::string successor_name = successor_port == 25401 ? "r1" : "r2";
+  ExpectHealed(sb, successor_name, successor_port, {"r1", "r2", "r3"});
+
+  // Every step was published under one recovery id.
+  const std::string id = done["recovery"]["recovery_id"];
+  size_t promote = 0, regroup = 0;
+  for (const auto& m : d.Messages()) {
+    if (!m.contains("recovery") || m["recovery"].value("recovery_id", "") != id) continue;
+    promote += IsRecovery(m, "promote", "SUCCEEDED");
+    regroup += IsRecovery(m, "regroup-replicas", "SUCCEEDED");
+  }
+  EXPECT_EQ(promote, 1u);
+  EXPECT_EQ(regroup, 2u);
+
+  // Each hook ran once, placeholders and environment filled.
+  const auto hooks = HookLines();
+  size_t detected = 0, pre = 0, post = 0;
+  for (const auto& l : hooks) {
+    detected += l.rfind("detected DeadMaster 127.0.0.1:25400", 0) == 0;
+    pre += l == "pre DeadMaster 25400";
+    if (l.rfind("post ", 0) == 0) {
+      ++post;
+      EXPECT_NE(l.find("post DeadMaster 127.0.0.1 25400 127.0.0.1:25400 127.0.0.1 " + std::to_string(successor_port)),
+                std::string::npos)
+          << l;
+      EXPECT_NE(l.find(" true " + id + " lost=[] " + std::to_string(successor_port)), std::string::npos) << l;
+      EXPECT_EQ(l.find('{'), std::string::npos) << "a placeholder left: " << l;
+    }
+  }
+  EXPECT_EQ(detected, 1u);
+  EXPECT_EQ(pre, 1u);
+  EXPECT_EQ(post, 1u);
+
+  // orchestrator's audit API shows it, not active, successful.
+  auto audit = d.Get("/api/audit-recovery").Json();
+  ASSERT_TRUE(audit.is_array() && !audit.empty()) << audit.dump();
+  EXPECT_EQ(audit[0]["UID"], id);
+  EXPECT_EQ(audit[0]["IsActive"], false);
+  EXPECT_EQ(audit[0]["IsSuccessful"], true);
+  EXPECT_EQ(audit[0]["SuccessorKey"]["Port"], successor_port);
+  EXPECT_TRUE(d.Get("/api/audit-recovery/alias/no-such-alias").Json().empty());
+
+  // The new master dies too, inside RecoveryPeriodBlockSeconds: blocked.
+  sb.Run("kill " + successor_name);
+  json blocked = d.WaitFor(
+      [&](const json& m) {
+        return IsRecovery(m, "recovery", "REFUSED") && m["source"].value("server", "") == successor &&
+               m["recovery"].value("detail", "").find("blocked by recovery") != std::string::npos;
+      },
+      60s);
+  ASSERT_FALSE(blocked.is_null()) << "the second failure was not refused as blocked";
+  auto listed = d.Get("/api/blocked-recoveries").Json();
+  EXPECT_FALSE(listed.empty()) << listed.dump();
+  // Acknowledged: the next analysis of it is recovered.
+  ASSERT_EQ(d.Get("/api/ack-all-recoveries").Json()["Code"], "OK");
+  json second = d.WaitFor(
+      [&](const json& m) {
+        return IsRecovery(m, "recovery", "SUCCEEDED") && m["recovery"].value("recovery_id", "") != id;
+      },
+      60s);
+  EXPECT_FALSE(second.is_null()) << "not recovered after the acknowledgement";
+}
+
+TEST_F(RecoveryTest, GtidReplicationIsRecoveredByGtidWithAKillInsideATransaction) {
+  // MariaDB GTID replication (the sandbox's default); the master dies while
+  // a multi-statement transaction is open on it.
+  Sandbox sb("m>r1,r2,r3", 25440);
+  auto& d = StartDaemon("gtid", Config(25440, 25484), {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("load --seconds 2 --rate 300");
+  sb.Sql("r2", "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=1; START SLAVE");
+  sb.Run("load --seconds 1 --rate 300");
+  // An open transaction: its statements are not in the binlog until COMMIT.
+  std::thread open_txn([&] {
+    try {
+      sb.Sql("m", "BEGIN; INSERT INTO tidewatch_load.load_rows (k, v) VALUES (0, 'open'); SELECT SLEEP(30); COMMIT");
+    } catch (const std::exception&) {
+      // the server is killed under it
+    }
+  });
+  std::this_thread::sleep_for(1s);
+  sb.Run("kill m");
+  json done = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);
+  open_txn.join();
+  ASSERT_FALSE(done.is_null()) << "no successful recovery";
+  const std::string successor = done["recovery"]["instance"];
+  const int port = std::stoi(successor.substr(successor.rfind(':') + 1));
+  EXPECT_NE(port, 25442) << "the delayed replica was promoted";
+  const std::string name = port == 25441 ? "r1" : port == 25442 ? "r2" : "r3";
+  for (const auto& m : d.Messages()) {
+    if (IsRecovery(m, "regroup-replicas", "SUCCEEDED")) EXPECT_EQ(m["recovery"]["detail"].get<std::string>().find("gtid") != std::string::npos, true) << m.dump();
+  }
+  sb.Sql("r2", "STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE");
+  ExpectHealed(sb, name, port, {"r1", "r2", "r3"});
+  EXPECT_EQ(Value(sb, name, "SELECT COUNT(*) FROM tidewatch_load.load_rows WHERE v = 'open'"), "0");
+}
+
+TEST_F(RecoveryTest, DeadIntermediateMastersReplicasEndBelowItsMaster) {
+  Sandbox sb("a>b;b>c,d", 25410, "--no-gtid");
+  json config = Config(25410, 25481);
+  auto& d = StartDaemon("intermediate", config, {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("load --seconds 1 --rate 200");
+  std::this_thread::sleep_for(1500ms);
+  sb.Run("kill b");
+  json done = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);
+  ASSERT_FALSE(done.is_null()) << "no successful recovery";
+  EXPECT_EQ(done["recovery"]["instance"], "127.0.0.1:25410");
+  for (const char* r : {"c", "d"}) {
+    EXPECT_EQ(SlaveField(sb, r, "Master_Port"), "25410") << r;
+    EXPECT_EQ(SlaveField(sb, r, "Slave_SQL_Running"), "Yes") << r;
+  }
+  sb.Run("load --seconds 1 --rate 200");
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  const std::string want = Value(sb, "a", "CHECKSUM TABLE tidewatch_load.load_rows");
+  for (const char* r : {"c", "d"}) {
+    std::string have;
+    while (std::chrono::steady_clock::now() < deadline) {
+      have = Value(sb, r, "CHECKSUM TABLE tidewatch_load.load_rows");
+      if (have == want) break;
+      std::this_thread::sleep_for(200ms);
+    }
+    EXPECT_EQ(have, want) << r;
+  }
+}
+
+TEST_F(RecoveryTest, ADaemonRestartedWhileTheMasterIsDeadKnowsItAndRecovers) {
+  Sandbox sb("m>r1,r2", 25430, "--no-gtid");
+  auto& d = StartDaemon("restart", Config(25430, 25483), {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("load --seconds 1 --rate 200");
+  // The model and the indexes are written every 10 s.
+  std::this_thread::sleep_for(11s);
+  d.Kill();
+  sb.Run("kill m");
+  const size_t before = d.Messages().size();
+  // Only what the restarted daemon wrote.
+  auto after = [&](const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto all = d.Messages();
+      for (size_t i = before; i < all.size(); ++i) {
+        if (pred(all[i])) return all[i];
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return json();
+  };
+  const auto restarted = std::chrono::steady_clock::now();
+  d.Start();
+  json dead = after([](const json& m) { return IsAnalysis(m, "OPENED", "DeadMaster", "127.0.0.1:25430"); }, 30s);
+  ASSERT_FALSE(dead.is_null()) << "no DeadMaster after the restart";
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - restarted).count();
+  std::cerr << "restart to DeadMaster (as read back here): " << seconds << " s\n";
+  EXPECT_LT(seconds, 10.0);
+  json done = after([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);
+  ASSERT_FALSE(done.is_null()) << "not recovered after the restart";
+  const std::string successor = done["recovery"]["instance"];
+  const int port = std::stoi(successor.substr(successor.rfind(':') + 1));
+  ExpectHealed(sb, port == 25431 ? "r1" : "r2", port, {"r1", "r2"});
+  // Both survivors are streamed again.
+  for (const char* k : {"127.0.0.1:25431", "127.0.0.1:25432"}) {
+    EXPECT_FALSE(after(
+                     [&](const json& m) {
+                       return m.contains("stream") && m["source"].value("server", "") == k &&
+                              m["stream"].value("state", "") == "STREAMING";
+                     },
+                     20s)
+                     .is_null())
+        << k;
+  }
+}
+
+TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {
+  Sandbox sb("m>r1", 25420, "--no-gtid");
+  json config = Config(25420, 25482);
+  config["RecoverMasterClusterFilters"] = {"^no-such-cluster$"};
+  auto& d = StartDaemon("filtered", config, {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  sb.Run("kill m");
+  json refused = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "REFUSED"); }, 60s);
+  ASSERT_FALSE(refused.is_null());
+  EXPECT_NE(refused["recovery"]["detail"].get<std::string>().find("RecoverMasterClusterFilters"), std::string::npos);
+  EXPECT_EQ(SlaveField(sb, "r1", "Master_Port"), "25420");  // untouched
+  auto info = d.Get("/api/clusters-info").Json();
+  ASSERT_TRUE(info.is_array() && !info.empty()) << info.dump();
+  EXPECT_EQ(info[0]["HasAutomatedMasterRecovery"], false);
+
+  // orchestrator's manual `recover -i`: done whatever the filters say.
+  const std::string cli = std::string(TIDEWATCH_BINARY) + " recover -i 127.0.0.1:25420 --api 127.0.0.1:25482";
+  auto r = RunCommand(cli + " 2>&1");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Recovered: 127.0.0.1:25420"), std::string::npos) << r.out;
+  EXPECT_EQ(Value(sb, "r1", "SELECT @@read_only"), "0");
+  EXPECT_EQ(SlaveField(sb, "r1", "Slave_IO_Running"), "");
+  auto audit = RunCommand(std::string(TIDEWATCH_BINARY) + " audit-recovery --json --api 127.0.0.1:25482");
+  ASSERT_EQ(audit.status, 0) << audit.out;
+  auto records = json::parse(audit.out);
+  ASSERT_FALSE(records.empty());
+  EXPECT_EQ(records[0]["IsSuccessful"], true);
+  EXPECT_EQ(records[0]["SuccessorKey"]["Port"], 25421);
+  // The global switch.
+  EXPECT_EQ(RunCommand(std::string(TIDEWATCH_BINARY) + " disable-global-recoveries --api 127.0.0.1:25482").status, 0);
+  auto check = RunCommand(std::string(TIDEWATCH_BINARY) + " check-global-recoveries --api 127.0.0.1:25482");
+  EXPECT_NE(check.out.find("disabled"), std::string::npos) << check.out;
+}
+
+}  // namespace
+}  // namespace tidewatch::testing
