@@ -425,10 +425,9 @@ void Topology::Recompute() {
     bool cycle = false;
     const std::string root = RootOf(k, &depth, &cycle);
     r.replication_depth = depth;
-    const InstanceRecord* top = Find(root);
-    std::string name = root;
-    if (top != nullptr && top->probed && !top->probe.cluster_alias.empty()) name = top->probe.cluster_alias;
-    r.cluster = name;
+    // As orchestrator's: the cluster is named after its master's host:port;
+    // the alias (DetectClusterAliasQuery) is kept beside it, on the master's probe.
+    r.cluster = root;
     r.is_co_master = false;
     if (!r.master_key.empty()) {
       const InstanceRecord* m = Find(r.master_key);

@@ -8,8 +8,9 @@
 //
 // Clusters: an instance belongs to the cluster of the top of its chain of
 // masters; a cycle of co-masters is named after its smallest key. The
-// cluster's name is its master's host:port, or the alias its master answers
-// to DetectClusterAliasQuery (stable across failovers).
+// cluster's name is its master's host:port, as orchestrator's; the alias its
+// master answers to DetectClusterAliasQuery stays beside it (the master's
+// probe.cluster_alias) and names the cluster in every API that takes a hint.
 //
 // Not thread-safe; the Monitor serializes access.
 #pragma once

@@ -246,6 +246,7 @@ HttpApi::HttpApi(const Config& config, analyzer::Monitor* monitor, sinks::Publis
     : config_(config), monitor_(monitor), publisher_(publisher), pattern_(pattern) {
   json_.poll_interval = std::chrono::seconds(config.instance_poll_seconds);
   json_.reasonable_lag_seconds = config.reasonable_replication_lag_seconds;
+  more_ = std::make_unique<OrchestratorApi>(config, monitor, publisher, json_);
 }
 
 std::string HttpApi::UserOf(const HttpRequest& r) const {
@@ -341,6 +342,10 @@ void HttpApi::Dispatch(Call& c) {
     if (!route.Keys(c)) return;
     if (route.access == Route::kChange && !Authorize(c.request, c.response, true)) return;
     return (this->*route.handler)(c);
+  }
+  if (more_ && more_->Handle(c.seg, c.request, c.user, [&] { return Authorize(c.request, c.response, true); },
+                             c.response)) {
+    return;
   }
   c.response->status = 404;
   c.response->content_type = "text/plain; charset=utf-8";

@@ -35,6 +35,7 @@
 // the monitor, the publisher and the pattern (not owned) outlive the HttpApi.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@
 #include "sinks/publisher.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "server/orchestrator_api.h"
 #include "server/orchestrator_json.h"
 #include "server/recovery.h"
 #include "server/relocations.h"
@@ -135,6 +137,8 @@ class HttpApi {
   const sinks::EventStream* event_stream_ = nullptr;
   RecoveryConsumer* recovery_ = nullptr;
   JsonSettings json_;
+  // The paths this table does not have (orchestrator_api.h).
+  std::unique_ptr<OrchestratorApi> more_;
 };
 
 }  // namespace tidewatch::server

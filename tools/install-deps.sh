@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package Tidewatch needs to build, test and run its sandbox
 # and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat), and the
-# dashboard's browser tests (headless Chromium under Selenium).
+# dashboard's browser tests (headless Chromium under Selenium), and what orchestrator's own
+# client needs in the compatibility tests (curl, jq) and orchestrator itself (libsqlite3-0).
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
@@ -13,6 +14,7 @@ pkgs=(
   mariadb-server mariadb-client
   openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
   chromium chromium-driver python3-selenium
+  curl jq libsqlite3-0
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -88,12 +88,13 @@ TEST(TopologyTest, DiscoveryEdgesAndClusterNames) {
   EXPECT_EQ(Kinds(out), (std::vector<std::string>{"CHANGED", "EDGE_REMOVED", "EDGE_ADDED"}));
   EXPECT_EQ(out[0].instance().changed_fields(0), "master_key");
 
-  // The cluster alias names the cluster.
+  // The cluster keeps its master's name; the alias is beside it (orchestrator's naming).
   auto alias = Probe("h:1", "", {"h:2", "h:3"});
   alias.cluster_alias = "orders";
   t.ApplyProbe(alias, &out);
-  EXPECT_EQ(t.Find("h:3")->cluster, "orders");
-  EXPECT_EQ(t.Clusters().count("orders"), 1u);
+  EXPECT_EQ(t.Find("h:3")->cluster, "h:1");
+  EXPECT_EQ(t.Clusters().count("h:1"), 1u);
+  EXPECT_EQ(t.Find(t.MasterOf("h:1"))->probe.cluster_alias, "orders");
 }
 
 TEST(TopologyTest, ReadOnlyFlipsLagAndReachability) {

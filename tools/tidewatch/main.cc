@@ -16,6 +16,7 @@
 #include "server/config.h"
 #include "server/daemon.h"
 #include "pgtid/executor.h"
+#include "tools/tidewatch/orchestrator_commands.h"
 #include "tools/tidewatch/recovery_commands.h"
 #include "tools/tidewatch/relocation_commands.h"
 #include "tools/tidewatch/tail_command.h"
@@ -235,12 +236,47 @@ int main(int argc, char** argv) {
     recov_cmds.push_back(cmd);
   }
 
+  // orchestrator's information and replication-control commands, through the daemon.
+  tidewatch::tools::OrchestratorCommandOptions orc;
+  std::string orc_config_path;
+  std::vector<CLI::App*> orc_cmds;
+  for (const auto& c : tidewatch::tools::OrchestratorCommands()) {
+    auto* cmd = app.add_subcommand(c.name, c.help);
+    if (std::string(c.name).find("replica") != std::string::npos) {
+      std::string legacy = c.name;
+      legacy.replace(legacy.find("replica"), 7, "slave");
+      cmd->alias(legacy);
+    }
+    if (c.takes != 0) {
+      auto* i = cmd->add_option("-i,--instance", orc.instance,
+                                c.takes == 's' ? "the string to search for" : "the instance, HOST:PORT");
+      if (c.takes != 'a') i->required();
+    }
+    if (c.takes == 'd') cmd->add_option("-d,-s,--destination", orc.destination, "the other instance, HOST:PORT")->required();
+    if (c.takes == 'a') cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
+    cmd->add_option("-c,--config", orc_config_path,
+                    "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+    cmd->add_option("--api", orc.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
+    cmd->add_flag("--json", orc.json, "print the API's JSON answer");
+    orc_cmds.push_back(cmd);
+  }
+
   std::string check_config_path;
   auto* check_cmd = app.add_subcommand(
       "check-config", "Read the configuration, report unknown keys and bad values, print it with secrets hidden");
   check_cmd->add_option("-c,--config", check_config_path, "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
 
-  CLI11_PARSE(app, argc, argv);
+  // orchestrator's form, `tidewatch -c COMMAND -i HOST:PORT [-d HOST:PORT] [--config=FILE]`, as
+  // `tidewatch COMMAND …`: scripts written for orchestrator's CLI run unchanged.
+  std::vector<char*> args(argv, argv + argc);
+  if (argc > 2 && (std::string(argv[1]) == "-c" || std::string(argv[1]) == "--command")) {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->check_name(argv[2]);
+    }
+    if (known) args.erase(args.begin() + 1);
+  }
+  CLI11_PARSE(app, static_cast<int>(args.size()), args.data());
 
   if (check_cmd->parsed()) {
     tidewatch::server::Config config;
@@ -274,6 +310,14 @@ int main(int argc, char** argv) {
     if (!LoadConfigReporting(topo_config_path, &config)) return 2;
     topo.command = cmd->get_name();
     return tidewatch::tools::RunTopologyCommand(config, topo, std::cout, std::cerr);
+  }
+
+  for (auto* cmd : orc_cmds) {
+    if (!cmd->parsed()) continue;
+    tidewatch::server::Config config;
+    if (!LoadConfigReporting(orc_config_path, &config)) return 2;
+    orc.command = cmd->get_name();
+    return tidewatch::tools::RunOrchestratorCommand(config, orc, std::cout, std::cerr);
   }
 
   for (auto* cmd : recov_cmds) {

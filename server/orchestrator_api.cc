@@ -1,0 +1,469 @@
+#include "server/orchestrator_api.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include "base/host_port.h"
+#include "base/percent_decode.h"
+#include "pgtid/replication_control.h"
+#include "server/ascii_topology.h"
+
+namespace tidewatch::server {
+
+using nlohmann::json;
+using analyzer::Clock;
+
+namespace {
+
+// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a space).
+std::string QueryValue(const std::string& query, const std::string& name) {
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      std::replace(v.begin(), v.end(), '+', ' ');
+      return PercentDecode(v);
+    }
+    start = amp + 1;
+  }
+  return {};
+}
+
+// orchestrator's binlog format order (IsSmallerBinlogFormat): STATEMENT < MIXED < ROW.
+int FormatRank(const std::string& f) {
+  if (f == "STATEMENT") return 0;
+  if (f == "MIXED") return 1;
+  return 2;
+}
+
+std::vector<std::string> Columns(const std::string& line) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t bar = line.find('|', start);
+    out.push_back(line.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+    if (bar == std::string::npos) return out;
+    start = bar + 1;
+  }
+}
+
+}  // namespace
+
+std::string TabulateTopology(const std::string& tree) {
+  std::vector<std::vector<std::string>> rows;
+  size_t start = 0;
+  while (start < tree.size()) {
+    size_t nl = tree.find('\n', start);
+    if (nl == std::string::npos) nl = tree.size();
+    std::string line = tree.substr(start, nl - start);
+    start = nl + 1;
+    // "  + host:port    [a,b,c]" → "  + host:port", "a", "b", "c"
+    std::vector<std::string> row;
+    const size_t open = line.find(" [");
+    if (open != std::string::npos && line.back() == ']') {
+      std::string head = line.substr(0, open);
+      head.erase(head.find_last_not_of(' ') + 1);
+      row.push_back(head);
+      const std::string fields = line.substr(open + 2, line.size() - open - 3);
+      std::string joined = fields;
+      std::replace(joined.begin(), joined.end(), ',', '|');
+      for (auto& f : Columns(joined)) row.push_back(f);
+    } else {
+      row.push_back(line);
+    }
+    rows.push_back(std::move(row));
+  }
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  }
+  std::string out;
+  for (size_t r = 0; r < rows.size(); ++r) {
+    if (r) out += "\n";
+    for (size_t i = 0; i < rows[r].size(); ++i) {
+      const std::string& cell = rows[r][i];
+      const std::string pad(width[i] - cell.size(), ' ');
+      // The first column to the left, the others to the right (orchestrator's TabulateLeft, TabulateRight).
+      out += i == 0 ? cell + pad : "|" + pad + cell;
+    }
+  }
+  return out;
+}
+
+struct OrchestratorApi::Call {
+  const HttpRequest& request;
+  HttpResponse* response;
+  const std::vector<std::string>& seg;
+  std::string user;
+  std::map<std::string, std::string> args;
+  std::string instance, below;
+
+  void Json(int status, const json& j) {
+    response->status = status;
+    response->content_type = "application/json; charset=UTF-8";
+    response->body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  }
+  void Ok(const std::string& message, json details = nullptr) { Json(200, Envelope(true, message, std::move(details))); }
+  void Error(const std::string& message) { Json(500, Envelope(false, message)); }
+  void Bare(const json& j) { Json(200, j); }
+  const std::string& Arg(const std::string& name) const {
+    static const std::string kNone;
+    auto it = args.find(name);
+    return it == args.end() ? kNone : it->second;
+  }
+  bool Key(size_t i, std::string* key) {
+    uint16_t port = 0;
+    const std::string& p = seg[i + 1];
+    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || end != p.data() + p.size() || port == 0) {
+      Error("Invalid port: " + p);
+      return false;
+    }
+    *key = seg[i] + ":" + std::to_string(port);
+    return true;
+  }
+};
+
+// One path: its spellings, the rest of the path (":x" an argument, a word
+// otherwise), whether it changes things, its handler.
+struct OrchestratorApi::Route {
+  std::vector<std::string> names;
+  std::vector<std::string> params;
+  bool change;
+  void (OrchestratorApi::*handler)(Call&);
+
+  Route(std::initializer_list<const char*> n, std::string_view p, bool ch, void (OrchestratorApi::*h)(Call&))
+      : names(n.begin(), n.end()), change(ch), handler(h) {
+    for (size_t start = 0; start < p.size();) {
+      const size_t slash = std::min(p.find('/', start), p.size());
+      params.emplace_back(p.substr(start, slash - start));
+      start = slash + 1;
+    }
+  }
+  bool Matches(Call& c) const {
+    if (c.seg.size() != params.size() + 1 || std::find(names.begin(), names.end(), c.seg[0]) == names.end()) {
+      return false;
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i][0] != ':' && params[i] != c.seg[i + 1]) return false;
+    }
+    c.args.clear();
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (params[i][0] == ':') c.args[params[i].substr(1)] = c.seg[i + 1];
+    }
+    return true;
+  }
+  bool Keys(Call& c) const {
+    for (size_t i = 0; i + 1 < params.size(); ++i) {
+      if (params[i] == ":host" && params[i + 1] == ":port" && !c.Key(i + 1, &c.instance)) return false;
+      if (params[i] == ":belowHost" && params[i + 1] == ":belowPort" && !c.Key(i + 1, &c.below)) return false;
+    }
+    return true;
+  }
+};
+
+const std::vector<OrchestratorApi::Route>& OrchestratorApi::Routes() {
+  using A = OrchestratorApi;
+  static const std::vector<Route> routes = {
+      // Reads (go/http/api.go: InstanceReplicas, Masters, ClusterMaster, AllInstances, Search,
+      // AsciiTopologyTabulated, CanReplicateFrom).
+      {{"instance-replicas"}, ":host/:port", false, &A::InstanceReplicas},
+      {{"masters"}, "", false, &A::Masters},
+      {{"master"}, ":clusterHint", false, &A::ClusterMaster},
+      {{"all-instances"}, "", false, &A::AllInstances},
+      {{"search"}, ":searchString", false, &A::Search},
+      {{"search"}, "", false, &A::Search},
+      {{"topology-tabulated"}, ":clusterHint", false, &A::TopologyTabulated},
+      {{"topology-tabulated"}, ":host/:port", false, &A::TopologyTabulated},
+      {{"can-replicate-from"}, ":host/:port/:belowHost/:belowPort", false, &A::CanReplicateFrom},
+      // Changes.
+      {{"refresh"}, ":host/:port", true, &A::Refresh},
+      {{"start-replica", "start-slave", "stop-replica", "stop-slave", "stop-replica-nice", "stop-slave-nice",
+        "restart-replica", "restart-slave", "reset-replica", "reset-slave", "detach-replica", "detach-slave",
+        "detach-replica-master-host", "detach-slave-master-host", "reattach-replica", "reattach-slave",
+        "reattach-replica-master-host", "reattach-slave-master-host", "skip-query", "set-read-only",
+        "set-writeable", "flush-binary-logs"},
+       ":host/:port",
+       true,
+       &A::Control},
+  };
+  return routes;
+}
+
+OrchestratorApi::OrchestratorApi(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher,
+                                 JsonSettings json)
+    : config_(config), monitor_(monitor), publisher_(publisher), json_(json) {}
+
+bool OrchestratorApi::Handle(const std::vector<std::string>& seg, const HttpRequest& request, const std::string& user,
+                             const std::function<bool()>& authorize_change, HttpResponse* response) {
+  if (seg.empty()) return false;
+  Call c{request, response, seg, user, {}, {}, {}};
+  for (const Route& route : Routes()) {
+    if (!route.Matches(c)) continue;
+    if (!route.Keys(c)) return true;
+    if (route.change && !authorize_change()) return true;
+    (this->*route.handler)(c);
+    return true;
+  }
+  return false;
+}
+
+bool OrchestratorApi::ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const {
+  bool found = false;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    for (const auto& [k, r] : t.instances()) {
+      if (r.cluster == hint || k == hint || (r.probed && r.probe.cluster_alias == hint)) {
+        *cluster = r.cluster;
+        found = true;
+        return;
+      }
+    }
+  });
+  if (!found) c.Error("Unable to determine cluster name. clusterHint=" + hint);
+  return found;
+}
+
+void OrchestratorApi::Audit(const std::string& action, const std::string& instance, const std::string& user,
+                            const std::string& message) {
+  v1::Envelope e;
+  e.mutable_source()->set_server(instance);
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* r = t.Find(instance)) e.mutable_source()->set_cluster(r->cluster);
+  });
+  auto* a = e.mutable_audit();
+  a->set_action(action);
+  a->set_instance(instance);
+  a->set_user(user);
+  a->set_message(message);
+  (void)publisher_->Publish(std::move(e));
+}
+
+// --- Reads. ---
+
+void OrchestratorApi::InstanceReplicas(Call& c) {
+  bool known = false;
+  json arr = json::array();
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    known = t.Find(c.instance) != nullptr;
+    auto keys = t.ReplicasOf(c.instance);
+    std::sort(keys.begin(), keys.end(), InstanceKeyLess);
+    for (const auto& k : keys) {
+      if (const auto* r = t.Find(k)) arr.push_back(InstanceJson(*r, t, json_));
+    }
+  });
+  if (!known) return c.Error("Cannot read instance: " + c.instance);
+  c.Bare(arr);
+}
+
+// orchestrator's ReadWriteableClustersMasters: per cluster, the instance at
+// its top (depth 0, or a co-master) that is writable.
+void OrchestratorApi::Masters(Call& c) {
+  json arr = json::array();
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    std::vector<std::string> keys;
+    for (const auto& [k, r] : t.instances()) {
+      if (r.probed && (r.master_key.empty() || r.is_co_master) && !r.probe.instance.read_only) keys.push_back(k);
+    }
+    std::sort(keys.begin(), keys.end(), InstanceKeyLess);
+    for (const auto& k : keys) arr.push_back(InstanceJson(*t.Find(k), t, json_));
+  });
+  c.Bare(arr);
+}
+
+void OrchestratorApi::ClusterMaster(Call& c) {
+  std::string cluster;
+  if (!ResolveCluster(c, c.Arg("clusterHint"), &cluster)) return;
+  json master;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    std::vector<std::string> keys;
+    for (const auto& [k, r] : t.instances()) {
+      if (r.cluster == cluster && r.probed && (r.master_key.empty() || r.is_co_master) &&
+          !r.probe.instance.read_only) {
+        keys.push_back(k);
+      }
+    }
+    std::sort(keys.begin(), keys.end(), InstanceKeyLess);
+    if (!keys.empty()) master = InstanceJson(*t.Find(keys.front()), t, json_);
+  });
+  if (master.is_null()) return c.Error("No masters found for " + cluster);
+  c.Bare(master);
+}
+
+void OrchestratorApi::AllInstances(Call& c) {
+  json arr = json::array();
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    std::vector<std::string> keys;
+    for (const auto& [k, r] : t.instances()) keys.push_back(k);
+    std::sort(keys.begin(), keys.end(), InstanceKeyLess);
+    for (const auto& k : keys) arr.push_back(InstanceJson(*t.Find(k), t, json_));
+  });
+  c.Bare(arr);
+}
+
+// orchestrator's SearchInstances (go/inst/instance_dao.go): the trimmed
+// string in the host name, host:port, cluster name, version, version comment
+// or suggested cluster alias, or equal to the server_id or the port; ordered
+// by depth, then most replicas first, then cluster and key. "" finds all.
+void OrchestratorApi::Search(Call& c) {
+  std::string s = c.Arg("searchString");
+  if (s.empty()) s = QueryValue(c.request.query, "s");
+  s.erase(0, s.find_first_not_of(" \t\r\n"));
+  s.erase(s.find_last_not_of(" \t\r\n") + 1);
+  json arr = json::array();
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    struct Found {
+      uint32_t depth;
+      size_t replicas;
+      std::string cluster, key;
+    };
+    std::vector<Found> found;
+    for (const auto& [k, r] : t.instances()) {
+      std::string host;
+      uint16_t port = 0;
+      if (!SplitHostPort(k, &host, &port)) host = k;
+      bool hit = std::to_string(r.probe.instance.server_id) == s || std::to_string(port) == s;
+      for (const std::string& field : {host, k, r.cluster, r.probe.instance.version, r.probe.version_comment,
+                                       r.probe.cluster_alias}) {
+        hit = hit || field.find(s) != std::string::npos;
+      }
+      if (hit) found.push_back({r.replication_depth, t.ReplicasOf(k).size(), r.cluster, k});
+    }
+    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+      if (a.depth != b.depth) return a.depth < b.depth;
+      if (a.replicas != b.replicas) return a.replicas > b.replicas;
+      if (a.cluster != b.cluster) return a.cluster < b.cluster;
+      return InstanceKeyLess(a.key, b.key);
+    });
+    for (const auto& f : found) arr.push_back(InstanceJson(*t.Find(f.key), t, json_));
+  });
+  c.Bare(arr);
+}
+
+void OrchestratorApi::TopologyTabulated(Call& c) {
+  std::string cluster;
+  if (!ResolveCluster(c, c.instance.empty() ? c.Arg("clusterHint") : c.instance, &cluster)) return;
+  std::string tree;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    tree = TabulateTopology(AsciiTopology(t, cluster, json_));
+  });
+  c.Ok("Topology for cluster " + cluster, tree);
+}
+
+std::string OrchestratorApi::CannotReplicateFrom(const analyzer::InstanceRecord& r,
+                                                 const analyzer::InstanceRecord& s) {
+  // The order of orchestrator's Instance.CanReplicateFrom checks.
+  const auto& i = r.probe.instance;
+  const auto& o = s.probe.instance;
+  if (r.key == s.key) return "instance cannot replicate from itself: " + r.key;
+  if (!o.log_bin) return "instance does not have binary logs enabled: " + s.key;
+  if (o.replica.configured && !o.log_slave_updates) {
+    return "instance does not have log_slave_updates enabled: " + s.key;
+  }
+  if (std::tie(i.major, i.minor) < std::tie(o.major, o.minor)) {
+    return "instance " + r.key + " has version " + i.version + ", which is lower than " + o.version + " on " + s.key;
+  }
+  if (i.log_bin && o.log_bin && FormatRank(i.binlog_format) < FormatRank(o.binlog_format)) {
+    return "Cannot replicate from " + o.binlog_format + " binlog format on " + s.key + " to " + i.binlog_format +
+           " on " + r.key;
+  }
+  if (i.server_id == o.server_id) {
+    return "Identical server id: " + s.key + ", " + r.key + " both have " + std::to_string(i.server_id);
+  }
+  if (!r.probe.server_uuid.empty() && r.probe.server_uuid == s.probe.server_uuid) {
+    return "Identical server UUID: " + s.key + ", " + r.key + " both have " + r.probe.server_uuid;
+  }
+  if (i.replica.sql_delay < o.replica.sql_delay) {
+    return s.key + " has higher SQL_Delay (" + std::to_string(o.replica.sql_delay) + " seconds) than " + r.key +
+           " does (" + std::to_string(i.replica.sql_delay) + " seconds)";
+  }
+  return {};
+}
+
+void OrchestratorApi::CanReplicateFrom(Call& c) {
+  std::string error, why;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    const auto* r = t.Find(c.instance);
+    const auto* s = t.Find(c.below);
+    if (r == nullptr || !r->probed) {
+      error = "Cannot read instance: " + c.instance;
+    } else if (s == nullptr || !s->probed) {
+      error = "Cannot read instance: " + c.below;
+    } else {
+      why = CannotReplicateFrom(*r, *s);
+    }
+  });
+  if (!error.empty()) return c.Error(error);
+  // orchestrator answers a refusal as an error, and "true" with the source's key.
+  if (!why.empty()) return c.Error(why);
+  c.Ok("true", InstanceKeyJson(c.below));
+}
+
+// --- Changes. ---
+
+void OrchestratorApi::Refresh(Call& c) {
+  const analyzer::ProbeResult p = monitor_->Discover(c.instance);
+  if (!p.reachable) return c.Error(p.error.empty() ? "Cannot read instance: " + c.instance : p.error);
+  Audit("refresh", c.instance, c.user, "refreshed");
+  c.Ok("Instance refreshed: " + c.instance, InstanceKeyJson(c.instance));
+}
+
+void OrchestratorApi::Control(Call& c) {
+  pgtid::ControlCommand command;
+  if (!pgtid::ControlCommandNamed(c.seg[0], &command)) return c.Error("unknown command " + c.seg[0]);
+  pgtid::ControlOptions o;
+  o.user = config_.topology_user;
+  o.password = config_.topology_password;
+  o.maintenance = [this](const std::string& k) {
+    std::string why;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      const auto* r = t.Find(k);
+      if (r != nullptr && r->maintenance.ActiveAt(Clock::now())) why = "in maintenance: " + r->maintenance.reason;
+    });
+    return why;
+  };
+  pgtid::ReplicationControl control(o);
+  pgtid::ControlResult result;
+  const Status s = control.Run(command, c.instance, &result);
+  const char* name = pgtid::ControlCommandName(command);
+  std::string statements;
+  for (const auto& st : result.statements) statements += (statements.empty() ? "" : "; ") + st;
+  Audit(name, c.instance, c.user, s.ok() ? statements : "refused: " + s.message() +
+                                                             (statements.empty() ? "" : " (after " + statements + ")"));
+  // The model sees the change at once, whatever happened.
+  monitor_->Discover(c.instance);
+  if (!s.ok()) return c.Error(s.message());
+  json details;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* r = t.Find(c.instance)) details = InstanceJson(*r, t, json_);
+  });
+  details["Statements"] = result.statements;  // Tidewatch's own: what was issued
+  // orchestrator's messages (go/http/api.go).
+  static const std::map<pgtid::ControlCommand, std::string> kMessages = {
+      {pgtid::ControlCommand::kStartReplica, "Replica started: "},
+      {pgtid::ControlCommand::kStopReplica, "Replica stopped: "},
+      {pgtid::ControlCommand::kStopReplicaNice, "Replica stopped nicely: "},
+      {pgtid::ControlCommand::kRestartReplica, "Replica restarted: "},
+      {pgtid::ControlCommand::kResetReplica, "Replica reset on "},
+      {pgtid::ControlCommand::kDetachReplica, "Replica detached: "},
+      {pgtid::ControlCommand::kReattachReplica, "Replica reattached: "},
+      {pgtid::ControlCommand::kSkipQuery, "Query skipped on "},
+      {pgtid::ControlCommand::kFlushBinaryLogs, "Binary logs flushed on: "},
+  };
+  std::string message;
+  if (command == pgtid::ControlCommand::kSetReadOnly) {
+    message = "Server set as read-only";
+  } else if (command == pgtid::ControlCommand::kSetWriteable) {
+    message = "Server set as writeable";
+  } else {
+    message = kMessages.at(command) + c.instance;
+  }
+  c.Ok(message, details);
+}
+
+}  // namespace tidewatch::server

@@ -1,0 +1,182 @@
+"""peers: what the orchestrator compatibility tests share — a sandbox, `tidewatch run` on it, the
+peers (orchestrator, orchestrator-client) from ../shared/peers beside the source tree, SQL.
+
+python3 >= 3.11, standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE = os.path.normpath(os.path.join(HERE, "..", ".."))
+PEERS = os.path.normpath(os.path.join(SOURCE, "..", "shared", "peers"))
+SANDBOX = os.path.join(SOURCE, "tools", "sandbox", "tidewatch-sandbox")
+sys.path.insert(0, os.path.join(SOURCE, "tools", "pylib"))
+
+from tidewatch_cli import tail  # noqa: E402
+from tidewatch_proc import wait_gone, wait_until  # noqa: E402
+
+
+def peer(name: str) -> str:
+    """The peer program's path; AssertionError (a failure, not a skip) when it is missing."""
+    path = os.path.join(PEERS, name)
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"peer program {name} is missing: expected an executable {path} "
+                             f"(../shared/peers beside the source tree; see its README.md)")
+    return path
+
+
+def tidewatch_binary() -> str:
+    path = os.environ.get("TIDEWATCH_BINARY") or os.path.join(SOURCE, "build", "tools", "tidewatch")
+    if not os.access(path, os.X_OK):
+        raise AssertionError(f"tidewatch binary not found at {path} (build it, or set TIDEWATCH_BINARY)")
+    return path
+
+
+class Sandbox:
+    """A tidewatch-sandbox topology in a directory of its own, torn down by down()."""
+
+    def __init__(self, spec: str, base_port: int):
+        self.dir = tempfile.mkdtemp(prefix="tidewatch-orc-")
+        self.spec = spec
+        self.base_port = base_port
+        self.tool("up", "--base-port", str(base_port), spec, timeout=300)
+        self.env = {}
+        for line in self.tool("env").splitlines():
+            k, _, v = line.partition("=")
+            self.env[k] = v.strip("'")
+
+    def tool(self, *args: str, timeout: float = 120, check: bool = True) -> str:
+        p = subprocess.run([sys.executable, SANDBOX, "--dir", self.dir, *args], capture_output=True, text=True,
+                           timeout=timeout)
+        if check and p.returncode != 0:
+            raise AssertionError(f"tidewatch-sandbox {' '.join(args)} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
+        return p.stdout
+
+    def port(self, name: str) -> int:
+        return int(self.env["TIDEWATCH_SANDBOX_PORT_" + name.upper()])
+
+    def key(self, name: str) -> str:
+        return f"127.0.0.1:{self.port(name)}"
+
+    def rows(self, name: str, sql: str) -> list[dict]:
+        """The result set of `sql` on server `name`, one dict per row (values as text; NULL as 'NULL')."""
+        out = self.tool("sql", name, sql).splitlines()
+        if not out:
+            return []
+        head = out[0].split("\t")
+        return [dict(zip(head, line.split("\t"))) for line in out[1:]]
+
+    def value(self, name: str, sql: str) -> str:
+        r = self.rows(name, sql)
+        return next(iter(r[0].values())) if r else ""
+
+    def down(self) -> None:
+        self.tool("down", check=False, timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Daemon:
+    """`tidewatch run` with a config written from `config`, its output in <dir>/tidewatch.log."""
+
+    def __init__(self, directory: str, config: dict, listen_port: int):
+        self.dir = directory
+        self.port = listen_port
+        self.config_path = os.path.join(directory, "tidewatch.conf.json")
+        config = dict(config)
+        config.setdefault("ListenAddress", f"127.0.0.1:{listen_port}")
+        config.setdefault("StateDir", os.path.join(directory, "tidewatch-state"))
+        with open(self.config_path, "w") as f:
+            json.dump(config, f)
+        self.log = os.path.join(directory, "tidewatch.log")
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen([tidewatch_binary(), "run", "-c", self.config_path], stdout=out,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        out.close()
+        if not wait_until(lambda: self.get("/api/health") is not None or self.proc.poll() is not None, 30):
+            raise AssertionError("tidewatch run did not answer /api/health:\n" + tail(self.log))
+        if self.proc.poll() is not None:
+            raise AssertionError(f"tidewatch run exited ({self.proc.returncode}):\n" + tail(self.log))
+
+    def get(self, path: str):
+        """The decoded JSON answer of GET path, None when it cannot be had."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=10) as r:
+                return json.loads(r.read().decode())
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            if not wait_gone(self.proc.pid, 20):
+                self.proc.kill()
+            self.proc.wait()
+
+
+def start_orchestrator(directory: str, user: str, password: str, http_port: int) -> tuple[subprocess.Popen, str]:
+    """orchestrator itself (the peer binary) on SQLite, configured as ../shared/peers/README.md says
+    works on one host; its log in <dir>/orchestrator.log."""
+    conf = {
+        "Debug": True,
+        "ListenAddress": f"127.0.0.1:{http_port}",
+        "MySQLTopologyUser": user,
+        "MySQLTopologyPassword": password,
+        "BackendDB": "sqlite",
+        "SQLite3DataFile": os.path.join(directory, "orchestrator.db"),
+        "HostnameResolveMethod": "none",
+        "MySQLHostnameResolveMethod": "",
+        "DiscoverByShowSlaveHosts": True,
+        "InstancePollSeconds": 1,
+        "PseudoGTIDPattern": "drop view if exists `_pseudo_gtid_`",
+        "PseudoGTIDPatternIsFixedSubstring": True,
+    }
+    path = os.path.join(directory, "orchestrator.conf.json")
+    with open(path, "w") as f:
+        json.dump(conf, f)
+    log = os.path.join(directory, "orchestrator.log")
+    out = open(log, "ab")
+    proc = subprocess.Popen([peer("orchestrator"), f"--config={path}", "http"], stdout=out, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, cwd=directory)
+    out.close()
+
+    def up():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/health", timeout=5):
+                return True
+        except (urllib.error.URLError, OSError):
+            return proc.poll() is not None
+    wait_until(up, 60, 0.2)
+    if proc.poll() is not None:
+        raise AssertionError(f"orchestrator exited ({proc.returncode}):\n" + tail(log))
+    return proc, log
+
+
+def stop_process(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        if not wait_gone(proc.pid, 20):
+            proc.kill()
+        proc.wait()
+
+
+def http_get(url: str, timeout: float = 30):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.loads(r.read().decode())
+
+
+def sleep_until(pred, timeout: float, interval: float = 0.2):
+    return wait_until(pred, timeout, interval)
+
+
+__all__ = ["Sandbox", "Daemon", "peer", "tidewatch_binary", "start_orchestrator", "stop_process", "http_get",
+           "sleep_until", "tail", "time"]

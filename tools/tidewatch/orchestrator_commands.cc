@@ -1,0 +1,173 @@
+#include "tools/tidewatch/orchestrator_commands.h"
+
+#include <ostream>
+
+#include "base/host_port.h"
+#include "base/percent_decode.h"
+#include "server/api_client.h"
+
+namespace tidewatch::tools {
+
+using nlohmann::json;
+
+namespace {
+
+std::string KeyText(const json& k) {
+  return k.value("Hostname", "") + ":" + std::to_string(k.value("Port", 0));
+}
+
+// "host/port" of "host:port"; "" when it is not one.
+std::string PathKey(const std::string& key) {
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitHostPort(key, &host, &port)) return {};
+  return host + "/" + std::to_string(port);
+}
+
+std::string Encode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : s) {
+    if (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == ':') {
+      out += static_cast<char>(ch);
+    } else {
+      out += '%';
+      out += hex[ch >> 4];
+      out += hex[ch & 15];
+    }
+  }
+  return out;
+}
+
+bool Broken(const json& i) {
+  return (!i.value("ReplicationSQLThreadRuning", true) || !i.value("ReplicationIOThreadRuning", true)) &&
+         (!i.value("LastSQLError", "").empty() || !i.value("LastIOError", "").empty());
+}
+
+}  // namespace
+
+const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
+  static const std::vector<OrchestratorCommandSpec> specs = {
+      {"which-instance", "The instance's host:port, or an error when it is unknown", 'i'},
+      {"which-master", "The instance's master", 'i'},
+      {"which-replicas", "The instance's replicas (which-slaves)", 'i'},
+      {"which-broken-replicas", "The instance's replicas whose replication failed with an error", 'i'},
+      {"instance-replicas", "The instance's replicas as orchestrator's Instance JSON", 'i'},
+      {"which-cluster", "The name of the instance's cluster (its master's host:port)", 'a'},
+      {"which-cluster-alias", "The alias of the instance's cluster", 'a'},
+      {"which-cluster-master", "The writable master of a cluster", 'a'},
+      {"which-cluster-instances", "The instances of a cluster", 'a'},
+      {"all-clusters-masters", "The writable master of every cluster", 0},
+      {"all-instances", "Every instance known", 0},
+      {"search", "The instances whose host, port, cluster, alias or version has -i's string", 's'},
+      {"topology-tabulated", "A cluster's tree, its fields in aligned columns", 'a'},
+      {"can-replicate-from", "Whether -i could replicate from -d (binlogs, versions, formats, server ids)", 'd'},
+      {"is-replicating", "Prints the instance when both replication threads run", 'i'},
+      {"is-replication-stopped", "Prints the instance when both replication threads are stopped", 'i'},
+      {"refresh", "Have the daemon check the instance again now", 'i'},
+      {"start-replica", "START SLAVE; fails unless both threads run after it (start-slave)", 'i'},
+      {"stop-replica", "STOP SLAVE (stop-slave)", 'i'},
+      {"stop-replica-nice", "Stop the IO thread, let the SQL thread apply the relay log, then stop", 'i'},
+      {"restart-replica", "STOP SLAVE then START SLAVE", 'i'},
+      {"reset-replica", "RESET SLAVE ALL on a replica whose threads are stopped", 'i'},
+      {"detach-replica", "Point replication at \"//\"+master host, keeping the position (reversible)", 'i'},
+      {"reattach-replica", "Undo detach-replica", 'i'},
+      {"skip-query", "Skip the statement the SQL thread failed on (file:pos replication) and start", 'i'},
+      {"set-read-only", "SET GLOBAL read_only = 1", 'i'},
+      {"set-writeable", "SET GLOBAL read_only = 0", 'i'},
+      {"flush-binary-logs", "FLUSH BINARY LOGS", 'i'},
+  };
+  return specs;
+}
+
+int RunOrchestratorCommand(const server::Config& config, const OrchestratorCommandOptions& o, std::ostream& out,
+                           std::ostream& err) {
+  const std::string& c = o.command;
+  auto fail = [&](const std::string& why) {
+    err << "tidewatch " << c << ": " << why << "\n";
+    return 2;
+  };
+  const OrchestratorCommandSpec* spec = nullptr;
+  for (const auto& s : OrchestratorCommands()) {
+    if (c == s.name) spec = &s;
+  }
+  if (spec == nullptr) return fail("unknown command");
+  const std::string hint = o.alias.empty() ? o.instance : o.alias;
+  const std::string key = PathKey(o.instance), dest = PathKey(o.destination);
+  if ((spec->takes == 'i' || spec->takes == 'd') && key.empty()) return fail("-i must be HOST:PORT");
+  if (spec->takes == 'd' && dest.empty()) return fail("-d must be HOST:PORT");
+  if (spec->takes == 'a' && hint.empty()) return fail("give -i HOST:PORT or -a CLUSTER");
+
+  std::string path;
+  if (c == "which-instance" || c == "which-master" || c == "is-replicating" || c == "is-replication-stopped") {
+    path = "/api/instance/" + key;
+  } else if (c == "which-replicas" || c == "which-broken-replicas" || c == "instance-replicas") {
+    path = "/api/instance-replicas/" + key;
+  } else if (c == "which-cluster" || c == "which-cluster-alias") {
+    path = "/api/cluster-info/" + Encode(hint);
+  } else if (c == "which-cluster-master") {
+    path = "/api/master/" + Encode(hint);
+  } else if (c == "which-cluster-instances") {
+    path = "/api/cluster/" + Encode(hint);
+  } else if (c == "all-clusters-masters") {
+    path = "/api/masters";
+  } else if (c == "all-instances") {
+    path = "/api/all-instances";
+  } else if (c == "search") {
+    path = "/api/search?s=" + Encode(o.instance);
+  } else if (c == "topology-tabulated") {
+    path = "/api/topology-tabulated/" + Encode(hint);
+  } else if (c == "can-replicate-from") {
+    path = "/api/can-replicate-from/" + key + "/" + dest;
+  } else {
+    path = "/api/" + c + "/" + key;
+  }
+
+  server::ApiClient api(config, o.api);
+  int status = 0;
+  json body;
+  Status s = api.Get(path, &status, &body);
+  if (!s.ok()) return fail("no daemon answers at " + api.address() + ": " + s.message());
+  const bool envelope = body.is_object() && body.contains("Code") && body.contains("Message");
+  if (status != 200 || (envelope && body["Code"] != "OK")) {
+    err << "tidewatch " << c << ": " << (envelope ? body["Message"].get<std::string>() : body.dump()) << "\n";
+    return 1;
+  }
+  if (o.json) {
+    out << body.dump() << "\n";
+    return 0;
+  }
+  // What orchestrator-client prints for each.
+  if (c == "which-instance") {
+    out << KeyText(body["Key"]) << "\n";
+  } else if (c == "which-master") {
+    if (body["MasterKey"].value("Hostname", "") != "") out << KeyText(body["MasterKey"]) << "\n";
+  } else if (c == "is-replicating" || c == "is-replication-stopped") {
+    const int want = c == "is-replicating" ? 1 : 0;
+    if (body.value("ReplicationSQLThreadState", -1) == want && body.value("ReplicationIOThreadState", -1) == want) {
+      out << KeyText(body["Key"]) << "\n";
+    }
+  } else if (c == "which-replicas" || c == "which-cluster-instances" || c == "all-clusters-masters" ||
+             c == "all-instances" || c == "search" || c == "which-broken-replicas") {
+    for (const auto& i : body) {
+      if (c != "which-broken-replicas" || Broken(i)) out << KeyText(i["Key"]) << "\n";
+    }
+  } else if (c == "instance-replicas") {
+    out << body.dump(2) << "\n";
+  } else if (c == "which-cluster" || c == "which-cluster-master") {
+    out << body.value("ClusterName", "") << "\n";
+  } else if (c == "which-cluster-alias") {
+    out << body.value("ClusterAlias", "") << "\n";
+  } else if (c == "topology-tabulated") {
+    out << body["Details"].get<std::string>() << "\n";
+  } else if (c == "can-replicate-from") {
+    if (body.value("Message", "") == "true") out << KeyText(body["Details"]) << "\n";
+  } else if (c == "refresh") {
+    out << KeyText(body["Details"]) << "\n";
+  } else {
+    out << KeyText(body["Details"]["Key"]) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace tidewatch::tools
