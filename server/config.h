@@ -51,6 +51,9 @@ struct Config {
   // (as `tidewatch run --recover`); "" leaves recovery to a separate consumer.
   std::string recovery_consumer;
   uint32_t recovery_hook_timeout_seconds = 300;               // RecoveryHookTimeoutSeconds: each hook's limit
+  // ReplicationCredentialsQuery: run on a server that must start replicating
+  // (the demoted master of a graceful takeover); one row, user and password.
+  std::string replication_credentials_query;
 
   // HTTP.
   // ListenAddress: host:port, or ":port" for every interface (orchestrator's

@@ -227,6 +227,14 @@ const std::vector<HttpApi::Route>& HttpApi::Routes() {
       {{"ack-recovery"}, "cluster/alias/:clusterAlias", kChange, &HttpApi::AckRecovery},
       {{"ack-all-recoveries"}, "", kChange, &HttpApi::AckRecovery},
       {{"recover"}, ":host/:port", kChange, &HttpApi::Recover},
+      {{"graceful-master-takeover", "graceful-master-takeover-auto", "force-master-failover"}, ":clusterHint",
+       kChange, &HttpApi::MasterTakeover},
+      {{"graceful-master-takeover", "graceful-master-takeover-auto", "force-master-failover"}, ":host/:port",
+       kChange, &HttpApi::MasterTakeover},
+      {{"graceful-master-takeover", "graceful-master-takeover-auto", "force-master-takeover"},
+       ":clusterHint/:belowHost/:belowPort", kChange, &HttpApi::MasterTakeover},
+      {{"graceful-master-takeover", "graceful-master-takeover-auto", "force-master-takeover"},
+       ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::MasterTakeover},
       {{"disable-global-recoveries"}, "", kChange, &HttpApi::SetGlobalRecoveries<false>},
       {{"enable-global-recoveries"}, "", kChange, &HttpApi::SetGlobalRecoveries<true>},
       // Relocations (server/relocations.h), every spelling RelocationCommandNamed knows.
@@ -375,7 +383,7 @@ void HttpApi::DashboardRights(Call& c) {
           {"ReadOnly", config_.read_only},
           {"AuthenticationMethod", config_.authentication_method},
           {"RecoveryConsumer", recovery_ != nullptr},
-          {"GracefulTakeover", false}});
+          {"GracefulTakeover", recovery_ != nullptr}});
 }
 
 bool HttpApi::ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const {
@@ -647,6 +655,26 @@ void HttpApi::Recover(Call& c) {
   if (!r.successful) return c.Error("Recovery of " + c.instance + " failed (recovery " + r.id + ")");
   c.Ok("Recovered: " + c.instance + " (recovery " + r.id + ")",
        r.successor.empty() ? json(nullptr) : InstanceKeyJson(r.successor));
+}
+
+// graceful-master-takeover[-auto], force-master-failover and
+// force-master-takeover: the designated successor is :belowHost/:belowPort.
+// Answered with the recovery, whose SuccessorKey orchestrator-client prints.
+void HttpApi::MasterTakeover(Call& c) {
+  const std::string& command = c.seg[0];
+  if (recovery_ == nullptr) return c.Error(command + ": no recovery consumer runs in this daemon (tidewatch run --recover)");
+  std::string cluster;
+  if (!ResolveCluster(c, c.ClusterHint(), &cluster)) return;
+  RecoveryRecord r;
+  Status s = command.rfind("graceful-master-takeover", 0) == 0
+                 ? recovery_->GracefulTakeover(cluster, c.below, command == "graceful-master-takeover-auto",
+                                               /*start_old_master=*/true, std::chrono::minutes(10), &r)
+                 : recovery_->ForceMasterFailover(cluster, c.below, std::chrono::minutes(10), &r);
+  if (!s.ok()) return c.Error(command + ": " + s.message());
+  Audit(command, r.failed, c.user, r.successful ? "successor " + r.successor : "failed: " + r.refused);
+  const json details = RecoveryJson(r, 0);
+  if (!r.successful) return c.Error(command + ": " + (r.refused.empty() ? "failed (recovery " + r.id + ")" : r.refused), details);
+  c.Ok(command + ": successor: " + r.successor, details);
 }
 
 void HttpApi::AckRecovery(Call& c) {

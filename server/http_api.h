@@ -105,6 +105,7 @@ class HttpApi {
   void EndDowntime(Call& c);
   void AckRecovery(Call& c);
   void Recover(Call& c);
+  void MasterTakeover(Call& c);
   template <bool kEnabled>
   void SetGlobalRecoveries(Call& c) {
     SetGlobalRecovery(c, kEnabled);

@@ -76,7 +76,10 @@ void RecoveryConsumer::Offer(const v1::Envelope& message) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    queue_.push_back(Pending{a, a.cluster().empty() ? message.source().cluster() : a.cluster()});
+    Pending p;
+    p.analysis = a;
+    p.cluster = a.cluster().empty() ? message.source().cluster() : a.cluster();
+    queue_.push_back(std::move(p));
   }
   wake_.notify_one();
 }
@@ -84,7 +87,6 @@ void RecoveryConsumer::Offer(const v1::Envelope& message) {
 Status RecoveryConsumer::RecoverNow(const std::string& key, std::chrono::milliseconds timeout, RecoveryRecord* out) {
   Pending p;
   p.forced = true;
-  p.done = std::make_shared<std::promise<RecoveryRecord>>();
   bool found = false;
   for (const auto& a : monitor_->Analysis()) {
     if (a.key != key || (!IsMasterFailure(a.code) && !IsIntermediateMasterFailure(a.code))) continue;
@@ -97,6 +99,52 @@ Status RecoveryConsumer::RecoverNow(const std::string& key, std::chrono::millise
     found = true;
   }
   if (!found) return Status::NotSupported(key + ": no recoverable failure in the current analysis");
+  p.kind = Pending::kRecoverNow;
+  return Submit(std::move(p), timeout, out);
+}
+
+Status RecoveryConsumer::ForceMasterFailover(const std::string& cluster, const std::string& designated,
+                                             std::chrono::milliseconds timeout, RecoveryRecord* out) {
+  std::string master, description;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { master = t.MasterOf(cluster); });
+  if (master.empty()) return Status::NotSupported("cluster " + cluster + " has no known master");
+  Pending p;
+  p.kind = Pending::kForceFailover;
+  p.forced = true;
+  p.designated = designated;
+  p.analysis.set_phase(v1::Analysis::OPENED);
+  p.analysis.set_code("DeadMaster");
+  p.analysis.set_analyzed_instance(master);
+  p.analysis.set_cluster(cluster);
+  p.analysis.set_description(designated.empty() ? "force-master-failover" : "force-master-takeover to " + designated);
+  p.cluster = cluster;
+  return Submit(std::move(p), timeout, out);
+}
+
+Status RecoveryConsumer::GracefulTakeover(const std::string& cluster, const std::string& designated, bool auto_pick,
+                                          bool start_old_master, std::chrono::milliseconds timeout,
+                                          RecoveryRecord* out) {
+  std::string master;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { master = t.MasterOf(cluster); });
+  if (master.empty()) return Status::NotSupported("cluster " + cluster + " has no known master");
+  Pending p;
+  p.kind = Pending::kGracefulTakeover;
+  p.forced = true;
+  p.designated = designated;
+  p.auto_pick = auto_pick;
+  p.start_old_master = start_old_master;
+  p.analysis.set_code("GracefulMasterTakeover");
+  p.analysis.set_analyzed_instance(master);
+  p.analysis.set_cluster(cluster);
+  p.analysis.set_description(std::string(auto_pick ? "graceful-master-takeover-auto" : "graceful-master-takeover") +
+                             (designated.empty() ? "" : " to " + designated));
+  p.cluster = cluster;
+  return Submit(std::move(p), timeout, out);
+}
+
+Status RecoveryConsumer::Submit(Pending p, std::chrono::milliseconds timeout, RecoveryRecord* out) {
+  const std::string what = p.analysis.code() + " of " + p.analysis.analyzed_instance();
+  p.done = std::make_shared<std::promise<RecoveryRecord>>();
   auto result = p.done->get_future();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -105,11 +153,32 @@ Status RecoveryConsumer::RecoverNow(const std::string& key, std::chrono::millise
   }
   wake_.notify_one();
   if (result.wait_for(timeout) != std::future_status::ready) {
-    return Status::IOError(key + ": the recovery did not end within " +
+    return Status::IOError(what + ": did not end within " +
                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
   }
   *out = result.get();
   return Status::OK();
+}
+
+std::string RecoveryConsumer::NewId() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return HostName() + "-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++) + "-" +
+         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+void RecoveryConsumer::Record(const RecoveryRecord& r) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& rec : records_) {
+    if (rec.id == r.id) {
+      const bool acknowledged = rec.acknowledged;
+      rec = r;
+      rec.acknowledged = acknowledged;
+      return;
+    }
+  }
+  records_.push_front(r);
+  if (records_.size() > kMaxRecords) records_.pop_back();
 }
 
 bool RecoveryConsumer::WaitIdle(std::chrono::milliseconds timeout) {
@@ -165,7 +234,11 @@ void RecoveryConsumer::Run() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    Act(p);
+    if (p.kind == Pending::kGracefulTakeover) {
+      ActGracefulTakeover(p);
+    } else {
+      Act(p);
+    }
     lock.lock();
     busy_ = false;
     if (queue_.empty()) idle_.notify_all();
@@ -230,40 +303,12 @@ void RecoveryConsumer::Hooks(RecoveryRecord& r, const std::string& list, const H
   }
 }
 
-void RecoveryConsumer::Act(const Pending& p) {
-  const auto started = Steady::now();
-  const v1::Analysis& a = p.analysis;
-  const bool master = IsMasterFailure(a.code());
-  RecoveryRecord r;
-  r.failed = a.analyzed_instance();
-  r.code = a.code();
-  r.cluster = p.cluster;
-  r.started = std::chrono::system_clock::now();
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    r.id = HostName() + "-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++) + "-" +
-           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                              r.started.time_since_epoch()).count());
-  }
-
-  // 1. Re-checked against the current view.
-  bool current = false, downtimed = false;
-  std::vector<std::string> replicas;
-  for (const auto& now : monitor_->Analysis()) {
-    if (now.key == r.failed && now.code == a.code()) {
-      current = now.actionable || p.forced;
-      downtimed = now.downtimed;
-      replicas = now.replicas;
-      r.cluster = now.cluster;
-    }
-  }
-  std::string alias, domain;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    if (const auto* rec = t.Find(r.failed)) alias = rec->probe.cluster_alias;
-  });
-  r.cluster_alias = alias.empty() ? r.cluster : alias;
+HookValues RecoveryConsumer::ValuesFor(const RecoveryRecord& r, const v1::Analysis& a,
+                                       const std::vector<std::string>& replicas, bool downtimed,
+                                       const std::string& domain) const {
+  const bool master = !IsIntermediateMasterFailure(a.code());
   const HostPort failed = ParseHostPort(r.failed).value_or(HostPort{r.failed, 0});
-  HookValues values = {
+  return {
       {"failureType", a.code()},
       {"instanceType", master ? (a.code().find("CoMaster") != std::string::npos ? "co-master" : "master")
                               : "intermediate-master"},
@@ -291,6 +336,43 @@ void RecoveryConsumer::Act(const Pending& p) {
       {"lostSlaves", ""},
       {"countLostReplicas", "0"},
   };
+}
+
+void RecoveryConsumer::Act(const Pending& p) {
+  const auto started = Steady::now();
+  const v1::Analysis& a = p.analysis;
+  const bool master = IsMasterFailure(a.code());
+  RecoveryRecord r;
+  r.failed = a.analyzed_instance();
+  r.code = a.code();
+  r.cluster = p.cluster;
+  r.started = std::chrono::system_clock::now();
+  r.id = NewId();
+  const bool force = p.kind == Pending::kForceFailover;
+
+  // 1. Re-checked against the current view.
+  bool current = false, downtimed = false;
+  std::vector<std::string> replicas;
+  if (force) {
+    // force-master-*: the master answers; nothing in the analysis says it failed.
+    current = true;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { replicas = t.ReplicasOf(r.failed); });
+  }
+  for (const auto& now : monitor_->Analysis()) {
+    if (!force && now.key == r.failed && now.code == a.code()) {
+      current = now.actionable || p.forced;
+      downtimed = now.downtimed;
+      replicas = now.replicas;
+      r.cluster = now.cluster;
+    }
+  }
+  std::string alias, domain;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* rec = t.Find(r.failed)) alias = rec->probe.cluster_alias;
+  });
+  r.cluster_alias = alias.empty() ? r.cluster : alias;
+  const HostPort failed = ParseHostPort(r.failed).value_or(HostPort{r.failed, 0});
+  HookValues values = ValuesFor(r, a, replicas, downtimed, domain);
   auto refuse = [&](const std::string& why, bool defer = false) {
     if (defer) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -301,9 +383,7 @@ void RecoveryConsumer::Act(const Pending& p) {
     Step(r, "recovery", RecoveryStep::REFUSED, r.failed, a.code() + ": " + why, MillisSince(started));
     spdlog::info("recovery of {} ({}) refused: {}", r.failed, a.code(), why);
     if (p.done) p.done->set_value(r);
-    std::lock_guard<std::mutex> lock(mu_);
-    records_.push_front(std::move(r));
-    if (records_.size() > kMaxRecords) records_.pop_back();
+    Record(r);
   };
   if (!current) return refuse("no longer " + a.code() + " (or not actionable) in the current analysis");
   if (!p.forced) {
@@ -349,25 +429,12 @@ void RecoveryConsumer::Act(const Pending& p) {
     if (!enabled()) return refuse("recoveries are disabled (disable-global-recoveries)", true);
     if (std::string why = Blocked(r.cluster); !why.empty()) return refuse(why, true);
   } else {
-    values["command"] = "recover";
+    values["command"] = force ? (p.designated.empty() ? "force-master-failover" : "force-master-takeover") : "recover";
   }
-  {
-    // Registered before the first statement: a second analysis of the same
-    // failure is blocked from here on.
-    std::lock_guard<std::mutex> lock(mu_);
-    records_.push_front(r);
-    if (records_.size() > kMaxRecords) records_.pop_back();
-  }
-  auto save = [&] {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (auto& rec : records_) {
-      if (rec.id == r.id) {
-        const bool acknowledged = rec.acknowledged;
-        rec = r;
-        rec.acknowledged = acknowledged;
-      }
-    }
-  };
+  // Registered before the first statement: a second analysis of the same
+  // failure is blocked from here on.
+  Record(r);
+  auto save = [&] { Record(r); };
   Step(r, "recovery", RecoveryStep::STARTED, r.failed, a.code() + ": " + a.description());
   spdlog::warn("recovery {}: {} of {} in cluster {}", r.id, a.code(), r.failed, r.cluster);
 
@@ -377,6 +444,21 @@ void RecoveryConsumer::Act(const Pending& p) {
   bool ok = pre_ok;
   std::string failure = pre_ok ? "" : "PreFailoverProcesses failed: recovery aborted";
 
+  // A forced failover of a master that answers: fenced first, so that what
+  // it still accepts cannot diverge from its successor (at best: it may not
+  // answer).
+  if (ok && force) {
+    const auto fence_started = Steady::now();
+    const HostPort hp = ParseHostPort(r.failed).value_or(HostPort{});
+    pgtid::SqlEndpoint ep{hp.host, hp.port, config_.topology_user, config_.topology_password};
+    std::unique_ptr<pgtid::SqlConnection> c;
+    Status s = pgtid::SqlConnection::Connect(ep, &c);
+    if (s.ok()) s = c->Execute("SET GLOBAL read_only = 1");
+    Step(r, "fence", s.ok() ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.failed,
+         s.ok() ? "read_only=1 on the discarded master" : "not fenced: " + s.message(), MillisSince(fence_started),
+         {"SET GLOBAL read_only = 1"});
+  }
+
   // 5. The moves.
   if (ok) {
     RelocationRequest q;
@@ -384,7 +466,13 @@ void RecoveryConsumer::Act(const Pending& p) {
     q.known = replicas;
     RelocationResult result;
     Status s;
-    if (master) {
+    if (master && !p.designated.empty()) {
+      // force-master-takeover: the designated replica is the successor.
+      q.command = RelocationCommand::kMultiMatch;
+      q.destination = p.designated;
+      s = RelocateInDaemon(config_, monitor_, pattern_, q, &result);
+      result.candidate = p.designated;
+    } else if (master) {
       q.command = RelocationCommand::kRegroup;
       s = RelocateInDaemon(config_, monitor_, pattern_, q, &result);
     } else {

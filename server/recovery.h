@@ -97,6 +97,24 @@ class RecoveryConsumer {
   // the global switch and the block say; waits for the outcome (up to
   // `timeout`). An error when the instance has no recoverable failure.
   Status RecoverNow(const std::string& key, std::chrono::milliseconds timeout, RecoveryRecord* out);
+  // orchestrator's graceful-master-takeover: the master of `cluster` hands
+  // over to `designated` (pgtid/master_takeover.h) — "" with `auto_pick`
+  // (graceful-master-takeover-auto) chooses the most advanced replica that
+  // can serve the others, and without it is allowed only when the master
+  // has a single replica. The old master ends below the new one, read-only,
+  // replicating unless `start_old_master` is false. PreGracefulTakeoverProcesses
+  // (a non-zero exit aborts) and PostGracefulTakeoverProcesses run around it;
+  // it is recorded, blocks and is acknowledged like a recovery (code
+  // "GracefulMasterTakeover"). Waits for the outcome (up to `timeout`).
+  Status GracefulTakeover(const std::string& cluster, const std::string& designated, bool auto_pick,
+                          bool start_old_master, std::chrono::milliseconds timeout, RecoveryRecord* out);
+  // orchestrator's force-master-failover (`designated` "") and
+  // force-master-takeover: the master of `cluster` is treated as dead although
+  // it answers — fenced first (read_only = 1, at best) — and a master recovery
+  // runs, its replicas regrouped below the most advanced one or below
+  // `designated`. Waits for the outcome (up to `timeout`).
+  Status ForceMasterFailover(const std::string& cluster, const std::string& designated,
+                             std::chrono::milliseconds timeout, RecoveryRecord* out);
   // Finishes the recovery in progress, drops what is queued, joins.
   void Stop();
   // Waits until nothing is queued or running (or `timeout`); true when idle.
@@ -114,13 +132,25 @@ class RecoveryConsumer {
 
  private:
   struct Pending {
+    enum Kind { kAnalysis, kRecoverNow, kGracefulTakeover, kForceFailover };
+    Kind kind = kAnalysis;
     v1::Analysis analysis;
     std::string cluster;
-    bool forced = false;  // recover -i: no filter, switch or block applies
+    bool forced = false;  // recover -i, force-*: no filter, switch or block applies
+    std::string designated;                 // takeovers: the chosen successor ("" : chosen here)
+    bool auto_pick = false, start_old_master = true;  // graceful takeover
     std::shared_ptr<std::promise<RecoveryRecord>> done;  // forced: the outcome
   };
   void Run();
   void Act(const Pending& p);
+  void ActGracefulTakeover(const Pending& p);  // server/graceful_takeover.cc
+  // Queues `p` and waits for its outcome.
+  Status Submit(Pending p, std::chrono::milliseconds timeout, RecoveryRecord* out);
+  std::string NewId();
+  // The hooks' placeholders (orchestrator's) for a recovery of `a`.
+  HookValues ValuesFor(const RecoveryRecord& r, const v1::Analysis& a, const std::vector<std::string>& replicas,
+                       bool downtimed, const std::string& domain) const;
+  void Record(const RecoveryRecord& r);  // adds or replaces, by id
   std::string Blocked(const std::string& cluster) const;
   void Step(RecoveryRecord& r, const std::string& step, v1::RecoveryStep::Outcome outcome,
             const std::string& instance, const std::string& detail, double millis = 0,

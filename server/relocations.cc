@@ -149,11 +149,7 @@ Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
   return finish(s);
 }
 
-Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
-                        RelocationRequest request, RelocationResult* out) {
-  monitor->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    for (const auto& [k, r] : t.instances()) request.known.push_back(k);
-  });
+pgtid::ExecutorOptions ExecutorOptionsInDaemon(const Config& config, analyzer::Monitor* monitor) {
   pgtid::ExecutorOptions eo = ExecutorOptionsOf(config);
   eo.maintenance = [monitor](const std::string& k) {
     std::string why;
@@ -165,6 +161,15 @@ Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const 
     });
     return why;
   };
+  return eo;
+}
+
+Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
+                        RelocationRequest request, RelocationResult* out) {
+  monitor->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    for (const auto& [k, r] : t.instances()) request.known.push_back(k);
+  });
+  pgtid::ExecutorOptions eo = ExecutorOptionsInDaemon(config, monitor);
   pgtid::StreamingIndexSource fallback(eo.stream, pattern);
   pgtid::SqlEndpoint credentials;
   credentials.user = config.topology_user;

@@ -96,6 +96,10 @@ Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const 
 // (TidewatchServerId + 1, TLS as configured), as the config gives them.
 pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config);
 
+// The same, inside the daemon: instances in maintenance are refused
+// (`monitor`, not owned, must outlive the options).
+pgtid::ExecutorOptions ExecutorOptionsInDaemon(const Config& config, analyzer::Monitor* monitor);
+
 // One move as the commands' --json and the HTTP API report it: what moved
 // where, at which coordinates, by which method, from which source, how it was
 // verified, every statement issued, or what was refused and why.

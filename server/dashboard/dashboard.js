@@ -47,8 +47,13 @@ function human(n) {
   return Math.round(n) + ' B';
 }
 
+// The page's own URL without user:password@ — a page opened with credentials
+// in its URL cannot fetch relative paths (Request refuses URLs with
+// credentials); the browser's authentication cache still answers for it.
+function here(path) { return new URL(path, location.origin + location.pathname).href; }
+
 async function getJson(path) {
-  const r = await fetch(path, { cache: 'no-store', credentials: 'same-origin' });
+  const r = await fetch(here(path), { cache: 'no-store', credentials: 'same-origin' });
   const text = await r.text();
   let body = null;
   try { body = JSON.parse(text); } catch (e) { body = { Code: 'ERROR', Message: text.trim() || r.statusText }; }
@@ -186,7 +191,7 @@ const stream = { source: null, open: false, backoff: 250, timer: 0 };
 
 function connect() {
   clearTimeout(stream.timer);
-  const es = new EventSource('api/stream');
+  const es = new EventSource(here('api/stream'));
   stream.source = es;
   for (const type of STREAM_TYPES) {
     es.addEventListener(type, ev => {
@@ -501,7 +506,9 @@ function clusterView(name) {
     if (!seen.has(i.key)) html += treeHtml(i.key, seen);
   }
   const open = analysesOf(a => a.cluster === (cluster ? cluster.name : name));
-  const takeover = `<button class="action" disabled title="Graceful takeover is not available in this version">Graceful takeover</button>`;
+  const takeover = state.rights.GracefulTakeover
+    ? `<button class="action" data-do="graceful-takeover" id="graceful-takeover">Graceful takeover</button>`
+    : `<button class="action" disabled title="Graceful takeover needs the recovery consumer (tidewatch run --recover)">Graceful takeover</button>`;
   return `<div class="view-head"><h2>${esc(cluster ? cluster.alias || cluster.name : name)}</h2>
       <span class="muted">${members.length} instances</span>${state.rights.CanChange ? takeover : ''}</div>
     ${open.length ? `<div class="open-list">${open.map(a => `${badge(a)} <span data-instance-ref="${esc(a.instance)}">${esc(a.instance)}</span> ${esc(a.description)}`).join('<br>')}</div>` : ''}
@@ -599,7 +606,7 @@ async function sampleChart() {
   const key = chart.key;
   const [host, port] = splitKey(key);
   try {
-    const [r, m] = await Promise.all([getJson(apiPath('instance', host, port)), fetch('metrics', { cache: 'no-store' })]);
+    const [r, m] = await Promise.all([getJson(apiPath('instance', host, port)), fetch(here('metrics'), { cache: 'no-store' })]);
     if (chart.key !== key) return;
     const text = m.ok ? await m.text() : '';
     const line = text.split('\n').find(l => l.startsWith(`tidewatch_index_bytes{instance="${key}"}`));
@@ -722,6 +729,22 @@ function instanceAction(what, key) {
   } else if (what === 'end-downtime' || what === 'end-maintenance') {
     confirmAction(`${what === 'end-downtime' ? 'End downtime' : 'End maintenance'} on ${key}`, '', 'End',
       () => getJson(apiPath(what, host, port)));
+  } else if (what === 'graceful-takeover') {
+    // `key` is the cluster's name: its master hands over to one of its direct replicas.
+    const cluster = state.clusters.get(key) || [...state.clusters.values()].find(c => c.alias === key);
+    const name = cluster ? cluster.name : key;
+    const master = [...state.instances.values()].find(i => i.cluster === name && (!i.master || !state.instances.has(i.master)));
+    const replicas = master ? childrenOf(master.key).filter(k => state.instances.has(k)).sort() : [];
+    confirmAction(`Graceful takeover of ${name}`,
+      `<p>The master <b>${esc(master ? master.key : '?')}</b> is made read-only, the designated replica catches up and is
+       promoted, the other replicas and the old master replicate from it. Writes are refused for the moment it takes.</p>
+       <label>Designated replica <select id="f-designated"><option value="">the most advanced suitable one</option>
+       ${replicas.map(k => `<option value="${esc(k)}">${esc(k)}</option>`).join('')}</select></label>`,
+      'Take over', () => {
+        const d = document.getElementById('f-designated').value;
+        return getJson(d ? apiPath('graceful-master-takeover', name, ...splitKey(d))
+                         : apiPath('graceful-master-takeover-auto', name));
+      });
   } else if (what === 'ack-all') {
     confirmAction('Acknowledge all recoveries', '<label>Comment <input id="f-comment" value="dashboard"></label>', 'Acknowledge',
       () => getJson('api/ack-all-recoveries?comment=' + encodeURIComponent(document.getElementById('f-comment').value)));

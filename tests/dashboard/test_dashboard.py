@@ -5,8 +5,10 @@ python3-selenium) against real MariaDB servers (tools/sandbox) and a real
 
 Topologies: 'm>r1,r2,r3,nb[nobinlog]' (the star of the issue plus a replica
 without binary logs to refuse a move onto) and the chain 'a>b>c'. Two daemons
-follow them: one that may change things, one with ReadOnly. Ports: servers
-27100… and 27200…, API 27993 and 27994. Screenshots go to
+follow them: one that may change things (and runs the recovery consumer, for
+the graceful takeover), one with ReadOnly; a third one behind orchestrator's
+"multi" authentication. Ports: servers 27100… and 27200…, API 27993, 27994
+and 27995. Screenshots go to
 $TIDEWATCH_DASHBOARD_SHOTS (default: the test's directory, kept on failure).
 
 The tests run in order (their names): the kill -9 of the master comes last.
@@ -29,7 +31,8 @@ from tidewatch_browser import Daemon, Sandbox, chromium, http_get, quit_chromium
 from tidewatch_proc import wait_until  # noqa: E402
 
 STAR_BASE, CHAIN_BASE = 27100, 27200
-API, API_READONLY = 27993, 27994
+API, API_READONLY, API_AUTH = 27993, 27994, 27995
+ADMIN = ("admin", "s3cret")
 
 ENV: dict = {}
 
@@ -46,8 +49,12 @@ def setUpModule():
         star.up()
         chain.up()
         seeds = [star.key("m"), chain.key("a")]
-        ENV["daemon"] = Daemon(os.path.join(work, "daemon"), API, seeds)
+        ENV["daemon"] = Daemon(os.path.join(work, "daemon"), API, seeds, {
+            "RecoveryConsumer": "embedded", "ReplicationCredentialsQuery": "SELECT 'repl', 'repl'"})
         ENV["daemon"].start()
+        ENV["auth"] = Daemon(os.path.join(work, "auth"), API_AUTH, seeds, {
+            "AuthenticationMethod": "multi", "HTTPAuthUser": ADMIN[0], "HTTPAuthPassword": ADMIN[1]})
+        ENV["auth"].start(settle=False)
         ENV["readonly"] = Daemon(os.path.join(work, "readonly"), API_READONLY, seeds, {"ReadOnly": True})
         ENV["readonly"].start()
         ENV["browser"] = chromium()
@@ -63,7 +70,7 @@ def tearDownModule():
             quit_chromium(ENV["browser"])
         except Exception:  # noqa: BLE001
             pass
-    for d in ("daemon", "readonly"):
+    for d in ("daemon", "readonly", "auth"):
         if d in ENV:
             ENV[d].stop()
     for s in ("star", "chain"):
@@ -173,7 +180,11 @@ class DashboardTest(unittest.TestCase):
         self.open(API_READONLY, "cluster/" + self.star.key("m"))
         wait_until(lambda: self.star.key("r2") in self.tree_keys(), 10)
         self.assertEqual(self.b.find_elements("css selector", ".node.draggable"), [])
+        self.assertEqual(self.b.find_elements("id", "graceful-takeover"), [])
         self.assertIn("read-only", self.b.find_element("id", "who").text)
+        status, body = http_get(API_READONLY, f"/api/graceful-master-takeover-auto/{self.star.key('m')}")
+        self.assertEqual(status, 500)
+        self.assertEqual(json.loads(body)["Message"], "Unauthorized")
         # A drag does nothing.
         self.drag(self.star.key("r2"), self.star.key("r1"))
         time.sleep(0.5)
@@ -209,6 +220,55 @@ class DashboardTest(unittest.TestCase):
         self.assertGreater(self.b.execute_script("return tidewatchDashboard.stats.syncs"), syncs)
         wait_until(lambda: len(self.tree_keys()) == 5, 10)
         self.assertTrue(self.child_of(self.star.key("r1"), self.star.key("r3")))
+
+    def test_5b_graceful_takeover_from_the_page(self):
+        """The star's master hands over to r1 (r3 is below r1 since test 3)."""
+        m, r1 = self.star.key("m"), self.star.key("r1")
+        self.open(API, "cluster/" + m)
+        wait_until(lambda: self.star.key("r2") in self.tree_keys(), 10)
+        self.wait_js("return !!document.getElementById('graceful-takeover')", 10)
+        self.b.find_element("id", "graceful-takeover").click()
+        # Cancel first: nothing happens.
+        wait_until(lambda: self.b.find_elements("css selector", '#dialog [data-action="cancel"]'), 5)[0].click()
+        self.assertEqual(self.star.sql("m", "SELECT @@read_only AS ro")[0]["ro"], "0")
+        self.b.find_element("id", "graceful-takeover").click()
+        from selenium.webdriver.support.ui import Select
+        Select(wait_until(lambda: self.b.find_elements("id", "f-designated"), 5)[0]).select_by_value(r1)
+        self.shot("dashboard-takeover-dialog.png")
+        self.b.find_element("css selector", '#dialog [data-action="confirm"]').click()
+        result = wait_until(lambda: self.b.find_elements("id", "action-result"), 120)[0]
+        self.assertEqual(result.get_attribute("data-ok"), "true", result.text)
+        self.assertIn(f"successor: {r1}", result.text)
+        self.b.find_element("css selector", '#dialog [data-action="close"]').click()
+        # In MariaDB: r1 writable and no replica; m read-only below r1, as are r2 and nb; r3 stays below r1.
+        self.assertEqual(self.star.sql("r1", "SELECT @@read_only AS ro")[0]["ro"], "0")
+        self.assertEqual(self.star.sql("r1", "SHOW SLAVE STATUS"), [])
+        self.assertEqual(self.star.sql("m", "SELECT @@read_only AS ro")[0]["ro"], "1")
+        for name in ("m", "r2", "nb", "r3"):
+            self.assertEqual(self.star.master_port_of(name), self.star.port("r1"), name)
+            rows = self.star.sql(name, "SHOW SLAVE STATUS")
+            self.assertEqual((rows[0]["Slave_IO_Running"], rows[0]["Slave_SQL_Running"]), ("Yes", "Yes"), name)
+        # The page follows: the cluster is now r1's, with m below it.
+        self.open(API, "cluster/" + r1)
+        wait_until(lambda: m in self.tree_keys() and self.child_of(r1, m), 15)
+        self.shot("dashboard-takeover.png")
+
+    def test_7_multi_authentication(self):
+        """orchestrator's "multi": the configured user changes things, "readonly" (any password) only looks."""
+        self.assertEqual(http_get(API_AUTH, "/api/clusters")[0], 401)
+        # Credentials in the URL: Chromium keeps them for the page's own requests and its event stream.
+        self.b.get(f"http://{ADMIN[0]}:{ADMIN[1]}@127.0.0.1:{API_AUTH}/#/cluster/{self.star.key('r1')}")
+        self.wait_js("return document.getElementById('link').classList.contains('up')", 30)
+        wait_until(lambda: self.star.key("r2") in self.tree_keys(), 30)
+        self.assertTrue(self.b.find_elements("css selector", ".node.draggable"))
+        self.assertIn(ADMIN[0], self.b.find_element("id", "who").text)
+        self.b.get("about:blank")
+        self.b.get(f"http://readonly:anything@127.0.0.1:{API_AUTH}/#/cluster/{self.star.key('r1')}")
+        self.wait_js("return document.getElementById('link').classList.contains('up')", 30)
+        wait_until(lambda: self.star.key("r2") in self.tree_keys(), 30)
+        self.assertEqual(self.b.find_elements("css selector", ".node.draggable"), [])
+        self.assertIn("read-only", self.b.find_element("id", "who").text)
+        self.shot("dashboard-readonly-user.png")
 
     def test_6_kill9_of_the_master_shows_DeadMaster(self):
         self.open(API, "cluster/" + self.chain.key("a"))

@@ -6,6 +6,7 @@
 // dead intermediate master's replicas end below its master.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <thread>
 
@@ -292,6 +293,126 @@ TEST_F(RecoveryTest, ADaemonRestartedWhileTheMasterIsDeadKnowsItAndRecovers) {
                      .is_null())
         << k;
   }
+}
+
+// An application writing as a user without SUPER (read_only stops it), one
+// row per statement, each acknowledged row remembered.
+class AppWriter {
+ public:
+  AppWriter(int port) : port_(port) {
+    thread_ = std::thread([this] {
+      for (int i = 1; !stop_; ++i) {
+        const auto r = RunCommand("mariadb -h127.0.0.1 -P" + std::to_string(port_) +
+                                  " -uapp -papp -e \"INSERT INTO tidewatch_load.load_rows (k, v) VALUES (" +
+                                  std::to_string(i) + ", 'app')\" 2>&1");
+        (r.status == 0 ? acknowledged_ : refused_)++;
+      }
+    });
+  }
+  ~AppWriter() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int acknowledged() const { return acknowledged_; }
+  int refused() const { return refused_; }
+
+ private:
+  int port_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> acknowledged_{0}, refused_{0};
+  std::thread thread_;
+};
+
+TEST_F(RecoveryTest, GracefulMasterTakeoverUnderLoadLosesNothingAndTheOldMasterFollows) {
+  Sandbox sb("m>r1,r2,r3", 25450, "--no-gtid");
+  PrepareDir("takeover");
+  json config = Config(25450, 25485);
+  config["ReplicationCredentialsQuery"] = "SELECT 'repl', 'repl'";
+  const std::string log = (dir_ / "hooks.log").string();
+  config["PreGracefulTakeoverProcesses"] = {"echo pre {failureType} {failedPort} {successorPort} >> " + log};
+  config["PostGracefulTakeoverProcesses"] = {
+      "echo post {command} {failedPort} {successorPort} {successorBinlogCoordinates} {isSuccessful} >> " + log};
+  auto& d = StartDaemon("takeover", config, {"--recover"});
+  sb.Run("load --seconds 1 --rate 200");
+  sb.Sql("m", "CREATE USER app@'127.0.0.1' IDENTIFIED BY 'app'; "
+              "GRANT SELECT, INSERT, UPDATE, DELETE ON tidewatch_load.* TO app@'127.0.0.1'");
+  ASSERT_TRUE(d.WaitSettled());
+  const std::string api = " --api 127.0.0.1:25485";
+  const std::string tw = std::string(TIDEWATCH_BINARY) + " ";
+
+  // Three replicas and no designated one: refused, nothing changed.
+  auto refused = RunCommand(tw + "graceful-master-takeover -a 127.0.0.1:25450" + api + " 2>&1");
+  EXPECT_NE(refused.status, 0) << refused.out;
+  EXPECT_NE(refused.out.find("name the designated one"), std::string::npos) << refused.out;
+  EXPECT_EQ(Value(sb, "m", "SELECT @@read_only"), "0");
+
+  AppWriter writer(25450);
+  std::this_thread::sleep_for(1500ms);
+  const auto begun = std::chrono::steady_clock::now();
+  auto r = RunCommand(tw + "graceful-master-takeover -a 127.0.0.1:25450 -d 127.0.0.1:25451 --json" + api + " 2>&1");
+  std::cerr << "graceful-master-takeover under load, as the command saw it: "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - begun).count() << " s\n";
+  std::this_thread::sleep_for(500ms);
+  writer.Stop();
+  ASSERT_EQ(r.status, 0) << r.out;
+  const json answer = json::parse(r.out);
+  EXPECT_EQ(answer["Details"]["SuccessorKey"]["Port"], 25451) << r.out;
+  EXPECT_GT(writer.acknowledged(), 10);
+  EXPECT_GT(writer.refused(), 0) << "the writer never met the read-only old master";
+
+  // r1 is the master; r2, r3 and the old master replicate from it; the old
+  // master stays read-only.
+  EXPECT_EQ(Value(sb, "r1", "SELECT @@read_only"), "0");
+  EXPECT_EQ(SlaveField(sb, "r1", "Slave_IO_Running"), "");
+  EXPECT_EQ(Value(sb, "m", "SELECT @@read_only"), "1");
+  for (const char* k : {"r2", "r3", "m"}) {
+    EXPECT_EQ(SlaveField(sb, k, "Master_Port"), "25451") << k;
+    EXPECT_EQ(SlaveField(sb, k, "Slave_IO_Running"), "Yes") << k;
+    EXPECT_EQ(SlaveField(sb, k, "Slave_SQL_Running"), "Yes") << k;
+  }
+  // Every acknowledged row is on the new master; writes there reach everyone.
+  EXPECT_EQ(Value(sb, "r1", "SELECT COUNT(*) FROM tidewatch_load.load_rows WHERE v = 'app'"),
+            std::to_string(writer.acknowledged()));
+  sb.Run("load --seconds 1 --rate 200 --target r1");
+  ExpectHealed(sb, "r1", 25451, {"r1", "r2", "r3", "m"});
+
+  // The hooks ran once each, around it.
+  std::vector<std::string> hooks;
+  {
+    std::ifstream in(log);
+    for (std::string l; std::getline(in, l);) hooks.push_back(l);
+  }
+  ASSERT_EQ(hooks.size(), 2u);
+  EXPECT_EQ(hooks[0], "pre GracefulMasterTakeover 25450 25451");
+  EXPECT_EQ(hooks[1].rfind("post graceful-master-takeover 25450 25451 ", 0), 0u) << hooks[1];
+  EXPECT_NE(hooks[1].find(" true"), std::string::npos) << hooks[1];
+
+  // Back to m, chosen by graceful-master-takeover-auto among r2, r3 and m
+  // (all caught up; any may be chosen): one writable master, everyone below it.
+  ASSERT_EQ(d.Get("/api/ack-all-recoveries").Json()["Code"], "OK");
+  auto back = RunCommand(tw + "graceful-master-takeover-auto -i 127.0.0.1:25451 --json" + api + " 2>&1");
+  ASSERT_EQ(back.status, 0) << back.out;
+  const int port = json::parse(back.out)["Details"]["SuccessorKey"]["Port"];
+  ASSERT_TRUE(port == 25450 || port == 25452 || port == 25453) << back.out;
+  const std::string name = port == 25450 ? "m" : port == 25452 ? "r2" : "r3";
+  sb.Run("load --seconds 1 --rate 200 --target " + name);
+  ExpectHealed(sb, name, port, {"m", "r1", "r2", "r3"});
+}
+
+TEST_F(RecoveryTest, ForceMasterTakeoverFencesTheAnsweringMasterAndPromotesTheDesignatedReplica) {
+  // GTID replication: the replicas are moved by GTID.
+  Sandbox sb("m>r1,r2", 25460);
+  auto& d = StartDaemon("force", Config(25460, 25486), {"--recover"});
+  sb.Run("load --seconds 1 --rate 200");
+  ASSERT_TRUE(d.WaitSettled());
+  auto r = RunCommand(std::string(TIDEWATCH_BINARY) +
+                      " force-master-takeover -a 127.0.0.1:25460 -d 127.0.0.1:25462 --json --api 127.0.0.1:25486 2>&1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(json::parse(r.out)["Details"]["SuccessorKey"]["Port"], 25462) << r.out;
+  EXPECT_EQ(Value(sb, "m", "SELECT @@read_only"), "1");  // fenced, left alone otherwise
+  sb.Run("load --seconds 1 --rate 200 --target r2");
+  ExpectHealed(sb, "r2", 25462, {"r1", "r2"});
 }
 
 TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {

@@ -212,7 +212,9 @@ int main(int argc, char** argv) {
   struct RecoverySpec {
     const char* name;
     const char* help;
-    char takes;  // 'i': -i HOST:PORT required, 'a': -a CLUSTER required, 'o': -a optional, 0: none
+    // 'i': -i HOST:PORT required, 'a': -a CLUSTER required, 'o': -a optional, 't': -a or -i and -d
+    // (takeovers; 'T': -d required), 0: none
+    char takes;
   };
   for (const RecoverySpec& c : {
            RecoverySpec{"recover", "Recover a failed instance now, whatever the filters and the block", 'i'},
@@ -222,12 +224,26 @@ int main(int argc, char** argv) {
            RecoverySpec{"enable-global-recoveries", "Resume automated recoveries", 0},
            RecoverySpec{"check-global-recoveries", "Whether automated recoveries are enabled", 0},
            RecoverySpec{"audit-recovery", "The recoveries, newest first (of one cluster with -a)", 'o'},
-           RecoverySpec{"blocked-recoveries", "Recoveries blocked by a recent one (of one cluster with -a)", 'o'}}) {
+           RecoverySpec{"blocked-recoveries", "Recoveries blocked by a recent one (of one cluster with -a)", 'o'},
+           RecoverySpec{"graceful-master-takeover",
+                        "Hand the master over to a replica (-d, or its only replica) without losing a transaction; "
+                        "the old master replicates from the new one",
+                        't'},
+           RecoverySpec{"graceful-master-takeover-auto",
+                        "graceful-master-takeover to the most advanced suitable replica (or -d)", 't'},
+           RecoverySpec{"force-master-failover",
+                        "Treat the master as dead although it answers: fence it and fail over", 't'},
+           RecoverySpec{"force-master-takeover", "Treat the master as dead and promote -d DESIGNATED", 'T'}}) {
     auto* cmd = app.add_subcommand(c.name, c.help);
     if (c.takes == 'i') cmd->add_option("-i,--instance", recov.instance, "the failed instance, HOST:PORT")->required();
-    if (c.takes == 'a' || c.takes == 'o') {
+    if (c.takes == 'a' || c.takes == 'o' || c.takes == 't' || c.takes == 'T') {
       auto* a = cmd->add_option("-a,--alias", recov.cluster, "the cluster: its name, alias or an instance");
       if (c.takes == 'a') a->required();
+    }
+    if (c.takes == 't' || c.takes == 'T') {
+      cmd->add_option("-i,--instance", recov.instance, "an instance of the cluster, HOST:PORT (instead of -a)");
+      auto* d = cmd->add_option("-d,--destination", recov.designated, "the designated successor, HOST:PORT");
+      if (c.takes == 'T') d->required();
     }
     cmd->add_option("-c,--config", recov_config_path,
                     "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");

@@ -45,6 +45,25 @@ int RunRecoveryCommand(const server::Config& config, const RecoveryCommandOption
       return 2;
     }
     path = "/api/ack-recovery/cluster/" + Segment(o.cluster);
+  } else if (o.command == "graceful-master-takeover" || o.command == "graceful-master-takeover-auto" ||
+             o.command == "force-master-failover" || o.command == "force-master-takeover") {
+    const std::string cluster = o.cluster.empty() ? o.instance : o.cluster;
+    if (cluster.empty()) {
+      err << "tidewatch " << o.command << ": -a CLUSTER (or -i an instance of it) is required\n";
+      return 2;
+    }
+    path = "/api/" + o.command + "/" + Segment(cluster);
+    if (!o.designated.empty()) {
+      auto hp = ParseHostPort(o.designated);
+      if (!hp) {
+        err << "tidewatch " << o.command << ": -d must be HOST:PORT, not " << o.designated << "\n";
+        return 2;
+      }
+      path += "/" + Segment(hp->host) + "/" + std::to_string(hp->port);
+    } else if (o.command == "force-master-takeover") {
+      err << "tidewatch force-master-takeover: -d DESIGNATED is required\n";
+      return 2;
+    }
   } else if (o.command == "audit-recovery" || o.command == "blocked-recoveries") {
     path = "/api/" + o.command + (o.cluster.empty() ? "" : (o.command == "blocked-recoveries" ? "/cluster/" : "/") +
                                                                 Segment(o.cluster));

@@ -2,7 +2,8 @@
 // recovery consumer (`tidewatch run --recover`) through its API: recover -i,
 // ack-cluster-recoveries -a, ack-all-recoveries, disable-global-recoveries,
 // enable-global-recoveries, check-global-recoveries, audit-recovery [-a],
-// blocked-recoveries.
+// blocked-recoveries, graceful-master-takeover[-auto] -a [-d],
+// force-master-failover -a, force-master-takeover -a -d.
 #pragma once
 
 #include <iosfwd>
@@ -15,7 +16,8 @@ namespace tidewatch::tools {
 struct RecoveryCommandOptions {
   std::string command;
   std::string instance;  // -i (recover)
-  std::string cluster;   // -a (ack-cluster-recoveries, audit-recovery, blocked-recoveries)
+  std::string cluster;   // -a (ack-cluster-recoveries, audit-recovery, blocked-recoveries, takeovers)
+  std::string designated;  // -d (takeovers): the successor, HOST:PORT
   std::string api;       // daemon address; empty: ListenAddress
   bool json = false;
 };
