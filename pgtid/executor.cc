@@ -466,8 +466,16 @@ Status Executor::MultiMatch(const std::string& master, const std::string& destin
   return MatchManyBelow(replicas, destination, out);
 }
 
+int PromotionPolicy::Rank(const std::string& instance) const {
+  if (excluded.count(instance) != 0) return 4;
+  auto it = rules.find(instance);
+  if (it == rules.end()) return 2;
+  const std::string& r = it->second;
+  return r == "must" ? 0 : r == "prefer" ? 1 : r == "prefer_not" ? 3 : r == "must_not" ? 4 : 2;
+}
+
 Status Executor::RegroupReplicas(const std::string& master, const std::vector<std::string>& known_replicas,
-                                 Regroup* out) {
+                                 Regroup* out, const PromotionPolicy* policy) {
   *out = Regroup();
   out->master = master;
   std::vector<std::string> names;
@@ -499,9 +507,12 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
     return a.i.replica.exec_master > b.i.replica.exec_master;
   });
   for (const auto& r : replicas) out->replicas.push_back(r.i.name + " at " + r.i.replica.exec_master.ToString());
+  const auto serves = [](const Replica& r) {
+    return r.i.log_bin && r.i.log_slave_updates && r.i.replica.sql_delay == 0;
+  };
   const Replica* candidate = nullptr;
   for (const auto& r : replicas) {
-    if (r.i.log_bin && r.i.log_slave_updates && r.i.replica.sql_delay == 0) {
+    if (serves(r)) {
       candidate = &r;
       break;
     }
@@ -510,6 +521,32 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
     for (auto& r : replicas) (void)Run(*r.c, StartReplicaSql(r.i), &ignored_log);
     return Status::NotSupported(master + ": no replica can serve the others (none writes binary logs with "
                                 "log_slave_updates)");
+  }
+  if (policy != nullptr) {
+    // The best rule wins; among equals, the most advanced.
+    const Replica* preferred = nullptr;
+    std::string why;
+    for (const auto& r : replicas) {
+      const int rank = policy->Rank(r.i.name);
+      if (!serves(r) || rank >= 4) {
+        auto ex = policy->excluded.find(r.i.name);
+        why += "; " + r.i.name + ": " +
+               (ex != policy->excluded.end() ? ex->second
+                                             : rank >= 4 ? std::string("promotion rule must_not")
+                                                         : std::string("cannot serve the others"));
+        continue;
+      }
+      if (preferred == nullptr || rank < policy->Rank(preferred->i.name)) preferred = &r;
+    }
+    if (preferred == nullptr) {
+      for (auto& r : replicas) (void)Run(*r.c, StartReplicaSql(r.i), &ignored_log);
+      return Status::NotSupported(master + ": no replica may be promoted" + why);
+    }
+    if (preferred->i.replica.exec_master == candidate->i.replica.exec_master) {
+      candidate = preferred;  // as advanced: promoted directly
+    } else if (preferred != candidate) {
+      out->preferred = preferred->i.name;
+    }
   }
   out->candidate = candidate->i.name;
   std::vector<std::string> to_move;

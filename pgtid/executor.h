@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,27 @@ struct Move {
   double millis = 0;
 };
 
+// Which replicas a failover may promote: orchestrator's promotion rules
+// (DetectPromotionRuleQuery, register-candidate) and exclusions
+// (PromotionIgnoreHostnameFilters, PreventCrossDataCenterMasterFailover).
+struct PromotionPolicy {
+  // host:port → "must", "prefer", "neutral" (the default), "prefer_not", "must_not".
+  std::map<std::string, std::string> rules;
+  // host:port → why it is never promoted.
+  std::map<std::string, std::string> excluded;
+
+  // 0 (must) … 3 (prefer_not); 4: never (must_not or excluded).
+  int Rank(const std::string& instance) const;
+};
+
 struct Regroup {
   std::string master;
   std::string candidate;
+  // When the replica the policy prefers is behind the candidate (the most
+  // advanced replica that can serve the others): that preferred replica. The
+  // others are regrouped below the candidate first, which then hands over to
+  // it (orchestrator's two-phase promotion): no transaction is lost.
+  std::string preferred;
   std::vector<Move> moves;
   std::vector<std::string> replicas;  // all replicas considered, most advanced first
 };
@@ -85,9 +104,11 @@ class Executor {
   Status MultiMatch(const std::string& master, const std::string& destination,
                     const std::vector<std::string>& known_replicas, std::vector<Move>* out);
   // The replicas of `master`: the most advanced one that can serve the others
-  // becomes their master.
+  // becomes their master. With a `policy`, out->preferred names the replica
+  // it prefers when that one is behind (see Regroup); a policy that allows
+  // none is refused before anything moves.
   Status RegroupReplicas(const std::string& master, const std::vector<std::string>& known_replicas,
-                         Regroup* out);
+                         Regroup* out, const PromotionPolicy* policy = nullptr);
 
   // The replicas of `master`: from its SHOW SLAVE HOSTS when it answers, and
   // those of `known` that replicate from it.

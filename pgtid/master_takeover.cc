@@ -159,6 +159,11 @@ Status TakeOverMaster(const ExecutorOptions& options, const TakeoverRequest& q, 
     const auto t0 = Clock::now();
     Status s = Open(options, q.master, read_timeout, &m);
     if (s.ok()) s = Open(options, q.designated, read_timeout, &d);
+    // A replica just started (a regroup's interim master) may still be connecting.
+    for (int k = 0; s.ok() && k < 30 && d.i.replica.io_running == "Connecting"; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      s = ReadReplicaStatus(*d.c, d.i, &d.i.replica);
+    }
     for (size_t k = 0; s.ok() && k < q.siblings.size(); ++k) s = Open(options, q.siblings[k], read_timeout, &sibs[k]);
     st.millis = MillisSince(t0);
     if (!s.ok()) return refuse(st.detail = s.message());
@@ -293,7 +298,7 @@ Status TakeOverMaster(const ExecutorOptions& options, const TakeoverRequest& q, 
     auto& st = step(q.designated, "promote");
     const auto t0 = Clock::now();
     Status s = Exec(d, d.i.ReplicaSpelling() ? "RESET REPLICA ALL" : "RESET SLAVE ALL", &st.statements);
-    if (s.ok()) s = Exec(d, "SET GLOBAL read_only = 0", &st.statements);
+    if (s.ok() && q.make_writable) s = Exec(d, "SET GLOBAL read_only = 0", &st.statements);
     if (s.ok()) s = ReadInstance(*d.c, &d.i);
     st.millis = MillisSince(t0);
     if (!s.ok()) {
@@ -309,7 +314,8 @@ Status TakeOverMaster(const ExecutorOptions& options, const TakeoverRequest& q, 
     out->promoted = true;
     out->successor_at = d.i.self;
     st.ok = true;
-    st.detail = "replication reset, read_only=0, binlog at " + d.i.self.ToString();
+    st.detail = std::string("replication reset") + (q.make_writable ? ", read_only=0" : "") + ", binlog at " +
+                d.i.self.ToString();
   }
 
   // 4. The siblings below the new master.
@@ -357,7 +363,10 @@ Status TakeOverMaster(const ExecutorOptions& options, const TakeoverRequest& q, 
              m.c->Literal(q.replication_password);
       shown += ", " + k + "USER=" + m.c->Literal(q.replication_user) + ", " + k + "PASSWORD='********'";
     }
-    Status s = Exec(m, sql, &st.statements, shown);
+    // A master that was a replica once (a regroup's interim master) still has
+    // its replication threads: CHANGE MASTER wants them stopped.
+    Status s = m.i.replica.configured ? Exec(m, StopReplicaSql(m.i), &st.statements) : Status::OK();
+    if (s.ok()) s = Exec(m, sql, &st.statements, shown);
     if (s.ok() && q.start_old_master) s = Exec(m, StartReplicaSql(m.i), &st.statements);
     st.millis = MillisSince(t0);
     st.ok = s.ok();

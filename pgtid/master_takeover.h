@@ -42,6 +42,7 @@ struct TakeoverRequest {
   std::vector<std::string> siblings; // the master's other direct replicas
   std::string replication_user, replication_password;  // for the old master; empty: not set
   bool start_old_master = true;      // START SLAVE on the demoted master
+  bool make_writable = true;         // read_only = 0 on the new master
   std::chrono::milliseconds catch_up_timeout{10000};
 };
 

@@ -54,6 +54,12 @@ struct Config {
   // ReplicationCredentialsQuery: run on a server that must start replicating
   // (the demoted master of a graceful takeover); one row, user and password.
   std::string replication_credentials_query;
+  // A failover's candidate choice: hosts never promoted, whether the
+  // successor must be in the failed master's data center (DataCenterPattern),
+  // and how long a register-candidate rule lasts.
+  std::vector<std::string> promotion_ignore_hostname_filters;  // PromotionIgnoreHostnameFilters
+  bool prevent_cross_data_center_master_failover = false;      // PreventCrossDataCenterMasterFailover
+  uint32_t candidate_instance_expire_minutes = 60;             // CandidateInstanceExpireMinutes
 
   // HTTP.
   // ListenAddress: host:port, or ":port" for every interface (orchestrator's

@@ -235,6 +235,7 @@ const std::vector<HttpApi::Route>& HttpApi::Routes() {
        ":clusterHint/:belowHost/:belowPort", kChange, &HttpApi::MasterTakeover},
       {{"graceful-master-takeover", "graceful-master-takeover-auto", "force-master-takeover"},
        ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::MasterTakeover},
+      {{"register-candidate"}, ":host/:port/:promotionRule", kChange, &HttpApi::RegisterCandidate},
       {{"disable-global-recoveries"}, "", kChange, &HttpApi::SetGlobalRecoveries<false>},
       {{"enable-global-recoveries"}, "", kChange, &HttpApi::SetGlobalRecoveries<true>},
       // Relocations (server/relocations.h), every spelling RelocationCommandNamed knows.
@@ -675,6 +676,15 @@ void HttpApi::MasterTakeover(Call& c) {
   const json details = RecoveryJson(r, 0);
   if (!r.successful) return c.Error(command + ": " + (r.refused.empty() ? "failed (recovery " + r.id + ")" : r.refused), details);
   c.Ok(command + ": successor: " + r.successor, details);
+}
+
+void HttpApi::RegisterCandidate(Call& c) {
+  if (recovery_ == nullptr) return c.Error("no recovery consumer runs in this daemon (tidewatch run --recover)");
+  const std::string& rule = c.Arg("promotionRule");
+  Status s = recovery_->RegisterCandidate(c.instance, rule);
+  if (!s.ok()) return c.Error(s.message());
+  Audit("register-candidate", c.instance, c.user, rule);
+  c.Ok("Registered candidate " + c.instance + ": " + rule, InstanceKeyJson(c.instance));
 }
 
 void HttpApi::AckRecovery(Call& c) {

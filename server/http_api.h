@@ -106,6 +106,7 @@ class HttpApi {
   void AckRecovery(Call& c);
   void Recover(Call& c);
   void MasterTakeover(Call& c);
+  void RegisterCandidate(Call& c);
   template <bool kEnabled>
   void SetGlobalRecoveries(Call& c) {
     SetGlobalRecovery(c, kEnabled);

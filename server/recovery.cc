@@ -9,6 +9,7 @@
 
 #include "base/host_port.h"
 #include "pgtid/instance.h"
+#include "pgtid/master_takeover.h"
 #include "pgtid/sql_connection.h"
 #include "server/relocations.h"
 
@@ -214,6 +215,51 @@ size_t RecoveryConsumer::Acknowledge(const std::string& cluster) {
   deferred_.clear();
   if (!queue_.empty()) wake_.notify_one();
   return n;
+}
+
+Status RecoveryConsumer::RegisterCandidate(const std::string& key, const std::string& rule) {
+  static const std::set<std::string> kRules = {"must", "prefer", "neutral", "prefer_not", "must_not"};
+  if (kRules.count(rule) == 0) {
+    return Status::InvalidArgument("unknown promotion rule \"" + rule + "\" (must, prefer, neutral, prefer_not, must_not)");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  candidates_[key] = Candidate{rule, Steady::now() + std::chrono::minutes(config_.candidate_instance_expire_minutes)};
+  return Status::OK();
+}
+
+std::string RecoveryConsumer::RegisteredRule(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = candidates_.find(key);
+  return it == candidates_.end() || it->second.until < Steady::now() ? "" : it->second.rule;
+}
+
+pgtid::PromotionPolicy RecoveryConsumer::PolicyFor(const std::string& failed,
+                                                   const std::vector<std::string>& replicas) const {
+  pgtid::PromotionPolicy policy;
+  std::map<std::string, std::string> detected, data_center;
+  std::string failed_dc;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* rec = t.Find(failed)) failed_dc = rec->probe.data_center;
+    for (const auto& k : replicas) {
+      if (const auto* rec = t.Find(k)) {
+        detected[k] = rec->probe.promotion_rule;
+        data_center[k] = rec->probe.data_center;
+      }
+    }
+  });
+  for (const auto& k : replicas) {
+    std::string rule = RegisteredRule(k);
+    if (rule.empty()) rule = detected[k];
+    if (!rule.empty()) policy.rules[k] = rule;
+    const std::string host = ParseHostPort(k).value_or(HostPort{k, 0}).host;
+    if (Matches(config_.promotion_ignore_hostname_filters, host)) {
+      policy.excluded[k] = "matches PromotionIgnoreHostnameFilters";
+    } else if (config_.prevent_cross_data_center_master_failover && data_center[k] != failed_dc) {
+      policy.excluded[k] = "in data center \"" + data_center[k] + "\", not the failed master's \"" + failed_dc +
+                           "\" (PreventCrossDataCenterMasterFailover)";
+    }
+  }
+  return policy;
 }
 
 std::vector<RecoveryRecord> RecoveryConsumer::Recoveries(const std::string& cluster) const {
@@ -474,6 +520,7 @@ void RecoveryConsumer::Act(const Pending& p) {
       result.candidate = p.designated;
     } else if (master) {
       q.command = RelocationCommand::kRegroup;
+      q.policy = PolicyFor(r.failed, replicas);
       s = RelocateInDaemon(config_, monitor_, pattern_, q, &result);
     } else {
       std::string grandparent;
@@ -503,6 +550,40 @@ void RecoveryConsumer::Act(const Pending& p) {
       if (r.successor.empty()) {
         ok = false;
         failure = "no replica could be promoted";
+      }
+    }
+    if (ok && master && !result.preferred.empty()) {
+      // Two-phase promotion: the most advanced replica serves the others
+      // until the one the rules prefer has everything, then hands over.
+      pgtid::TakeoverRequest h;
+      h.master = result.candidate;
+      h.designated = result.preferred;
+      for (const auto& m : result.moves) {
+        if (m.moved && m.destination == result.candidate && m.instance != result.preferred) h.siblings.push_back(m.instance);
+      }
+      h.make_writable = false;  // the promotion below decides
+      h.catch_up_timeout = std::chrono::seconds(std::max<uint32_t>(10, config_.reasonable_replication_lag_seconds));
+      pgtid::TakeoverResult hr;
+      Status hs = pgtid::TakeOverMaster(ExecutorOptionsInDaemon(config_, monitor_), h, &hr);
+      for (const auto& st : hr.steps) {
+        Step(r, "handover:" + st.step, st.ok ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, st.instance, st.detail,
+             st.millis, st.statements);
+      }
+      if (hs.ok() && hr.promoted) {
+        r.successor = result.preferred;
+        const bool demoted = std::any_of(hr.steps.begin(), hr.steps.end(),
+                                         [](const pgtid::TakeoverStep& st) { return st.step == "demote" && st.ok; });
+        if (demoted) {
+          r.moved_replicas.push_back(result.candidate);
+        } else {
+          // The interim master, and what stayed below it, no longer follow the successor.
+          r.lost_replicas.push_back(result.candidate);
+          for (const auto& k : hr.left) r.lost_replicas.push_back(k);
+        }
+      } else {
+        // The interim master stays: the topology is healed, the rule not honoured.
+        Step(r, "handover", RecoveryStep::FAILED, result.preferred,
+             "stays below " + result.candidate + ": " + (hs.ok() ? hr.refused : hs.message()));
       }
     }
   }

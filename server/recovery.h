@@ -51,6 +51,7 @@
 
 #include "analyzer/monitor.h"
 #include "base/status.h"
+#include "pgtid/executor.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "server/config.h"
 #include "server/hook_runner.h"
@@ -127,6 +128,13 @@ class RecoveryConsumer {
   // of all ("" : ack-all-recoveries), and looks again at the failures the
   // block (or the global switch) held back. Returns how many were acknowledged.
   size_t Acknowledge(const std::string& cluster);
+  // orchestrator's register-candidate: `rule` ("must", "prefer", "neutral",
+  // "prefer_not", "must_not") stands for `key` in a failover's candidate
+  // choice, over DetectPromotionRuleQuery's answer, for
+  // CandidateInstanceExpireMinutes. An error for an unknown rule.
+  Status RegisterCandidate(const std::string& key, const std::string& rule);
+  // The rule registered for `key` and not expired, "" when none.
+  std::string RegisteredRule(const std::string& key) const;
   // Recoveries, newest first; of one cluster when `cluster` is not empty.
   std::vector<RecoveryRecord> Recoveries(const std::string& cluster = "") const;
 
@@ -147,6 +155,10 @@ class RecoveryConsumer {
   // Queues `p` and waits for its outcome.
   Status Submit(Pending p, std::chrono::milliseconds timeout, RecoveryRecord* out);
   std::string NewId();
+  // Who may succeed the dead master `failed` among `replicas`: rules
+  // registered or detected, PromotionIgnoreHostnameFilters,
+  // PreventCrossDataCenterMasterFailover.
+  pgtid::PromotionPolicy PolicyFor(const std::string& failed, const std::vector<std::string>& replicas) const;
   // The hooks' placeholders (orchestrator's) for a recovery of `a`.
   HookValues ValuesFor(const RecoveryRecord& r, const v1::Analysis& a, const std::vector<std::string>& replicas,
                        bool downtimed, const std::string& domain) const;
@@ -170,6 +182,11 @@ class RecoveryConsumer {
   bool stopping_ = false, busy_ = false, enabled_ = true;
   std::deque<RecoveryRecord> records_;  // newest first, bounded
   std::map<std::string, std::chrono::steady_clock::time_point> detections_;  // key|code → last hook run
+  struct Candidate {
+    std::string rule;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::map<std::string, Candidate> candidates_;  // register-candidate
   uint64_t next_id_ = 1;
   std::thread thread_;
 };

@@ -136,7 +136,8 @@ Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
       break;
     case RelocationCommand::kRegroup: {
       pgtid::Regroup g;
-      s = executor.RegroupReplicas(q.instance, q.known, &g);
+      s = executor.RegroupReplicas(q.instance, q.known, &g, q.policy ? &*q.policy : nullptr);
+      out->preferred = g.preferred;
       out->moves = std::move(g.moves);
       out->candidate = std::move(g.candidate);
       out->replicas = std::move(g.replicas);
@@ -269,6 +270,7 @@ json RelocationJson(const RelocationResult& r) {
       } else {
         j["candidate"] = r.candidate;
         j["replicas"] = r.replicas;
+        if (!r.preferred.empty()) j["preferred"] = r.preferred;
       }
       break;
     }
@@ -315,6 +317,7 @@ bool RelocationFromJson(const json& j, RelocationCommand command, RelocationResu
         out->instance = j.at("master").get<std::string>();
         out->destination = j.value("destination", "");
         out->candidate = j.value("candidate", "");
+        out->preferred = j.value("preferred", "");
         out->replicas = j.value("replicas", std::vector<std::string>{});
         for (const auto& m : j.at("moves")) {
           if (!MoveFromJson(m, &out->moves.emplace_back())) return false;

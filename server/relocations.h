@@ -44,6 +44,8 @@ struct RelocationRequest {
   // Known servers besides what the instance's master reports (DiscoverySeeds,
   // --replicas, the daemon's model): replicas of a dead master are found here.
   std::vector<std::string> known;
+  // regroup: which replicas may be promoted (a failover's promotion rules).
+  std::optional<pgtid::PromotionPolicy> policy;
 };
 
 // The last Pseudo-GTID entry in a server's binary logs.
@@ -62,6 +64,7 @@ struct RelocationResult {
   std::optional<LastPseudoGtid> last;
   std::vector<pgtid::Move> moves;
   std::string candidate;             // regroup: the replica promoted ("" when none could be)
+  std::string preferred;             // regroup with a policy: the replica to hand over to (pgtid::Regroup)
   std::vector<std::string> replicas; // regroup: every replica considered, most advanced first
   std::string source;                // "daemon" when a daemon did the work
   double millis = 0;

@@ -415,6 +415,43 @@ TEST_F(RecoveryTest, ForceMasterTakeoverFencesTheAnsweringMasterAndPromotesTheDe
   ExpectHealed(sb, "r2", 25462, {"r1", "r2"});
 }
 
+TEST_F(RecoveryTest, MustNotOnTheMostAdvancedReplicaPromotesAnotherWithEveryTransaction) {
+  // r1 is the most advanced and registered must_not: it serves the others
+  // until r2 or r3 has all it has, then hands over (two-phase promotion).
+  Sandbox sb("m>r1,r2,r3", 25470, "--no-gtid");
+  auto& d = StartDaemon("rules", Config(25470, 25487), {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  auto reg = RunCommand(std::string(TIDEWATCH_BINARY) +
+                        " register-candidate -i 127.0.0.1:25471 --promotion-rule must_not --api 127.0.0.1:25487 2>&1");
+  ASSERT_EQ(reg.status, 0) << reg.out;
+  auto bad = RunCommand(std::string(TIDEWATCH_BINARY) +
+                        " register-candidate -i 127.0.0.1:25472 --promotion-rule maybe --api 127.0.0.1:25487 2>&1");
+  EXPECT_NE(bad.status, 0) << bad.out;
+  sb.Run("load --seconds 1 --rate 300");
+  sb.Sql("r2", "STOP SLAVE IO_THREAD");
+  sb.Sql("r3", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 1 --rate 300");
+  std::this_thread::sleep_for(1500ms);  // a Pseudo-GTID entry after the last write
+  const std::string most = Value(sb, "r1", "CHECKSUM TABLE tidewatch_load.load_rows");
+  ASSERT_NE(most, Value(sb, "r2", "CHECKSUM TABLE tidewatch_load.load_rows"));
+  sb.Run("kill m");
+  json done = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 90s);
+  ASSERT_FALSE(done.is_null()) << "no successful recovery";
+  const std::string successor = done["recovery"]["instance"];
+  ASSERT_TRUE(successor == "127.0.0.1:25472" || successor == "127.0.0.1:25473") << done.dump();
+  const int port = std::stoi(successor.substr(successor.rfind(':') + 1));
+  const std::string name = port == 25472 ? "r2" : "r3";
+  size_t handover = 0;
+  for (const auto& m : d.Messages()) {
+    handover += IsRecovery(m, "handover:promote", "SUCCEEDED");
+  }
+  EXPECT_EQ(handover, 1u);
+  EXPECT_EQ(done["recovery"]["detail"].get<std::string>().find("lost"), std::string::npos) << done.dump();
+  // Nothing r1 had is lost: the successor has it, r1 replicates from it.
+  EXPECT_EQ(Value(sb, name, "CHECKSUM TABLE tidewatch_load.load_rows"), most);
+  ExpectHealed(sb, name, port, {"r1", "r2", "r3"});
+}
+
 TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {
   Sandbox sb("m>r1", 25420, "--no-gtid");
   json config = Config(25420, 25482);

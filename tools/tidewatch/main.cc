@@ -233,9 +233,17 @@ int main(int argc, char** argv) {
                         "graceful-master-takeover to the most advanced suitable replica (or -d)", 't'},
            RecoverySpec{"force-master-failover",
                         "Treat the master as dead although it answers: fence it and fail over", 't'},
-           RecoverySpec{"force-master-takeover", "Treat the master as dead and promote -d DESIGNATED", 'T'}}) {
+           RecoverySpec{"force-master-takeover", "Treat the master as dead and promote -d DESIGNATED", 'T'},
+           RecoverySpec{"register-candidate",
+                        "A promotion rule for an instance (must, prefer, neutral, prefer_not, must_not), for "
+                        "CandidateInstanceExpireMinutes",
+                        'i'}}) {
     auto* cmd = app.add_subcommand(c.name, c.help);
-    if (c.takes == 'i') cmd->add_option("-i,--instance", recov.instance, "the failed instance, HOST:PORT")->required();
+    if (c.takes == 'i') cmd->add_option("-i,--instance", recov.instance, "the instance, HOST:PORT")->required();
+    if (std::string(c.name) == "register-candidate") {
+      cmd->add_option("--promotion-rule", recov.promotion_rule, "must, prefer, neutral, prefer_not or must_not")
+          ->required();
+    }
     if (c.takes == 'a' || c.takes == 'o' || c.takes == 't' || c.takes == 'T') {
       auto* a = cmd->add_option("-a,--alias", recov.cluster, "the cluster: its name, alias or an instance");
       if (c.takes == 'a') a->required();

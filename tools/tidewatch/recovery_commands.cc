@@ -39,6 +39,14 @@ int RunRecoveryCommand(const server::Config& config, const RecoveryCommandOption
       return 2;
     }
     path = "/api/recover/" + Segment(hp->host) + "/" + std::to_string(hp->port);
+  } else if (o.command == "register-candidate") {
+    auto hp = ParseHostPort(o.instance);
+    if (!hp || o.promotion_rule.empty()) {
+      err << "tidewatch register-candidate: -i HOST:PORT and --promotion-rule RULE are required\n";
+      return 2;
+    }
+    path = "/api/register-candidate/" + Segment(hp->host) + "/" + std::to_string(hp->port) + "/" +
+           Segment(o.promotion_rule);
   } else if (o.command == "ack-cluster-recoveries") {
     if (o.cluster.empty()) {
       err << "tidewatch ack-cluster-recoveries: -a CLUSTER is required\n";

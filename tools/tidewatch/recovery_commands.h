@@ -3,7 +3,8 @@
 // ack-cluster-recoveries -a, ack-all-recoveries, disable-global-recoveries,
 // enable-global-recoveries, check-global-recoveries, audit-recovery [-a],
 // blocked-recoveries, graceful-master-takeover[-auto] -a [-d],
-// force-master-failover -a, force-master-takeover -a -d.
+// force-master-failover -a, force-master-takeover -a -d,
+// register-candidate -i --promotion-rule.
 #pragma once
 
 #include <iosfwd>
@@ -18,6 +19,7 @@ struct RecoveryCommandOptions {
   std::string instance;  // -i (recover)
   std::string cluster;   // -a (ack-cluster-recoveries, audit-recovery, blocked-recoveries, takeovers)
   std::string designated;  // -d (takeovers): the successor, HOST:PORT
+  std::string promotion_rule;  // --promotion-rule (register-candidate)
   std::string api;       // daemon address; empty: ListenAddress
   bool json = false;
 };
