@@ -97,6 +97,8 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     return done();
   }
   p.data_center = DataCenterOf(options.data_center_pattern, host);
+  p.region = DataCenterOf(options.region_pattern, host);
+  p.physical_environment = DataCenterOf(options.physical_environment_pattern, host);
 
   pgtid::SqlResult r;
   if (c->Query(p.instance.mariadb ? "SELECT @@version_comment, '' AS uuid"
@@ -150,6 +152,18 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   p.instance_alias = QueryValue(*c, options.detect_instance_alias_query, &detect_error);
   p.promotion_rule = QueryValue(*c, options.detect_promotion_rule_query, &detect_error);
   if (p.promotion_rule.empty()) p.promotion_rule = "neutral";
+  if (!options.detect_data_center_query.empty()) {
+    p.data_center = QueryValue(*c, options.detect_data_center_query, &detect_error);
+  }
+  if (!options.detect_region_query.empty()) p.region = QueryValue(*c, options.detect_region_query, &detect_error);
+  if (!options.detect_physical_environment_query.empty()) {
+    p.physical_environment = QueryValue(*c, options.detect_physical_environment_query, &detect_error);
+  }
+  p.cluster_domain = QueryValue(*c, options.detect_cluster_domain_query, &detect_error);
+  if (!options.replication_lag_query.empty() && p.instance.replica.configured) {
+    const std::string lag = QueryValue(*c, options.replication_lag_query, &detect_error);
+    if (!lag.empty()) p.instance.replica.seconds_behind = static_cast<int64_t>(pgtid::ParseUnsigned(lag));
+  }
   const std::string enforced = QueryValue(*c, options.detect_semi_sync_enforced_query, &detect_error);
   p.semi_sync_enforced = !enforced.empty() && enforced != "0";
   if (!detect_error.empty()) p.error = "detection query: " + detect_error;

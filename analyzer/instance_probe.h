@@ -25,6 +25,16 @@ struct ProbeOptions {
   std::chrono::milliseconds read_timeout{5000};
   uint16_t default_port = 3306;               // DefaultInstancePort, for replicas reported without one
   std::string data_center_pattern;            // DataCenterPattern (RE2, first group, on the host name)
+  std::string region_pattern;                 // RegionPattern
+  std::string physical_environment_pattern;   // PhysicalEnvironmentPattern
+  // A query, when set, wins over its pattern (orchestrator: DetectDataCenterQuery, …).
+  std::string detect_data_center_query;       // DetectDataCenterQuery
+  std::string detect_region_query;            // DetectRegionQuery
+  std::string detect_physical_environment_query;  // DetectPhysicalEnvironmentQuery
+  std::string detect_cluster_domain_query;    // DetectClusterDomainQuery
+  // ReplicationLagQuery: one number, the replica's lag in seconds (e.g. from
+  // a heartbeat table), used instead of Seconds_Behind_Master.
+  std::string replication_lag_query;
   std::string detect_cluster_alias_query;     // DetectClusterAliasQuery
   std::string detect_instance_alias_query;    // DetectInstanceAliasQuery
   std::string detect_promotion_rule_query;    // DetectPromotionRuleQuery
@@ -62,6 +72,7 @@ struct ProbeResult {
   SemiSync semi_sync;
   bool semi_sync_enforced = false;
   std::string data_center, promotion_rule, cluster_alias, instance_alias;
+  std::string region, physical_environment, cluster_domain;
 };
 
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port);

@@ -55,6 +55,8 @@ std::vector<std::string> ChangedFields(const ProbeResult& a, const ProbeResult& 
   check(LagClass(a, reasonable) != LagClass(b, reasonable), "seconds_behind_master");
   check(x.gtid_mode != y.gtid_mode, "gtid_mode");
   check(a.data_center != b.data_center, "data_center");
+  check(a.region != b.region || a.physical_environment != b.physical_environment || a.cluster_domain != b.cluster_domain,
+        "region");
   check(a.promotion_rule != b.promotion_rule, "promotion_rule");
   check(a.semi_sync_enforced != b.semi_sync_enforced, "semi_sync_enforced");
   check(a.semi_sync.master_enabled != b.semi_sync.master_enabled ||

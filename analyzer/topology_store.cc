@@ -72,6 +72,9 @@ json ProbeJson(const ProbeResult& p) {
             {"master_timeout_ms", p.semi_sync.master_timeout_ms}}},
           {"semi_sync_enforced", p.semi_sync_enforced},
           {"data_center", p.data_center},
+          {"region", p.region},
+          {"physical_environment", p.physical_environment},
+          {"cluster_domain", p.cluster_domain},
           {"promotion_rule", p.promotion_rule},
           {"cluster_alias", p.cluster_alias},
           {"instance_alias", p.instance_alias}};
@@ -128,6 +131,10 @@ ProbeResult ProbeOf(const json& j) {
   p.semi_sync.master_timeout_ms = s.at("master_timeout_ms").get<uint64_t>();
   p.semi_sync_enforced = j.at("semi_sync_enforced").get<bool>();
   p.data_center = j.at("data_center").get<std::string>();
+  // Written by later versions only: absent from older files.
+  p.region = j.value("region", "");
+  p.physical_environment = j.value("physical_environment", "");
+  p.cluster_domain = j.value("cluster_domain", "");
   p.promotion_rule = j.at("promotion_rule").get<std::string>();
   p.cluster_alias = j.at("cluster_alias").get<std::string>();
   p.instance_alias = j.at("instance_alias").get<std::string>();

@@ -126,6 +126,13 @@ std::string Config::Redacted() const {
             {"DetectInstanceAliasQuery", detect_instance_alias_query},
             {"DetectPromotionRuleQuery", detect_promotion_rule_query},
             {"DetectSemiSyncEnforcedQuery", detect_semi_sync_enforced_query},
+            {"RegionPattern", region_pattern},
+            {"PhysicalEnvironmentPattern", physical_environment_pattern},
+            {"DetectDataCenterQuery", detect_data_center_query},
+            {"DetectRegionQuery", detect_region_query},
+            {"DetectPhysicalEnvironmentQuery", detect_physical_environment_query},
+            {"DetectClusterDomainQuery", detect_cluster_domain_query},
+            {"ReplicationLagQuery", replication_lag_query},
             {"PseudoGTIDPattern", pseudo_gtid.pattern},
             {"PseudoGTIDPatternIsFixedSubstring", pseudo_gtid.fixed_substring},
             {"PseudoGTIDMonotonicHint", pseudo_gtid.monotonic_hint},
@@ -216,6 +223,13 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"DetectInstanceAliasQuery", String(&c.detect_instance_alias_query)},
       {"DetectPromotionRuleQuery", String(&c.detect_promotion_rule_query)},
       {"DetectSemiSyncEnforcedQuery", String(&c.detect_semi_sync_enforced_query)},
+      {"RegionPattern", String(&c.region_pattern)},
+      {"PhysicalEnvironmentPattern", String(&c.physical_environment_pattern)},
+      {"DetectDataCenterQuery", String(&c.detect_data_center_query)},
+      {"DetectRegionQuery", String(&c.detect_region_query)},
+      {"DetectPhysicalEnvironmentQuery", String(&c.detect_physical_environment_query)},
+      {"DetectClusterDomainQuery", String(&c.detect_cluster_domain_query)},
+      {"ReplicationLagQuery", String(&c.replication_lag_query)},
       {"PseudoGTIDPattern", String(&c.pseudo_gtid.pattern)},
       {"PseudoGTIDPatternIsFixedSubstring", Bool(&c.pseudo_gtid.fixed_substring)},
       {"PseudoGTIDMonotonicHint", String(&c.pseudo_gtid.monotonic_hint)},
@@ -294,18 +308,21 @@ Status LoadConfig(const std::string& path, Config* out) {
     return bad("ListenAddress", "\"" + c.listen_address + "\" is not host:port or :port");
   }
   for (const auto& [key, pattern] :
-       std::vector<std::pair<std::string, std::string>>{{"DataCenterPattern", c.data_center_pattern}}) {
+       std::vector<std::pair<std::string, std::string>>{{"DataCenterPattern", c.data_center_pattern},
+                                                        {"RegionPattern", c.region_pattern},
+                                                        {"PhysicalEnvironmentPattern", c.physical_environment_pattern}}) {
     if (pattern.empty()) continue;
     RE2 re(pattern, RE2::Quiet);
     if (!re.ok()) return bad(key, re.error());
   }
   for (const auto* list : {&c.recover_master_cluster_filters, &c.recover_intermediate_master_cluster_filters,
-                            &c.recovery_ignore_hostname_filters}) {
+                            &c.recovery_ignore_hostname_filters, &c.promotion_ignore_hostname_filters}) {
     for (const auto& f : *list) {
       RE2 re(f, RE2::Quiet);
       if (!re.ok()) {
         return bad(list == &c.recover_master_cluster_filters ? "RecoverMasterClusterFilters"
                    : list == &c.recovery_ignore_hostname_filters ? "RecoveryIgnoreHostnameFilters"
+                   : list == &c.promotion_ignore_hostname_filters ? "PromotionIgnoreHostnameFilters"
                                                                  : "RecoverIntermediateMasterClusterFilters",
                    "\"" + f + "\": " + re.error());
       }

@@ -34,6 +34,11 @@ struct Config {
   std::string data_center_pattern;           // DataCenterPattern
   std::string detect_cluster_alias_query, detect_instance_alias_query;  // Detect…Query
   std::string detect_promotion_rule_query, detect_semi_sync_enforced_query;
+  std::string region_pattern, physical_environment_pattern;  // RegionPattern, PhysicalEnvironmentPattern
+  std::string detect_data_center_query, detect_region_query;  // DetectDataCenterQuery, DetectRegionQuery
+  std::string detect_physical_environment_query;              // DetectPhysicalEnvironmentQuery
+  std::string detect_cluster_domain_query;                    // DetectClusterDomainQuery
+  std::string replication_lag_query;                          // ReplicationLagQuery
 
   // Pseudo-GTID.
   pgtid::PseudoGtidConfig pseudo_gtid;       // PseudoGTIDPattern, …IsFixedSubstring, PseudoGTIDMonotonicHint

@@ -90,6 +90,13 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.probe.password = c.topology_password;
   o.probe.default_port = c.default_instance_port;
   o.probe.data_center_pattern = c.data_center_pattern;
+  o.probe.region_pattern = c.region_pattern;
+  o.probe.physical_environment_pattern = c.physical_environment_pattern;
+  o.probe.detect_data_center_query = c.detect_data_center_query;
+  o.probe.detect_region_query = c.detect_region_query;
+  o.probe.detect_physical_environment_query = c.detect_physical_environment_query;
+  o.probe.detect_cluster_domain_query = c.detect_cluster_domain_query;
+  o.probe.replication_lag_query = c.replication_lag_query;
   o.probe.detect_cluster_alias_query = c.detect_cluster_alias_query;
   o.probe.detect_instance_alias_query = c.detect_instance_alias_query;
   o.probe.detect_promotion_rule_query = c.detect_promotion_rule_query;

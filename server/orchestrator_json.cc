@@ -151,8 +151,8 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
   j["ClusterName"] = r.cluster;
   j["SuggestedClusterAlias"] = pr.cluster_alias;
   j["DataCenter"] = pr.data_center;
-  j["Region"] = "";
-  j["PhysicalEnvironment"] = "";
+  j["Region"] = pr.region;
+  j["PhysicalEnvironment"] = pr.physical_environment;
   j["ReplicationDepth"] = r.replication_depth;
   j["IsCoMaster"] = r.is_co_master;
   j["HasReplicationCredentials"] = rs.configured;
@@ -201,14 +201,14 @@ json AnalysisJson(const analyzer::ReplicationAnalysis& a, const analyzer::Topolo
   const analyzer::InstanceRecord* top = t.Find(t.MasterOf(a.cluster));
   j["ClusterDetails"] = {{"ClusterName", a.cluster},
                          {"ClusterAlias", top && !top->probe.cluster_alias.empty() ? top->probe.cluster_alias : a.cluster},
-                         {"ClusterDomain", ""},
+                         {"ClusterDomain", top ? top->probe.cluster_domain : ""},
                          {"CountInstances", 0},
                          {"HeuristicLag", 0},
                          {"HasAutomatedMasterRecovery", false},
                          {"HasAutomatedIntermediateMasterRecovery", false}};
   j["AnalyzedInstanceDataCenter"] = r ? r->probe.data_center : "";
-  j["AnalyzedInstanceRegion"] = "";
-  j["AnalyzedInstancePhysicalEnvironment"] = "";
+  j["AnalyzedInstanceRegion"] = r ? r->probe.region : "";
+  j["AnalyzedInstancePhysicalEnvironment"] = r ? r->probe.physical_environment : "";
   j["AnalyzedInstanceBinlogCoordinates"] = Coordinates(r ? r->probe.instance.self : pgtid::BinlogCoordinates{});
   j["IsMaster"] = a.is_master;
   j["IsReplicationGroupMember"] = false;
@@ -257,7 +257,7 @@ json ClusterInfoJson(const std::string& cluster, const analyzer::Topology& t, bo
   for (const auto& [k, r] : t.instances()) n += r.cluster == cluster ? 1 : 0;
   return {{"ClusterName", cluster},
           {"ClusterAlias", top && !top->probe.cluster_alias.empty() ? top->probe.cluster_alias : cluster},
-          {"ClusterDomain", ""},
+          {"ClusterDomain", top ? top->probe.cluster_domain : ""},
           {"CountInstances", n},
           {"HeuristicLag", 0},
           {"HasAutomatedMasterRecovery", automated_master},

@@ -452,6 +452,33 @@ TEST_F(RecoveryTest, MustNotOnTheMostAdvancedReplicaPromotesAnotherWithEveryTran
   ExpectHealed(sb, name, port, {"r1", "r2", "r3"});
 }
 
+TEST_F(RecoveryTest, PreventCrossDataCenterMasterFailoverKeepsTheMasterInItsDataCenter) {
+  // r1, the most advanced, is in another data center (DetectDataCenterQuery):
+  // r2 is promoted after r1 handed everything over to it.
+  Sandbox sb("m>r1,r2", 25476, "--no-gtid");
+  json config = Config(25476, 25488);
+  config["DetectDataCenterQuery"] = "SELECT IF(@@port = 25477, 'dc2', 'dc1')";
+  config["DetectClusterDomainQuery"] = "SELECT 'db.example.com'";
+  config["PreventCrossDataCenterMasterFailover"] = true;
+  auto& d = StartDaemon("datacenter", config, {"--recover"});
+  ASSERT_TRUE(d.WaitSettled());
+  const json r1 = d.Get("/api/instance/127.0.0.1/25477").Json();
+  EXPECT_EQ(r1["DataCenter"], "dc2") << r1.dump();
+  const json info = d.Get("/api/cluster-info/127.0.0.1:25476").Json();
+  EXPECT_EQ(info["ClusterDomain"], "db.example.com") << info.dump();
+  sb.Run("load --seconds 1 --rate 300");
+  sb.Sql("r2", "STOP SLAVE IO_THREAD");
+  sb.Run("load --seconds 1 --rate 300");
+  std::this_thread::sleep_for(1500ms);
+  const std::string most = Value(sb, "r1", "CHECKSUM TABLE tidewatch_load.load_rows");
+  sb.Run("kill m");
+  json done = d.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 90s);
+  ASSERT_FALSE(done.is_null()) << "no successful recovery";
+  EXPECT_EQ(done["recovery"]["instance"], "127.0.0.1:25478") << done.dump();
+  EXPECT_EQ(Value(sb, "r2", "CHECKSUM TABLE tidewatch_load.load_rows"), most);
+  ExpectHealed(sb, "r2", 25478, {"r1", "r2"});
+}
+
 TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {
   Sandbox sb("m>r1", 25420, "--no-gtid");
   json config = Config(25420, 25482);
