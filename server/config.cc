@@ -144,6 +144,7 @@ std::string Config::Redacted() const {
             {"FailureDetectionPeriodBlockMinutes", failure_detection_period_block_minutes},
             {"ApplyMySQLPromotionAfterMasterFailover", apply_mysql_promotion_after_master_failover},
             {"RecoveryConsumer", recovery_consumer},
+            {"RecoveryConsumerGroup", recovery_consumer_group},
             {"RecoveryHookTimeoutSeconds", recovery_hook_timeout_seconds},
             {"ReplicationCredentialsQuery", replication_credentials_query},
             {"PromotionIgnoreHostnameFilters", promotion_ignore_hostname_filters},
@@ -169,6 +170,7 @@ std::string Config::Redacted() const {
             {"PseudoGTIDInjectionIntervalMilliseconds", pseudo_gtid_injection_interval_ms},
             {"KafkaBrokers", kafka_brokers},
             {"KafkaTopicPrefix", kafka_topic_prefix},
+            {"KafkaTopicPartitions", kafka_topic_partitions},
             {"KafkaSchemaRegistryURL", kafka_schema_registry_url},
             {"SpoolDir", spool_dir},
             {"SpoolMaxBytes", spool_max_bytes},
@@ -240,7 +242,8 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"RecoveryIgnoreHostnameFilters", Strings(&c.recovery_ignore_hostname_filters)},
       {"FailureDetectionPeriodBlockMinutes", Unsigned(&c.failure_detection_period_block_minutes, 0, 86400)},
       {"ApplyMySQLPromotionAfterMasterFailover", Bool(&c.apply_mysql_promotion_after_master_failover)},
-      {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded"})},
+      {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded", "kafka"})},
+      {"RecoveryConsumerGroup", String(&c.recovery_consumer_group)},
       {"RecoveryHookTimeoutSeconds", Unsigned(&c.recovery_hook_timeout_seconds, 1, 86400)},
       {"ReplicationCredentialsQuery", String(&c.replication_credentials_query)},
       {"PromotionIgnoreHostnameFilters", Strings(&c.promotion_ignore_hostname_filters)},
@@ -266,6 +269,7 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"PseudoGTIDInjectionIntervalMilliseconds", Unsigned(&c.pseudo_gtid_injection_interval_ms, 10, 3600000)},
       {"KafkaBrokers", String(&c.kafka_brokers)},
       {"KafkaTopicPrefix", String(&c.kafka_topic_prefix)},
+      {"KafkaTopicPartitions", Unsigned(&c.kafka_topic_partitions, 1, 10000)},
       {"KafkaSchemaRegistryURL", String(&c.kafka_schema_registry_url)},
       {"SpoolDir", String(&c.spool_dir)},
       {"SpoolMaxBytes", Unsigned(&c.spool_max_bytes, 1 << 20, UINT64_MAX)},
@@ -332,6 +336,9 @@ Status LoadConfig(const std::string& path, Config* out) {
     std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
     Status s = pgtid::PseudoGtidPattern::Create(c.pseudo_gtid, &pattern);
     if (!s.ok()) return Status::InvalidArgument("config " + p + ": " + s.message());
+  }
+  if (c.recovery_consumer == "kafka" && c.kafka_brokers.empty()) {
+    return bad("RecoveryConsumer", "\"kafka\" needs KafkaBrokers");
   }
   if ((c.authentication_method == "basic" || c.authentication_method == "multi") &&
       (c.http_auth_user.empty() || c.http_auth_password.empty())) {

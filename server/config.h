@@ -53,8 +53,13 @@ struct Config {
   uint32_t failure_detection_period_block_minutes = 60;       // FailureDetectionPeriodBlockMinutes
   bool apply_mysql_promotion_after_master_failover = true;    // ApplyMySQLPromotionAfterMasterFailover
   // RecoveryConsumer: "embedded" runs the recovery consumer in the daemon
-  // (as `tidewatch run --recover`); "" leaves recovery to a separate consumer.
+  // (as `tidewatch run --recover`), offered every analysis as it is
+  // published; "kafka" runs it on the analyses read back from
+  // <prefix>.analysis in the consumer group RecoveryConsumerGroup (default
+  // <prefix>.recovery), so that of several daemons following the same
+  // servers exactly one acts on a cluster; "" recovers nothing.
   std::string recovery_consumer;
+  std::string recovery_consumer_group;  // RecoveryConsumerGroup
   uint32_t recovery_hook_timeout_seconds = 300;               // RecoveryHookTimeoutSeconds: each hook's limit
   // ReplicationCredentialsQuery: run on a server that must start replicating
   // (the demoted master of a graceful takeover); one row, user and password.
@@ -100,6 +105,7 @@ struct Config {
   uint32_t pseudo_gtid_injection_interval_ms = 1000;  // PseudoGTIDInjectionIntervalMilliseconds (AutoPseudoGTID)
   std::string kafka_brokers;                 // KafkaBrokers
   std::string kafka_topic_prefix = "tidewatch";  // KafkaTopicPrefix
+  uint32_t kafka_topic_partitions = 6;  // KafkaTopicPartitions: for the topics Tidewatch creates
   std::map<std::string, std::string> kafka_properties;  // KafkaProperties (librdkafka properties)
   std::string kafka_schema_registry_url;     // KafkaSchemaRegistryURL: Confluent wire format when set
   std::string spool_dir;                     // SpoolDir

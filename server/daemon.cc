@@ -13,6 +13,7 @@
 #include "pgtid/pseudo_gtid_injector.h"
 #include "sinks/event_stream.h"
 #include "sinks/json_lines_sink.h"
+#include "sinks/kafka_envelope_consumer.h"
 #include "sinks/kafka_sink.h"
 #include "sinks/publisher.h"
 #include "server/http_api.h"
@@ -151,6 +152,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     sinks::KafkaOptions ko;
     ko.brokers = config.kafka_brokers;
     ko.topic_prefix = config.kafka_topic_prefix;
+    ko.partitions = static_cast<int>(config.kafka_topic_partitions);
     ko.properties = config.kafka_properties;
     ko.schema_registry_url = config.kafka_schema_registry_url;
     ko.spool.dir = !config.spool_dir.empty() ? config.spool_dir
@@ -194,9 +196,49 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     (void)publisher->Publish(std::move(e));
   });
   std::unique_ptr<RecoveryConsumer> recovery;
-  if (options.recover || config.recovery_consumer == "embedded") {
+  std::atomic<bool> feed_stop{false};
+  std::thread feed;
+  // Joined on every return, the early ones too.
+  struct FeedJoin {
+    std::atomic<bool>* stop;
+    std::thread* thread;
+    ~FeedJoin() {
+      *stop = true;
+      if (thread->joinable()) thread->join();
+    }
+  } feed_join{&feed_stop, &feed};
+  if (options.recover || !config.recovery_consumer.empty()) {
     recovery = std::make_unique<RecoveryConsumer>(config, &monitor, publisher.get(), pattern.get());
-    recovery_offer = recovery.get();
+    if (config.recovery_consumer != "kafka") {
+      recovery_offer = recovery.get();
+    } else {
+      // Analyses as Kafka has them, in a consumer group: of the daemons that
+      // follow the same servers, the one that owns a cluster's partition acts.
+      sinks::KafkaConsumerOptions co;
+      co.brokers = config.kafka_brokers;
+      co.topics = {config.kafka_topic_prefix + ".analysis"};
+      co.group = config.recovery_consumer_group.empty() ? config.kafka_topic_prefix + ".recovery"
+                                                        : config.recovery_consumer_group;
+      for (const auto& [k, v] : config.kafka_properties) {
+        if (k.rfind("security.", 0) == 0 || k.rfind("sasl.", 0) == 0 || k.rfind("ssl.", 0) == 0) co.properties[k] = v;
+      }
+      std::unique_ptr<sinks::KafkaEnvelopeConsumer> consumer;
+      s = sinks::KafkaEnvelopeConsumer::Open(co, &consumer);
+      if (!s.ok()) return fail(s.message());
+      spdlog::info("recovery: analyses from {} in consumer group {}", co.topics[0], co.group);
+      feed = std::thread([&feed_stop, &recovery, c = std::move(consumer)] {
+        sinks::ConsumedMessage m;
+        while (!feed_stop) {
+          if (!c->Poll(std::chrono::milliseconds(200), &m)) continue;
+          if (!m.problem.empty()) {
+            spdlog::warn("recovery: {}", m.problem);
+          } else {
+            recovery->Offer(m.envelope);
+          }
+        }
+        c->Close();
+      });
+    }
     auto list = [](const std::vector<std::string>& v) {
       std::string s;
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -241,6 +283,8 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   spdlog::info("tidewatch run: stopping");
   if (injector) injector->Stop();
   recovery_offer = nullptr;
+  feed_stop = true;
+  if (feed.joinable()) feed.join();
   if (recovery) recovery->Stop();
   monitor.Stop();
   if (kafka) {

@@ -145,5 +145,84 @@ TEST(DaemonKafkaTest, DetectionsReachKafkaAndTheSpoolSurvivesAKillWhileTheBroker
   std::filesystem::remove_all(dir, ec);
 }
 
+// Two daemons follow the same servers and recover from the analyses on
+// Kafka in one consumer group: exactly one acts on a cluster's failure; when
+// it is SIGKILLed, the group hands the cluster to the other, which recovers
+// the next failure. One partition: the acting daemon owns every cluster
+// (a failover renames the cluster after its new master, which may hash to
+// another partition), so the second recovery needs the group's handover.
+TEST(DaemonKafkaTest, TwoDaemonsInOneRecoveryGroupRecoverOnceAndHandOverWhenOneDies) {
+  KafkaBroker broker(29480);
+  Sandbox sb("m>r1,r2", 25510);
+  const auto base = std::filesystem::temp_directory_path() / ("tidewatch-recovery-group-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  auto config = [&](int n) {
+    return json{{"MySQLTopologyUser", "tidewatch"},
+                {"MySQLTopologyPassword", "tidewatch"},
+                {"DiscoverySeeds", {"127.0.0.1:25510"}},
+                {"InstancePollSeconds", 1},
+                {"ListenAddress", "127.0.0.1:" + std::to_string(25590 + n)},
+                {"ProducerId", "tidewatch-" + std::to_string(n)},
+                {"TidewatchServerId", 990000 + 10 * n},
+                {"KafkaBrokers", broker.bootstrap()},
+                {"RecoveryConsumer", "kafka"},
+                {"RecoveryConsumerGroup", "it.recovery"},
+                {"KafkaTopicPartitions", 1},
+                {"RecoverMasterClusterFilters", {".*"}}};
+  };
+  std::vector<std::unique_ptr<DaemonProcess>> d;
+  for (int n : {1, 2}) d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config(n)));
+  for (auto& x : d) ASSERT_TRUE(x->WaitSettled()) << x->Log();
+  std::this_thread::sleep_for(8s);  // both have joined the group
+  sb.Run("load --seconds 1 --rate 200");
+
+  auto recoveries = [&](size_t i, const std::string& outcome) {
+    std::vector<json> out;
+    for (const auto& m : d[i]->Messages()) {
+      if (m.contains("recovery") && m["recovery"].value("step", "") == "recovery" &&
+          m["recovery"].value("outcome", "") == outcome) {
+        out.push_back(m);
+      }
+    }
+    return out;
+  };
+  auto wait_success = [&](size_t count, std::chrono::seconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (recoveries(0, "SUCCEEDED").size() + recoveries(1, "SUCCEEDED").size() >= count) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  };
+  sb.Run("kill m");
+  ASSERT_TRUE(wait_success(1, 60s)) << d[0]->Log() << d[1]->Log();
+  std::this_thread::sleep_for(3s);  // a second recovery, if one were started, would show by now
+  const size_t started0 = recoveries(0, "STARTED").size(), started1 = recoveries(1, "STARTED").size();
+  EXPECT_EQ(started0 + started1, 1u) << "daemon 1 started " << started0 << ", daemon 2 " << started1;
+  const size_t acting = started0 == 1 ? 0 : 1, other = 1 - acting;
+  const json done = (acting == 0 ? recoveries(0, "SUCCEEDED") : recoveries(1, "SUCCEEDED")).at(0);
+  const std::string successor = done["recovery"]["instance"];
+  const std::string name = successor == "127.0.0.1:25511" ? "r1" : "r2", survivor = name == "r1" ? "r2" : "r1";
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Master_Port"), successor.substr(successor.rfind(':') + 1));
+
+  // The acting daemon dies; the next failure is the other's.
+  d[acting]->Kill();
+  const auto killed = std::chrono::steady_clock::now();
+  sb.Run("kill " + name);
+  const auto deadline = std::chrono::steady_clock::now() + 90s;
+  bool recovered = false;
+  while (!recovered && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& m : recoveries(other, "SUCCEEDED")) recovered |= m["source"].value("server", "") == successor;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(recovered) << d[other]->Log();
+  std::cerr << "acting daemon SIGKILLed, then its new master: recovered by the other daemon in "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s\n";
+  EXPECT_EQ(sb.Run("sql -N " + survivor + " 'SELECT @@read_only'").substr(0, 1), "0");
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "");
+  d.clear();
+  std::filesystem::remove_all(base);
+}
+
 }  // namespace
 }  // namespace tidewatch::testing
