@@ -222,21 +222,29 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       for (const auto& [k, v] : config.kafka_properties) {
         if (k.rfind("security.", 0) == 0 || k.rfind("sasl.", 0) == 0 || k.rfind("ssl.", 0) == 0) co.properties[k] = v;
       }
-      std::unique_ptr<sinks::KafkaEnvelopeConsumer> consumer;
-      s = sinks::KafkaEnvelopeConsumer::Open(co, &consumer);
+      co.mark_done = true;  // committed once the recovery consumer has dealt with it
+      // A group with no committed offset starts at the beginning: a failure
+      // published before any offset was committed is not skipped (what is
+      // no longer true is refused by the re-check).
+      co.from_beginning = true;
+      std::unique_ptr<sinks::KafkaEnvelopeConsumer> opened;
+      s = sinks::KafkaEnvelopeConsumer::Open(co, &opened);
       if (!s.ok()) return fail(s.message());
       spdlog::info("recovery: analyses from {} in consumer group {}", co.topics[0], co.group);
-      feed = std::thread([&feed_stop, &recovery, c = std::move(consumer)] {
+      // Shared with the `handled` callbacks, which may run after the feed ends.
+      std::shared_ptr<sinks::KafkaEnvelopeConsumer> consumer = std::move(opened);
+      feed = std::thread([&feed_stop, &recovery, consumer] {
         sinks::ConsumedMessage m;
         while (!feed_stop) {
-          if (!c->Poll(std::chrono::milliseconds(200), &m)) continue;
+          if (!consumer->Poll(std::chrono::milliseconds(200), &m)) continue;
           if (!m.problem.empty()) {
             spdlog::warn("recovery: {}", m.problem);
+            consumer->MarkDone(m);
           } else {
-            recovery->Offer(m.envelope);
+            recovery->Offer(m.envelope, [consumer, m] { consumer->MarkDone(m); });
           }
         }
-        c->Close();
+        consumer->Close();
       });
     }
     auto list = [](const std::vector<std::string>& v) {

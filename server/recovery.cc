@@ -69,17 +69,21 @@ void RecoveryConsumer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void RecoveryConsumer::Offer(const v1::Envelope& message) {
-  if (!message.has_analysis()) return;
+void RecoveryConsumer::Offer(const v1::Envelope& message, std::function<void()> handled) {
   const auto& a = message.analysis();
-  if (a.phase() != v1::Analysis::OPENED && a.phase() != v1::Analysis::UPDATED) return;
-  if (!IsMasterFailure(a.code()) && !IsIntermediateMasterFailure(a.code())) return;
+  const bool wanted = message.has_analysis() &&
+                      (a.phase() == v1::Analysis::OPENED || a.phase() == v1::Analysis::UPDATED) &&
+                      (IsMasterFailure(a.code()) || IsIntermediateMasterFailure(a.code()));
+  if (!wanted && !handled) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     Pending p;
+    // Ignored, but after what is queued: its `handled` keeps the order.
+    p.kind = wanted ? Pending::kAnalysis : Pending::kIgnored;
     p.analysis = a;
     p.cluster = a.cluster().empty() ? message.source().cluster() : a.cluster();
+    p.handled = std::move(handled);
     queue_.push_back(std::move(p));
   }
   wake_.notify_one();
@@ -282,9 +286,10 @@ void RecoveryConsumer::Run() {
     lock.unlock();
     if (p.kind == Pending::kGracefulTakeover) {
       ActGracefulTakeover(p);
-    } else {
+    } else if (p.kind != Pending::kIgnored) {
       Act(p);
     }
+    if (p.handled) p.handled();
     lock.lock();
     busy_ = false;
     if (queue_.empty()) idle_.notify_all();

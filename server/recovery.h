@@ -41,6 +41,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -92,7 +93,13 @@ class RecoveryConsumer {
   RecoveryConsumer& operator=(const RecoveryConsumer&) = delete;
 
   // A published message; analyses are queued, everything else is ignored.
-  void Offer(const v1::Envelope& message);
+  // `handled`, when given, is called (on the consumer's thread, in the order
+  // messages were offered) once the message has been dealt with — acted on,
+  // refused or ignored — never for what Stop() dropped: a Kafka consumer
+  // commits its offset then, so a consumer killed in the middle of a
+  // recovery leaves the message to the next owner of its partition, whose
+  // re-check finishes the recovery or reports it done.
+  void Offer(const v1::Envelope& message, std::function<void()> handled = {});
   // orchestrator's `recover -i` (/api/recover/:host/:port): recovers the
   // failure the current analysis has for `key` now, whatever the filters,
   // the global switch and the block say; waits for the outcome (up to
@@ -140,7 +147,7 @@ class RecoveryConsumer {
 
  private:
   struct Pending {
-    enum Kind { kAnalysis, kRecoverNow, kGracefulTakeover, kForceFailover };
+    enum Kind { kAnalysis, kRecoverNow, kGracefulTakeover, kForceFailover, kIgnored };
     Kind kind = kAnalysis;
     v1::Analysis analysis;
     std::string cluster;
@@ -148,6 +155,7 @@ class RecoveryConsumer {
     std::string designated;                 // takeovers: the chosen successor ("" : chosen here)
     bool auto_pick = false, start_old_master = true;  // graceful takeover
     std::shared_ptr<std::promise<RecoveryRecord>> done;  // forced: the outcome
+    std::function<void()> handled;                        // Offer's
   };
   void Run();
   void Act(const Pending& p);

@@ -42,6 +42,7 @@ Status KafkaEnvelopeConsumer::Open(const KafkaConsumerOptions& o, std::unique_pt
       {"group.id", o.group},
       {"auto.offset.reset", o.from_beginning ? "earliest" : "latest"},
       {"enable.auto.commit", o.commit ? "true" : "false"},
+      {"enable.auto.offset.store", o.mark_done ? "false" : "true"},
       {"session.timeout.ms", std::to_string(o.session_timeout.count())},
       {"heartbeat.interval.ms", std::to_string(std::max<int64_t>(100, o.session_timeout.count() / 3))}};
   for (const auto& [k, v] : o.properties) settings[k] = v;
@@ -74,9 +75,18 @@ KafkaEnvelopeConsumer::~KafkaEnvelopeConsumer() {
 }
 
 void KafkaEnvelopeConsumer::Close() {
-  if (closed_ || handle_ == nullptr) return;
-  closed_ = true;
+  if (closed_.exchange(true) || handle_ == nullptr) return;
   rd_kafka_consumer_close(Handle(handle_));
+}
+
+void KafkaEnvelopeConsumer::MarkDone(const ConsumedMessage& m) {
+  if (closed_ || handle_ == nullptr) return;
+  rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(list, m.topic.c_str(), m.partition)->offset = m.offset + 1;
+  // Fails harmlessly for a partition no longer assigned: its next owner reads it again.
+  rd_kafka_resp_err_t e = rd_kafka_offsets_store(Handle(handle_), list);
+  if (e != RD_KAFKA_RESP_ERR_NO_ERROR) spdlog::debug("kafka consumer: offset store: {}", rd_kafka_err2str(e));
+  rd_kafka_topic_partition_list_destroy(list);
 }
 
 bool KafkaEnvelopeConsumer::Poll(std::chrono::milliseconds timeout, ConsumedMessage* out) {

@@ -10,6 +10,7 @@
 // Not thread-safe: one thread polls.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -27,6 +28,9 @@ struct KafkaConsumerOptions {
   std::string group;                    // group.id
   bool from_beginning = false;          // auto.offset.reset for a group without offsets
   bool commit = true;                   // enable.auto.commit
+  // Offsets are committed only for messages marked done (MarkDone), not as
+  // soon as they are read: at least once, also across a crash mid-work.
+  bool mark_done = false;
   // How soon a silent member loses its partitions.
   std::chrono::milliseconds session_timeout{6000};
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
@@ -51,13 +55,16 @@ class KafkaEnvelopeConsumer {
   // The next message within `timeout`: true with *out filled, false when
   // none came. Broker errors that are not about one message are logged.
   bool Poll(std::chrono::milliseconds timeout, ConsumedMessage* out);
+  // With mark_done: `m` and everything before it in its partition may be
+  // committed. Thread-safe; nothing after Close().
+  void MarkDone(const ConsumedMessage& m);
   // Leaves the group (its partitions go to the others at once).
   void Close();
 
  private:
   KafkaEnvelopeConsumer() = default;
   void* handle_ = nullptr;  // rd_kafka_t*
-  bool closed_ = false;
+  std::atomic<bool> closed_{false};
 };
 
 }  // namespace tidewatch::sinks

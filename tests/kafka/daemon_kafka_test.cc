@@ -5,6 +5,7 @@
 // (producer, sequence) reused.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <set>
 
 #include "tests/integration/daemon_process.h"
@@ -145,47 +146,56 @@ TEST(DaemonKafkaTest, DetectionsReachKafkaAndTheSpoolSurvivesAKillWhileTheBroker
   std::filesystem::remove_all(dir, ec);
 }
 
+// A daemon of a recovery group: RecoveryConsumer "kafka", one partition (the
+// owner of it acts on every cluster: a failover renames the cluster after its
+// new master, which could hash to another partition).
+json RecoveryGroupConfig(const KafkaBroker& broker, int seed_port, int api_port, int n) {
+  return json{{"MySQLTopologyUser", "tidewatch"},
+              {"MySQLTopologyPassword", "tidewatch"},
+              {"DiscoverySeeds", {"127.0.0.1:" + std::to_string(seed_port)}},
+              {"InstancePollSeconds", 1},
+              {"ListenAddress", "127.0.0.1:" + std::to_string(api_port)},
+              {"ProducerId", "tidewatch-" + std::to_string(n)},
+              {"TidewatchServerId", 990000 + 10 * n},
+              {"KafkaBrokers", broker.bootstrap()},
+              {"RecoveryConsumer", "kafka"},
+              {"RecoveryConsumerGroup", "it.recovery"},
+              {"KafkaTopicPartitions", 1},
+              {"RecoverMasterClusterFilters", {".*"}}};
+}
+
+// The recovery messages of one daemon with that step and outcome.
+std::vector<json> RecoverySteps(const DaemonProcess& d, const std::string& step, const std::string& outcome) {
+  std::vector<json> out;
+  for (const auto& m : d.Messages()) {
+    if (m.contains("recovery") && m["recovery"].value("step", "") == step &&
+        m["recovery"].value("outcome", "") == outcome) {
+      out.push_back(m);
+    }
+  }
+  return out;
+}
+
 // Two daemons follow the same servers and recover from the analyses on
 // Kafka in one consumer group: exactly one acts on a cluster's failure; when
 // it is SIGKILLed, the group hands the cluster to the other, which recovers
-// the next failure. One partition: the acting daemon owns every cluster
-// (a failover renames the cluster after its new master, which may hash to
-// another partition), so the second recovery needs the group's handover.
+// the next failure (the acting daemon owned the only partition: the second
+// recovery needs the group's handover).
 TEST(DaemonKafkaTest, TwoDaemonsInOneRecoveryGroupRecoverOnceAndHandOverWhenOneDies) {
   KafkaBroker broker(29480);
   Sandbox sb("m>r1,r2", 25510);
   const auto base = std::filesystem::temp_directory_path() / ("tidewatch-recovery-group-" + std::to_string(::getpid()));
   std::filesystem::remove_all(base);
-  auto config = [&](int n) {
-    return json{{"MySQLTopologyUser", "tidewatch"},
-                {"MySQLTopologyPassword", "tidewatch"},
-                {"DiscoverySeeds", {"127.0.0.1:25510"}},
-                {"InstancePollSeconds", 1},
-                {"ListenAddress", "127.0.0.1:" + std::to_string(25590 + n)},
-                {"ProducerId", "tidewatch-" + std::to_string(n)},
-                {"TidewatchServerId", 990000 + 10 * n},
-                {"KafkaBrokers", broker.bootstrap()},
-                {"RecoveryConsumer", "kafka"},
-                {"RecoveryConsumerGroup", "it.recovery"},
-                {"KafkaTopicPartitions", 1},
-                {"RecoverMasterClusterFilters", {".*"}}};
-  };
+
   std::vector<std::unique_ptr<DaemonProcess>> d;
-  for (int n : {1, 2}) d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config(n)));
+  for (int n : {1, 2}) d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n),
+                                                                    RecoveryGroupConfig(broker, 25510, 25590 + n, n)));
   for (auto& x : d) ASSERT_TRUE(x->WaitSettled()) << x->Log();
   std::this_thread::sleep_for(8s);  // both have joined the group
   sb.Run("load --seconds 1 --rate 200");
 
-  auto recoveries = [&](size_t i, const std::string& outcome) {
-    std::vector<json> out;
-    for (const auto& m : d[i]->Messages()) {
-      if (m.contains("recovery") && m["recovery"].value("step", "") == "recovery" &&
-          m["recovery"].value("outcome", "") == outcome) {
-        out.push_back(m);
-      }
-    }
-    return out;
-  };
+  auto recoveries = [&](size_t i, const std::string& outcome) { return RecoverySteps(*d[i], "recovery", outcome); };
+
   auto wait_success = [&](size_t count, std::chrono::seconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < deadline) {
@@ -220,6 +230,62 @@ TEST(DaemonKafkaTest, TwoDaemonsInOneRecoveryGroupRecoverOnceAndHandOverWhenOneD
             << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count() << " s\n";
   EXPECT_EQ(sb.Run("sql -N " + survivor + " 'SELECT @@read_only'").substr(0, 1), "0");
   EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "");
+  d.clear();
+  std::filesystem::remove_all(base);
+}
+
+// The acting daemon is SIGKILLed in the middle of a recovery (held in its
+// PreFailoverProcesses hook): the analysis' offset was not committed, so the
+// other daemon reads it again once the group hands it the partition, re-checks
+// it against its own view, and finishes the recovery — one promotion in all.
+TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFinishesIt) {
+  KafkaBroker broker(29482);
+  Sandbox sb("m>r1,r2", 25515);
+  const auto base = std::filesystem::temp_directory_path() / ("tidewatch-recovery-kill-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string hold = (base / "hold").string();
+  std::vector<std::unique_ptr<DaemonProcess>> d;
+  for (int n : {1, 2}) {
+    json config = RecoveryGroupConfig(broker, 25515, 25592 + n, n);
+    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config));
+  }
+  for (auto& x : d) ASSERT_TRUE(x->WaitSettled()) << x->Log();
+  std::this_thread::sleep_for(8s);  // both have joined the group
+  sb.Run("load --seconds 1 --rate 200");
+  std::ofstream(hold) << "held\n";
+  sb.Run("kill m");
+  int acting = -1;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (acting < 0 && std::chrono::steady_clock::now() < deadline) {
+    for (int i : {0, 1}) {
+      if (!RecoverySteps(*d[i], "recovery", "STARTED").empty()) acting = i;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(acting, 0) << "no recovery started";
+  const int other = 1 - acting;
+  d[acting]->Kill();
+  std::filesystem::remove(hold);
+  const auto killed = std::chrono::steady_clock::now();
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < killed + 90s) {
+    done = !RecoverySteps(*d[other], "recovery", "SUCCEEDED").empty();
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(done) << d[other]->Log();
+  std::cerr << "recovery finished by the other daemon "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count()
+            << " s after the acting one was SIGKILLed\n";
+  EXPECT_EQ(RecoverySteps(*d[acting], "promote", "SUCCEEDED").size() +
+                RecoverySteps(*d[other], "promote", "SUCCEEDED").size(),
+            1u);
+  const std::string successor = RecoverySteps(*d[other], "recovery", "SUCCEEDED").at(0)["recovery"]["instance"];
+  const std::string name = successor == "127.0.0.1:25516" ? "r1" : "r2", survivor = name == "r1" ? "r2" : "r1";
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Master_Port"), successor.substr(successor.rfind(':') + 1));
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "Yes");
+  EXPECT_EQ(sb.SlaveStatus(name, "Slave_IO_Running"), "");
   d.clear();
   std::filesystem::remove_all(base);
 }
