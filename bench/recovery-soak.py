@@ -234,9 +234,11 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the directories of divergent scenarios")
     args = ap.parse_args()
     binary = os.environ.get("TIDEWATCH_BINARY", os.path.join(HERE, "..", "build", "tools", "tidewatch"))
-    os.environ["TIDEWATCH_BINARY"] = os.path.realpath(binary)
     rng = random.Random(args.seed)
     work = tempfile.mkdtemp(prefix="tidewatch-soak-")
+    # A copy: a rebuild during the soak does not change (or break) the daemon under test.
+    shutil.copy2(binary, os.path.join(work, "tidewatch"))
+    os.environ["TIDEWATCH_BINARY"] = binary = os.path.join(work, "tidewatch")
     print(f"seed {args.seed}, work {work}", flush=True)
     counts: dict[str, int] = {}
     started = time.monotonic()
