@@ -8,7 +8,9 @@
 
 #include <array>
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -84,6 +86,26 @@ class Sandbox {
     auto r = RunCommand(tool_ + " binlogs " + server);
     if (r.status != 0) throw std::runtime_error("binlogs failed");
     return Lines(r.out);
+  }
+  // Whether each of `replicas` has applied, within 60 s, what `master` had
+  // written when called: the sandbox's MariaDB GTID positions (one domain)
+  // compared by sequence number — the master may go on writing (Pseudo-GTID).
+  bool WaitCaughtUp(const std::string& master, const std::vector<std::string>& replicas) const {
+    auto seq = [this](const std::string& server, const char* variable) -> uint64_t {
+      std::string v = Run("sql -N " + server + " 'SELECT @@" + variable + "'");
+      while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      const auto dash = v.rfind('-');
+      return dash == std::string::npos ? 0 : std::stoull(v.substr(dash + 1));
+    };
+    const uint64_t want = seq(master, "gtid_binlog_pos");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (const auto& r : replicas) {
+      while (seq(r, "gtid_slave_pos") < want) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+    return true;
   }
   const std::filesystem::path& dir() const { return dir_; }
 
