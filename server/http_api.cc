@@ -90,92 +90,14 @@ bool Automated(const std::vector<std::string>& filters, const std::string& clust
 
 }  // namespace
 
-struct HttpApi::Call {
-  const HttpRequest& request;
-  HttpResponse* response;
-  std::vector<std::string> seg;  // path segments after "api", percent-decoded
-  std::string user;
-  // Filled by the route: its ":name" segments, and its instance keys as
-  // host:port (":host/:port", ":belowHost/:belowPort").
-  std::map<std::string, std::string> args;
-  std::string instance, below;
-
-  void Json(int status, const json& j) {
-    response->status = status;
-    response->content_type = "application/json; charset=UTF-8";
-    // Paths and server messages are not always UTF-8: invalid bytes are replaced.
-    response->body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  void Ok(const std::string& message, json details = nullptr) { Json(200, Envelope(true, message, std::move(details))); }
-  void Error(const std::string& message, json details = nullptr) {
-    Json(500, Envelope(false, message, std::move(details)));
-  }
-  void Bare(const json& j) { Json(200, j); }
-  // The argument, "" when the route has none of that name.
-  const std::string& Arg(const std::string& name) const {
-    static const std::string kNone;
-    auto it = args.find(name);
-    return it == args.end() ? kNone : it->second;
-  }
-  // What names the cluster: the instance, the alias or the hint; "" for none.
-  const std::string& ClusterHint() const {
-    if (!instance.empty()) return instance;
-    return args.count("clusterAlias") ? Arg("clusterAlias") : Arg("clusterHint");
-  }
-  // host:port from segments i, i+1; false (and an error answered) when the port is bad.
-  bool Key(size_t i, std::string* key) {
-    uint16_t port = 0;
-    auto [p, ec] = std::from_chars(seg[i + 1].data(), seg[i + 1].data() + seg[i + 1].size(), port);
-    if (ec != std::errc() || p != seg[i + 1].data() + seg[i + 1].size() || port == 0) {
-      Error("Invalid port: " + seg[i + 1]);
-      return false;
-    }
-    *key = seg[i] + ":" + std::to_string(port);
-    return true;
-  }
-};
-
-// One of orchestrator's paths, /api/<name>/<params>: every spelling of the
-// name, and the rest of the path, where ":x" is the argument x and anything
-// else a word that must be there. ":host/:port" (and ":belowHost/
-// :belowPort") is an instance key, checked before anything else — a bad port
-// is answered "Invalid port" even to one who may not change things.
+// One of orchestrator's paths (api_call.h), whether it changes things, its handler.
 struct HttpApi::Route {
   enum Access { kRead, kChange };  // kChange: Authorize(…, write = true) before the handler
 
   Route(std::initializer_list<const char*> n, std::string_view p, Access a, void (HttpApi::*h)(Call&))
-      : names(n.begin(), n.end()), access(a), handler(h) {
-    for (size_t start = 0; start < p.size();) {
-      const size_t slash = std::min(p.find('/', start), p.size());
-      params.emplace_back(p.substr(start, slash - start));
-      start = slash + 1;
-    }
-  }
-  // Whether the call's path is this route's; fills c.args (not the keys).
-  bool Matches(Call& c) const {
-    if (c.seg.size() != params.size() + 1 || std::find(names.begin(), names.end(), c.seg[0]) == names.end()) {
-      return false;
-    }
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (params[i][0] != ':' && params[i] != c.seg[i + 1]) return false;
-    }
-    c.args.clear();
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (params[i][0] == ':') c.args[params[i].substr(1)] = c.seg[i + 1];
-    }
-    return true;
-  }
-  // Parses the instance keys; false with the error answered.
-  bool Keys(Call& c) const {
-    for (size_t i = 0; i + 1 < params.size(); ++i) {
-      if (params[i] == ":host" && params[i + 1] == ":port" && !c.Key(i + 1, &c.instance)) return false;
-      if (params[i] == ":belowHost" && params[i + 1] == ":belowPort" && !c.Key(i + 1, &c.below)) return false;
-    }
-    return true;
-  }
+      : path(n, p), access(a), handler(h) {}
 
-  std::vector<std::string> names;
-  std::vector<std::string> params;
+  ApiPath path;
   Access access;
   void (HttpApi::*handler)(Call&);
 };
@@ -310,17 +232,7 @@ bool HttpApi::Authorize(const HttpRequest& r, HttpResponse* out, bool write) {
 
 void HttpApi::Audit(const std::string& action, const std::string& instance, const std::string& user,
                     const std::string& message) {
-  v1::Envelope e;
-  e.mutable_source()->set_server(instance);
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    if (const auto* r = t.Find(instance)) e.mutable_source()->set_cluster(r->cluster);
-  });
-  auto* a = e.mutable_audit();
-  a->set_action(action);
-  a->set_instance(instance);
-  a->set_user(user);
-  a->set_message(message);
-  (void)publisher_->Publish(std::move(e));
+  PublishAudit(monitor_, publisher_, action, instance, user, message);
 }
 
 void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
@@ -341,14 +253,14 @@ void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
     return;
   }
   seg.erase(seg.begin());
-  Call c{request, response, std::move(seg), UserOf(request), {}, {}, {}};
+  Call c{request, response, seg, UserOf(request), {}, {}, {}};
   Dispatch(c);
 }
 
 void HttpApi::Dispatch(Call& c) {
   for (const Route& route : Routes()) {
-    if (!route.Matches(c)) continue;
-    if (!route.Keys(c)) return;
+    if (!route.path.Matches(c)) continue;
+    if (!route.path.Keys(c)) return;
     if (route.access == Route::kChange && !Authorize(c.request, c.response, true)) return;
     return (this->*route.handler)(c);
   }
@@ -388,18 +300,7 @@ void HttpApi::DashboardRights(Call& c) {
 }
 
 bool HttpApi::ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const {
-  bool found = false;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    for (const auto& [k, r] : t.instances()) {
-      if (r.cluster == hint || k == hint || (r.probed && r.probe.cluster_alias == hint)) {
-        *cluster = r.cluster;
-        found = true;
-        return;
-      }
-    }
-  });
-  if (!found) c.Error("Unable to determine cluster name. clusterHint=" + hint);
-  return found;
+  return ResolveClusterHint(monitor_, c, hint, cluster);
 }
 
 // --- Reads. ---

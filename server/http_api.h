@@ -44,6 +44,7 @@
 #include "sinks/event_stream.h"
 #include "sinks/kafka_sink.h"
 #include "sinks/publisher.h"
+#include "server/api_call.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/orchestrator_api.h"
@@ -70,7 +71,7 @@ class HttpApi {
   bool Authorize(const HttpRequest& request, HttpResponse* response, bool write);
 
  private:
-  struct Call;
+  using Call = ApiCall;
   // The table of paths (http_api.cc): each path's spellings, its arguments,
   // whether it changes things, and its handler below.
   struct Route;

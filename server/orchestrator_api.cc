@@ -96,76 +96,14 @@ std::string TabulateTopology(const std::string& tree) {
   return out;
 }
 
-struct OrchestratorApi::Call {
-  const HttpRequest& request;
-  HttpResponse* response;
-  const std::vector<std::string>& seg;
-  std::string user;
-  std::map<std::string, std::string> args;
-  std::string instance, below;
-
-  void Json(int status, const json& j) {
-    response->status = status;
-    response->content_type = "application/json; charset=UTF-8";
-    response->body = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
-  }
-  void Ok(const std::string& message, json details = nullptr) { Json(200, Envelope(true, message, std::move(details))); }
-  void Error(const std::string& message) { Json(500, Envelope(false, message)); }
-  void Bare(const json& j) { Json(200, j); }
-  const std::string& Arg(const std::string& name) const {
-    static const std::string kNone;
-    auto it = args.find(name);
-    return it == args.end() ? kNone : it->second;
-  }
-  bool Key(size_t i, std::string* key) {
-    uint16_t port = 0;
-    const std::string& p = seg[i + 1];
-    auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
-    if (ec != std::errc() || end != p.data() + p.size() || port == 0) {
-      Error("Invalid port: " + p);
-      return false;
-    }
-    *key = seg[i] + ":" + std::to_string(port);
-    return true;
-  }
-};
-
-// One path: its spellings, the rest of the path (":x" an argument, a word
-// otherwise), whether it changes things, its handler.
+// One of orchestrator's paths (api_call.h), whether it changes things, its handler.
 struct OrchestratorApi::Route {
-  std::vector<std::string> names;
-  std::vector<std::string> params;
+  Route(std::initializer_list<const char*> n, std::string_view p, bool ch, void (OrchestratorApi::*h)(Call&))
+      : path(n, p), change(ch), handler(h) {}
+
+  ApiPath path;
   bool change;
   void (OrchestratorApi::*handler)(Call&);
-
-  Route(std::initializer_list<const char*> n, std::string_view p, bool ch, void (OrchestratorApi::*h)(Call&))
-      : names(n.begin(), n.end()), change(ch), handler(h) {
-    for (size_t start = 0; start < p.size();) {
-      const size_t slash = std::min(p.find('/', start), p.size());
-      params.emplace_back(p.substr(start, slash - start));
-      start = slash + 1;
-    }
-  }
-  bool Matches(Call& c) const {
-    if (c.seg.size() != params.size() + 1 || std::find(names.begin(), names.end(), c.seg[0]) == names.end()) {
-      return false;
-    }
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (params[i][0] != ':' && params[i] != c.seg[i + 1]) return false;
-    }
-    c.args.clear();
-    for (size_t i = 0; i < params.size(); ++i) {
-      if (params[i][0] == ':') c.args[params[i].substr(1)] = c.seg[i + 1];
-    }
-    return true;
-  }
-  bool Keys(Call& c) const {
-    for (size_t i = 0; i + 1 < params.size(); ++i) {
-      if (params[i] == ":host" && params[i + 1] == ":port" && !c.Key(i + 1, &c.instance)) return false;
-      if (params[i] == ":belowHost" && params[i + 1] == ":belowPort" && !c.Key(i + 1, &c.below)) return false;
-    }
-    return true;
-  }
 };
 
 const std::vector<OrchestratorApi::Route>& OrchestratorApi::Routes() {
@@ -205,8 +143,8 @@ bool OrchestratorApi::Handle(const std::vector<std::string>& seg, const HttpRequ
   if (seg.empty()) return false;
   Call c{request, response, seg, user, {}, {}, {}};
   for (const Route& route : Routes()) {
-    if (!route.Matches(c)) continue;
-    if (!route.Keys(c)) return true;
+    if (!route.path.Matches(c)) continue;
+    if (!route.path.Keys(c)) return true;
     if (route.change && !authorize_change()) return true;
     (this->*route.handler)(c);
     return true;
@@ -215,33 +153,12 @@ bool OrchestratorApi::Handle(const std::vector<std::string>& seg, const HttpRequ
 }
 
 bool OrchestratorApi::ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const {
-  bool found = false;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    for (const auto& [k, r] : t.instances()) {
-      if (r.cluster == hint || k == hint || (r.probed && r.probe.cluster_alias == hint)) {
-        *cluster = r.cluster;
-        found = true;
-        return;
-      }
-    }
-  });
-  if (!found) c.Error("Unable to determine cluster name. clusterHint=" + hint);
-  return found;
+  return ResolveClusterHint(monitor_, c, hint, cluster);
 }
 
 void OrchestratorApi::Audit(const std::string& action, const std::string& instance, const std::string& user,
                             const std::string& message) {
-  v1::Envelope e;
-  e.mutable_source()->set_server(instance);
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    if (const auto* r = t.Find(instance)) e.mutable_source()->set_cluster(r->cluster);
-  });
-  auto* a = e.mutable_audit();
-  a->set_action(action);
-  a->set_instance(instance);
-  a->set_user(user);
-  a->set_message(message);
-  (void)publisher_->Publish(std::move(e));
+  PublishAudit(monitor_, publisher_, action, instance, user, message);
 }
 
 // --- Reads. ---

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyzer/monitor.h"
+#include "server/api_call.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/orchestrator_json.h"
@@ -50,7 +51,7 @@ class OrchestratorApi {
                                          const analyzer::InstanceRecord& source);
 
  private:
-  struct Call;
+  using Call = ApiCall;
   struct Route;
   static const std::vector<Route>& Routes();
 
