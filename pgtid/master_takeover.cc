@@ -72,9 +72,8 @@ Status Exec(Node& n, const std::string& sql, std::vector<std::string>* log, cons
 bool IsReplicaOf(const Instance& r, const Node& master) {
   if (!r.replica.configured) return false;
   if (r.replica.Master() == master.name) return true;
-  // The master may be named differently from how the replica reaches it
-  // (localhost vs 127.0.0.1): the server_id it reports settles it only when
-  // ports agree.
+  // The master may be named differently from how the replica reaches it:
+  // localhost and 127.0.0.1 are the same host when the ports agree.
   std::string host;
   uint16_t port = 0;
   return SplitHostPort(master.name, &host, &port) && port == r.replica.master_port &&
@@ -111,8 +110,8 @@ std::string ChooseTakeoverCandidate(const ExecutorOptions& options, const std::s
     else if (rs.io_running != "Yes" || !rs.sql_running) no = name + ": replication is not running";
     else if (!n.i.log_bin || !n.i.log_slave_updates) no = name + " lacks log_bin or log_slave_updates";
     else if (n.i.mariadb != m.i.mariadb) no = name + " is not the master's server flavour";
-    else if (options.maintenance && !options.maintenance(name).empty()) {
-      no = name + " is under maintenance: " + options.maintenance(name);
+    else if (std::string m = options.maintenance ? options.maintenance(name) : ""; !m.empty()) {
+      no = name + " is under maintenance: " + m;
     }
     if (!no.empty()) {
       reasons.push_back(no);

@@ -47,12 +47,7 @@ Status ReplicationCredentials(const Config& config, const std::string& instance,
 void RecoveryConsumer::ActGracefulTakeover(const Pending& p) {
   const auto started = Steady::now();
   const v1::Analysis& a = p.analysis;
-  RecoveryRecord r;
-  r.failed = a.analyzed_instance();
-  r.code = a.code();
-  r.cluster = p.cluster;
-  r.started = std::chrono::system_clock::now();
-  r.id = NewId();
+  RecoveryRecord r = RecordOf(p);
 
   std::vector<std::string> replicas, must_not;
   std::string alias;

@@ -110,9 +110,8 @@ Status RecoveryConsumer::RecoverNow(const std::string& key, std::chrono::millise
 
 Status RecoveryConsumer::ForceMasterFailover(const std::string& cluster, const std::string& designated,
                                              std::chrono::milliseconds timeout, RecoveryRecord* out) {
-  std::string master, description;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { master = t.MasterOf(cluster); });
-  if (master.empty()) return Status::NotSupported("cluster " + cluster + " has no known master");
+  std::string master;
+  if (Status s = MasterOfCluster(cluster, &master); !s.ok()) return s;
   Pending p;
   p.kind = Pending::kForceFailover;
   p.forced = true;
@@ -130,8 +129,7 @@ Status RecoveryConsumer::GracefulTakeover(const std::string& cluster, const std:
                                           bool start_old_master, std::chrono::milliseconds timeout,
                                           RecoveryRecord* out) {
   std::string master;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { master = t.MasterOf(cluster); });
-  if (master.empty()) return Status::NotSupported("cluster " + cluster + " has no known master");
+  if (Status s = MasterOfCluster(cluster, &master); !s.ok()) return s;
   Pending p;
   p.kind = Pending::kGracefulTakeover;
   p.forced = true;
@@ -162,6 +160,22 @@ Status RecoveryConsumer::Submit(Pending p, std::chrono::milliseconds timeout, Re
                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
   }
   *out = result.get();
+  return Status::OK();
+}
+
+RecoveryRecord RecoveryConsumer::RecordOf(const Pending& p) {
+  RecoveryRecord r;
+  r.failed = p.analysis.analyzed_instance();
+  r.code = p.analysis.code();
+  r.cluster = p.cluster;
+  r.started = std::chrono::system_clock::now();
+  r.id = NewId();
+  return r;
+}
+
+Status RecoveryConsumer::MasterOfCluster(const std::string& cluster, std::string* master) const {
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { *master = t.MasterOf(cluster); });
+  if (master->empty()) return Status::NotSupported("cluster " + cluster + " has no known master");
   return Status::OK();
 }
 
@@ -393,12 +407,7 @@ void RecoveryConsumer::Act(const Pending& p) {
   const auto started = Steady::now();
   const v1::Analysis& a = p.analysis;
   const bool master = IsMasterFailure(a.code());
-  RecoveryRecord r;
-  r.failed = a.analyzed_instance();
-  r.code = a.code();
-  r.cluster = p.cluster;
-  r.started = std::chrono::system_clock::now();
-  r.id = NewId();
+  RecoveryRecord r = RecordOf(p);
   const bool force = p.kind == Pending::kForceFailover;
 
   // 1. Re-checked against the current view.

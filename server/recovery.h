@@ -163,6 +163,10 @@ class RecoveryConsumer {
   // Queues `p` and waits for its outcome.
   Status Submit(Pending p, std::chrono::milliseconds timeout, RecoveryRecord* out);
   std::string NewId();
+  // A new record of `p`'s recovery: its failure, cluster, start and id.
+  RecoveryRecord RecordOf(const Pending& p);
+  // The known master of `cluster`; an error when there is none.
+  Status MasterOfCluster(const std::string& cluster, std::string* master) const;
   // Who may succeed the dead master `failed` among `replicas`: rules
   // registered or detected, PromotionIgnoreHostnameFilters,
   // PreventCrossDataCenterMasterFailover.
