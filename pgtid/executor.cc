@@ -8,6 +8,7 @@
 #include "base/host_port.h"
 #include "pgtid/mariadb_gtid_position.h"
 #include "pgtid/mysql_gtid_set.h"
+#include "pgtid/replication_steps.h"
 
 namespace tidewatch::pgtid {
 
@@ -16,11 +17,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 std::string NameOf(const std::string& host, uint16_t port) { return host + ":" + std::to_string(port); }
-
-Status Run(SqlConnection& c, const std::string& sql, std::vector<std::string>* log) {
-  log->push_back(c.endpoint().Name() + ": " + sql);
-  return c.Execute(sql);
-}
 
 // The transaction `gtid` ("domain-server-seq") is the last one of its domain
 // in the MariaDB position `pos`.
@@ -56,49 +52,9 @@ Status Executor::Connect(const std::string& name, std::unique_ptr<SqlConnection>
   return SqlConnection::Connect(ep, out);
 }
 
-// orchestrator's StopReplicationNicely: the IO thread first, then wait for the
-// SQL thread to apply what was relayed, then the SQL thread.
-Status Executor::StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log) {
-  Status s = Run(c, StopReplicaSql(*i, /*io_thread_only=*/true), log);
-  if (!s.ok()) return s;
-  // The relay log applied: executed up to what was read — or, when the IO
-  // thread stopped inside a transaction, everything complete applied and
-  // the SQL thread waiting for the rest (which CHANGE MASTER discards).
-  const auto deadline = Clock::now() + options_.stop_timeout;
-  ReplicaStatus r;
-  while (true) {
-    s = ReadReplicaStatus(c, *i, &r);
-    if (!s.ok()) return s;
-    if (!r.sql_running || r.exec_master == r.read_master || r.AppliedAllRelayLog() || Clock::now() > deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  s = Run(c, StopReplicaSql(*i), log);
-  if (!s.ok()) return s;
-  return ReadInstance(c, i);
-}
-
 std::string Executor::PreCheck(const Instance& r, const Instance& t) {
   if (!r.replica.configured) return r.name + " is not a replica";
-  if (r.name == t.name) return "an instance cannot replicate from itself";
-  if (r.server_id == t.server_id) {
-    return r.name + " and " + t.name + " have the same server_id " + std::to_string(r.server_id);
-  }
-  if (!t.log_bin) return t.name + " does not write binary logs";
-  if (t.replica.configured && !t.log_slave_updates) {
-    return t.name + " is a replica without log_slave_updates: its binary logs lack what it replicates";
-  }
-  if (t.mariadb != r.mariadb) return r.name + " and " + t.name + " are not the same server flavour";
-  if (std::tie(t.major, t.minor) > std::tie(r.major, r.minor)) {
-    return t.name + " runs " + t.version + ", newer than " + r.version + " on " + r.name;
-  }
-  if (t.binlog_format != r.binlog_format) {
-    return "binlog formats differ: " + r.name + " logs " + r.binlog_format + ", " + t.name + " logs " +
-           t.binlog_format;
-  }
-  if (t.replica.configured && t.replica.has_filters != r.replica.has_filters) {
-    return (r.replica.has_filters ? r.name : t.name) + " has replication filters and " +
-           (r.replica.has_filters ? t.name : r.name) + " has none";
-  }
+  if (std::string why = CannotReplicate(r, t); !why.empty()) return why;
   if (options_.maintenance) {
     for (const auto* i : {&r, &t}) {
       std::string why = options_.maintenance(i->name);
@@ -109,20 +65,9 @@ std::string Executor::PreCheck(const Instance& r, const Instance& t) {
 }
 
 void Executor::Rollback(SqlConnection& c, const Instance& before, Move* m) {
-  ChangeMasterTarget back;
-  back.host = before.replica.master_host;
-  back.port = before.replica.master_port;
-  if (before.replica.UsesGtid()) {
-    back.use_gtid = before.mariadb ? (before.replica.using_gtid == "Current_Pos" ? "current_pos" : "slave_pos")
-                                   : "auto";
-  } else {
-    back.coordinates = before.replica.exec_master;
-  }
-  (void)Run(c, StopReplicaSql(before), &m->statements);
-  Status s = Run(c, ChangeMasterSql(c, before, back), &m->statements);
-  if (s.ok()) s = Run(c, StartReplicaSql(before), &m->statements);
-  m->rolled_back = s.ok();
-  if (!s.ok()) m->refused += "; rollback failed: " + s.message();
+  const std::string why = RestoreReplication(c, before, &m->statements);
+  m->rolled_back = why.empty();
+  if (!why.empty()) m->refused += "; rollback failed: " + why;
 }
 
 struct Executor::Plan {
@@ -139,7 +84,7 @@ struct Executor::Plan {
 void Executor::Refuse(Plan* p, std::string why, bool restart) {
   p->move->refused = std::move(why);
   p->open = false;
-  if (restart && p->rc) (void)Run(*p->rc, StartReplicaSql(p->r), &p->move->statements);
+  if (restart && p->rc) (void)RunLogged(*p->rc, StartReplicaSql(p->r), &p->move->statements);
   p->move->millis = std::chrono::duration<double, std::milli>(Clock::now() - p->started).count();
 }
 
@@ -173,15 +118,14 @@ bool Executor::Prepare(const std::string& instance, const std::string& destinati
     case MatchMethod::kAuto: p->use_gtid = gtid_possible && r.replica.UsesGtid(); break;
   }
   out->method = p->use_gtid ? "gtid" : "pseudo-gtid";
-  s = StopNicely(*p->rc, &r, &out->statements);
+  s = StopReplicationNicely(*p->rc, &r, options_.stop_timeout, &out->statements);
   if (!s.ok()) {
     Refuse(p, s.message(), true);
     return false;
   }
   p->before = r;
   out->previous = r.replica.exec_master;
-  out->previous_gtid = r.mariadb ? (r.replica.using_gtid == "Current_Pos" ? r.gtid_current_pos : r.gtid_slave_pos)
-                                 : r.gtid_executed;
+  out->previous_gtid = ExecutedGtid(r);
   SplitHostPort(destination, &p->target.host, &p->target.port);
   return true;
 }
@@ -260,36 +204,15 @@ void Executor::Apply(Plan* p) {
   Move* out = p->move;
   SqlConnection& rc = *p->rc;
   const Instance& r = p->r;
-  Status s = Run(rc, ChangeMasterSql(rc, r, p->target), &out->statements);
+  Status s = RunLogged(rc, ChangeMasterSql(rc, r, p->target), &out->statements);
   if (!s.ok()) {
     Refuse(p, s.message(), true);
     return;
   }
-  s = Run(rc, StartReplicaSql(r), &out->statements);
+  s = RunLogged(rc, StartReplicaSql(r), &out->statements);
   // Post-check: both threads run against the destination, no error.
-  const auto deadline = Clock::now() + options_.start_timeout;
-  ReplicaStatus now;
-  std::string problem = s.ok() ? "" : s.message();
   const std::string dest = NameOf(p->target.host, p->target.port);
-  while (problem.empty()) {
-    s = ReadReplicaStatus(rc, r, &now);
-    if (!s.ok()) {
-      problem = s.message();
-    } else if (now.Master() != dest) {
-      problem = "replicates from " + now.Master() + " after the change";
-    } else if (!now.last_sql_error.empty()) {
-      problem = "SQL thread error: " + now.last_sql_error;
-    } else if (!now.last_io_error.empty() && now.io_running != "Yes") {
-      problem = "IO thread error: " + now.last_io_error;
-    } else if (now.io_running == "Yes" && now.sql_running) {
-      break;
-    } else if (Clock::now() > deadline) {
-      problem = "replication did not start within " + std::to_string(options_.start_timeout.count()) +
-                " ms (IO " + now.io_running + ", SQL " + (now.sql_running ? "Yes" : "No") + ")";
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
+  const std::string problem = s.ok() ? AwaitReplicating(rc, r, dest, options_.start_timeout) : s.message();
   if (!problem.empty()) {
     out->refused = r.name + " below " + dest + ": " + problem;
     Rollback(rc, p->before, out);
@@ -491,7 +414,9 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
     Replica r;
     s = Connect(n, &r.c);
     if (s.ok()) s = ReadInstance(*r.c, &r.i);
-    if (s.ok() && r.i.replica.Master() == master) s = StopNicely(*r.c, &r.i, &ignored_log);
+    if (s.ok() && r.i.replica.Master() == master) {
+      s = StopReplicationNicely(*r.c, &r.i, options_.stop_timeout, &ignored_log);
+    }
     if (!s.ok()) {
       Move m;
       m.instance = n;
@@ -518,7 +443,7 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
     }
   }
   if (candidate == nullptr) {
-    for (auto& r : replicas) (void)Run(*r.c, StartReplicaSql(r.i), &ignored_log);
+    for (auto& r : replicas) (void)RunLogged(*r.c, StartReplicaSql(r.i), &ignored_log);
     return Status::NotSupported(master + ": no replica can serve the others (none writes binary logs with "
                                 "log_slave_updates)");
   }
@@ -539,7 +464,7 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
       if (preferred == nullptr || rank < policy->Rank(preferred->i.name)) preferred = &r;
     }
     if (preferred == nullptr) {
-      for (auto& r : replicas) (void)Run(*r.c, StartReplicaSql(r.i), &ignored_log);
+      for (auto& r : replicas) (void)RunLogged(*r.c, StartReplicaSql(r.i), &ignored_log);
       return Status::NotSupported(master + ": no replica may be promoted" + why);
     }
     if (preferred->i.replica.exec_master == candidate->i.replica.exec_master) {
@@ -558,7 +483,7 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
       m.destination = candidate->i.name;
       m.refused = r.i.name + " is ahead of the candidate " + candidate->i.name + " (" +
                   r.i.replica.exec_master.ToString() + " > " + candidate->i.replica.exec_master.ToString() + ")";
-      (void)Run(*r.c, StartReplicaSql(r.i), &m.statements);
+      (void)RunLogged(*r.c, StartReplicaSql(r.i), &m.statements);
       out->moves.push_back(std::move(m));
       continue;
     }
@@ -568,7 +493,7 @@ Status Executor::RegroupReplicas(const std::string& master, const std::vector<st
   s = MatchManyBelow(to_move, candidate->i.name, &moved);
   if (!s.ok()) return s;
   for (auto& m : moved) out->moves.push_back(std::move(m));
-  (void)Run(*candidate->c, StartReplicaSql(candidate->i), &ignored_log);
+  (void)RunLogged(*candidate->c, StartReplicaSql(candidate->i), &ignored_log);
   return Status::OK();
 }
 

@@ -129,7 +129,6 @@ class Executor {
   // out->refused saying why, when it cannot be read or is not a replica.
   bool StartMove(const std::string& instance, Instance* r, Move* out);
   Status Connect(const std::string& name, std::unique_ptr<SqlConnection>* out);
-  Status StopNicely(SqlConnection& c, Instance* i, std::vector<std::string>* log);
   std::string PreCheck(const Instance& r, const Instance& t);
   void Rollback(SqlConnection& c, const Instance& before, Move* m);
 

@@ -7,6 +7,7 @@
 
 #include "base/host_port.h"
 #include "pgtid/instance.h"
+#include "pgtid/replication_steps.h"
 #include "pgtid/sql_connection.h"
 
 namespace tidewatch::pgtid {
@@ -19,22 +20,10 @@ double MillisSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-struct Node {
-  std::string name;
-  std::unique_ptr<SqlConnection> c;
-  Instance i;
-};
+using Node = ServerSession;
 
 Status Open(const ExecutorOptions& o, const std::string& name, std::chrono::milliseconds read_timeout, Node* n) {
-  SqlEndpoint ep;
-  if (!SplitHostPort(name, &ep.host, &ep.port)) return Status::InvalidArgument("\"" + name + "\" is not host:port");
-  ep.user = o.user;
-  ep.password = o.password;
-  ep.read_timeout = read_timeout;
-  n->name = name;
-  Status s = SqlConnection::Connect(ep, &n->c);
-  if (!s.ok()) return s;
-  return ReadInstance(*n->c, &n->i);
+  return OpenSession(name, o.user, o.password, read_timeout, n);
 }
 
 // MASTER_POS_WAIT was renamed SOURCE_POS_WAIT in MySQL 8.0.26.

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/host_port.h"
+#include "pgtid/replication_steps.h"
 #include "pgtid/sql_connection.h"
 
 namespace tidewatch::pgtid {
@@ -42,26 +43,11 @@ const std::map<std::string, ControlCommand>& Names() {
 }
 
 Status Exec(SqlConnection& c, const std::string& sql, ControlResult* out) {
-  out->statements.push_back(c.endpoint().Name() + ": " + sql);
-  return c.Execute(sql);
+  return RunLogged(c, sql, &out->statements);
 }
 
 // orchestrator's ReplicationThreadsStopped: both threads strictly stopped.
 bool ThreadsStopped(const ReplicaStatus& r) { return r.io_running == "No" && !r.sql_running; }
-
-// The replica's position, kept across a CHANGE MASTER that names a new host:
-// its GTID mode, or its executed coordinates.
-ChangeMasterTarget SamePosition(const Instance& i, const std::string& host) {
-  ChangeMasterTarget t;
-  t.host = host;
-  t.port = i.replica.master_port;
-  if (i.replica.UsesGtid()) {
-    t.use_gtid = i.mariadb ? (i.replica.using_gtid == "Current_Pos" ? "current_pos" : "slave_pos") : "auto";
-  } else {
-    t.coordinates = i.replica.exec_master;
-  }
-  return t;
-}
 
 }  // namespace
 
@@ -185,7 +171,7 @@ Status ReplicationControl::Run(ControlCommand command, const std::string& instan
       if (s.ok()) s = ReadInstance(*c, &i);
       if (s.ok()) {
         const std::string to = detach ? kDetachedHostPrefix + host : host.substr(strlen(kDetachedHostPrefix));
-        s = Exec(*c, ChangeMasterSql(*c, i, SamePosition(i, to)), out);
+        s = Exec(*c, ChangeMasterSql(*c, i, PositionOf(i, to, i.replica.master_port)), out);
       }
       // Started again whatever happened; a detached replica's IO thread
       // cannot connect, so only the reattached one must run.

@@ -22,26 +22,6 @@ double MillisSince(Steady::time_point t) {
   return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
 }
 
-// ReplicationCredentialsQuery on `instance`: its first row's first two
-// columns are the user and the password.
-Status ReplicationCredentials(const Config& config, const std::string& instance, std::string* user,
-                              std::string* password) {
-  if (config.replication_credentials_query.empty()) return Status::OK();
-  const HostPort hp = ParseHostPort(instance).value_or(HostPort{});
-  pgtid::SqlEndpoint ep{hp.host, hp.port, config.topology_user, config.topology_password};
-  std::unique_ptr<pgtid::SqlConnection> c;
-  Status s = pgtid::SqlConnection::Connect(ep, &c);
-  pgtid::SqlResult r;
-  if (s.ok()) s = c->Query(config.replication_credentials_query, &r);
-  if (!s.ok()) return s;
-  if (r.rows.empty() || r.rows[0].size() < 2 || !r.rows[0][0]) {
-    return Status::NotSupported(instance + ": ReplicationCredentialsQuery returned no user and password");
-  }
-  *user = *r.rows[0][0];
-  *password = r.rows[0][1].value_or("");
-  return Status::OK();
-}
-
 }  // namespace
 
 void RecoveryConsumer::ActGracefulTakeover(const Pending& p) {
@@ -123,7 +103,7 @@ void RecoveryConsumer::ActGracefulTakeover(const Pending& p) {
   q.siblings = siblings;
   q.start_old_master = p.start_old_master;
   q.catch_up_timeout = std::chrono::seconds(std::max<uint32_t>(10, config_.reasonable_replication_lag_seconds));
-  if (Status s = ReplicationCredentials(config_, r.failed, &q.replication_user, &q.replication_password); !s.ok()) {
+  if (Status s = ReplicationCredentialsOf(config_, r.failed, &q.replication_user, &q.replication_password); !s.ok()) {
     return refuse(s.message());
   }
   pgtid::TakeoverResult res;

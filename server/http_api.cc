@@ -168,6 +168,29 @@ const std::vector<HttpApi::Route>& HttpApi::Routes() {
       {{"multi-match-replicas", "multi-match-slaves", "match-replicas", "match-slaves"},
        ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::Relocation<R::kMultiMatch>},
       {{"regroup-replicas", "regroup-slaves"}, ":host/:port", kChange, &HttpApi::Relocation<R::kRegroup>},
+      {{"regroup-replicas-gtid", "regroup-slaves-gtid"}, ":host/:port", kChange,
+       &HttpApi::Relocation<R::kRegroupGtid>},
+      {{"regroup-replicas-pgtid", "regroup-slaves-pgtid"}, ":host/:port", kChange,
+       &HttpApi::Relocation<R::kRegroupPseudoGtid>},
+      {{"match-up-replicas", "match-up-slaves"}, ":host/:port", kChange, &HttpApi::Relocation<R::kMatchUpReplicas>},
+      {{"move-gtid", "move-below-gtid"}, ":host/:port/:belowHost/:belowPort", kChange,
+       &HttpApi::Relocation<R::kMoveGtid>},
+      {{"move-replicas-gtid", "move-slaves-gtid"}, ":host/:port/:belowHost/:belowPort", kChange,
+       &HttpApi::Relocation<R::kMoveReplicasGtid>},
+      {{"move-up"}, ":host/:port", kChange, &HttpApi::Relocation<R::kMoveUp>},
+      {{"move-up-replicas", "move-up-slaves"}, ":host/:port", kChange, &HttpApi::Relocation<R::kMoveUpReplicas>},
+      {{"move-below"}, ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::Relocation<R::kMoveBelow>},
+      {{"repoint"}, ":host/:port", kChange, &HttpApi::Relocation<R::kRepoint>},
+      {{"repoint"}, ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::Relocation<R::kRepoint>},
+      {{"repoint-replicas", "repoint-slaves"}, ":host/:port", kChange, &HttpApi::Relocation<R::kRepointReplicas>},
+      {{"take-master"}, ":host/:port", kChange, &HttpApi::Relocation<R::kTakeMaster>},
+      {{"make-co-master"}, ":host/:port", kChange, &HttpApi::Relocation<R::kMakeCoMaster>},
+      {{"relocate"}, ":host/:port/:belowHost/:belowPort", kChange, &HttpApi::Relocation<R::kRelocate>},
+      {{"relocate-replicas", "relocate-slaves"}, ":host/:port/:belowHost/:belowPort", kChange,
+       &HttpApi::Relocation<R::kRelocateReplicas>},
+      {{"take-siblings"}, ":host/:port", kChange, &HttpApi::Relocation<R::kTakeSiblings>},
+      {{"get-candidate-replica", "get-candidate-slave"}, ":host/:port", kRead,
+       &HttpApi::Relocation<R::kGetCandidateReplica>},
   };
   return routes;
 }
@@ -705,26 +728,50 @@ void HttpApi::Relocate(Call& c, RelocationCommand command) {
       errors.push_back(m.instance + ": " + m.refused);
     }
   }
-  if (command != RelocationCommand::kLastPseudoGtid) {
+  if (command != RelocationCommand::kLastPseudoGtid && command != RelocationCommand::kGetCandidateReplica) {
     Audit(c.seg[0], q.instance, c.user,
           r.error.empty() ? std::to_string(moved) + " moved" + (errors.empty() ? "" : "; refused: " + errors.front())
                           : r.error);
   }
+  // orchestrator's answers: the instance as Details for a move of one
+  // instance (orchestrator-client prints its Key and MasterKey), the moved
+  // replicas for a move of several.
+  auto instance_details = [&](const std::string& key) {
+    json details;
+    if (!InstanceJsonOf(key, &details)) details = InstanceKeyJson(key);
+    return details;
+  };
+  auto moved_details = [&] {
+    json list = json::array();
+    for (const auto& m : r.moves) {
+      if (m.moved) list.push_back(instance_details(m.instance));
+    }
+    return list;
+  };
+  auto error_list = [&] {
+    std::string list;
+    for (size_t i = 0; i < errors.size(); ++i) list += (i ? ", " : "") + errors[i];
+    return list;
+  };
   json envelope;
   if (!r.error.empty()) {
     envelope = Envelope(false, r.error);
   } else if (command == RelocationCommand::kLastPseudoGtid) {
     // orchestrator answers the coordinates as Message and the entry as Details.
     envelope = Envelope(true, r.last->at.ToString(), r.last->entry);
+  } else if (command == RelocationCommand::kGetCandidateReplica) {
+    envelope = Envelope(true, "candidate replica of " + q.instance + ": " + r.candidate,
+                        instance_details(r.candidate));
   } else if (command == RelocationCommand::kMultiMatch) {
-    std::string msg = "Matched " + std::to_string(moved) + " replicas of " + q.instance + " below " + q.destination +
-                      "; " + std::to_string(errors.size()) + " errors: [";
-    for (size_t i = 0; i < errors.size(); ++i) msg += (i ? ", " : "") + errors[i];
-    envelope = Envelope(true, msg + "]", InstanceKeyJson(q.destination));
+    envelope = Envelope(true,
+                        "Matched " + std::to_string(moved) + " replicas of " + q.instance + " below " +
+                            q.destination + "; " + std::to_string(errors.size()) + " errors: [" + error_list() + "]",
+                        InstanceKeyJson(q.destination));
     envelope["Moves"] = move_json;
-  } else if (command == RelocationCommand::kRegroup) {
+  } else if (command == RelocationCommand::kRegroup || command == RelocationCommand::kRegroupGtid ||
+             command == RelocationCommand::kRegroupPseudoGtid) {
     if (r.candidate.empty()) {
-      envelope = Envelope(false, "regroup-replicas " + q.instance + ": no replica could be promoted" +
+      envelope = Envelope(false, std::string(c.seg[0]) + " " + q.instance + ": no replica could be promoted" +
                                      (errors.empty() ? "" : ": " + errors.front()));
     } else {
       envelope = Envelope(true, "promoted replica: " + r.candidate + ", lost: " + std::to_string(errors.size()) +
@@ -732,23 +779,44 @@ void HttpApi::Relocate(Call& c, RelocationCommand command) {
                           InstanceKeyJson(r.candidate));
     }
     envelope["Moves"] = move_json;
+  } else if (!RelocationIsSingleMove(command) && command != RelocationCommand::kTakeMaster &&
+             command != RelocationCommand::kTakeSiblings) {
+    // Several replicas: orchestrator answers the moved ones, and fails only
+    // when none could be moved.
+    if (!errors.empty() && moved == 0) {
+      envelope = Envelope(false, std::string(c.seg[0]) + " " + q.instance + ": " + error_list());
+    } else {
+      envelope = Envelope(true,
+                          std::string(c.seg[0]) + ": moved " + std::to_string(moved) + " replicas of " + q.instance +
+                              "; " + std::to_string(errors.size()) + " errors: [" + error_list() + "]",
+                          moved_details());
+    }
+    envelope["Moves"] = move_json;
+  } else if (!errors.empty() || r.moves.empty()) {
+    envelope = Envelope(false, errors.empty() ? std::string(c.seg[0]) + " " + q.instance + ": nothing to move"
+                                              : error_list());
+    envelope["Moves"] = move_json;
   } else {
     const pgtid::Move& m = r.moves.front();
-    if (!m.moved) {
-      envelope = Envelope(false, m.refused);
+    std::string message;
+    if (command == RelocationCommand::kTakeMaster) {
+      message = q.instance + " took its master " + r.moves.back().instance;
+    } else if (command == RelocationCommand::kTakeSiblings) {
+      message = q.instance + " took " + std::to_string(moved) + " siblings";
     } else {
-      json details;
-      InstanceJsonOf(m.instance, &details);
       const char* how = command == RelocationCommand::kMatchBelow ? " matched below "
-                        : command == RelocationCommand::kMatchUp  ? " matched up"
-                                                                  : " rematched";
-      envelope = Envelope(true,
-                          "Instance " + m.instance + how +
-                              (command == RelocationCommand::kMatchBelow ? m.destination : std::string()) + " at " +
-                              (m.coordinates.empty() ? std::string("its GTID position") : m.coordinates.ToString()),
-                          details);
+                        : command == RelocationCommand::kMatchUp  ? " matched up to "
+                        : command == RelocationCommand::kRematch  ? " rematched below "
+                                                                  : " moved below ";
+      message = "Instance " + m.instance + how + m.destination + " by " + m.method + " at " +
+                (m.coordinates.empty() ? std::string("its GTID position") : m.coordinates.ToString());
     }
-    envelope["Move"] = move_json.at(0);
+    envelope = Envelope(true, message, instance_details(q.instance));
+    if (RelocationIsSingleMove(command)) {
+      envelope["Move"] = move_json.at(0);
+    } else {
+      envelope["Moves"] = move_json;
+    }
   }
   // The typed result the commands read back (server/relocations.h).
   envelope["Relocation"] = RelocationJson(r);

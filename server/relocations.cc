@@ -6,6 +6,11 @@
 
 #include "analyzer/live_index_source.h"
 #include "base/host_port.h"
+#include "pgtid/classic_moves.h"
+#include "pgtid/master_takeover.h"
+#include "pgtid/relocate.h"
+#include "pgtid/replication_steps.h"
+#include "pgtid/sql_connection.h"
 
 namespace tidewatch::server {
 
@@ -25,16 +30,48 @@ constexpr CommandName kCommandNames[] = {
     {"rematch", RelocationCommand::kRematch},
     {"multi-match-replicas", RelocationCommand::kMultiMatch},
     {"regroup-replicas", RelocationCommand::kRegroup},
+    {"regroup-replicas-gtid", RelocationCommand::kRegroupGtid},
+    {"regroup-replicas-pgtid", RelocationCommand::kRegroupPseudoGtid},
+    {"match-up-replicas", RelocationCommand::kMatchUpReplicas},
+    {"move-gtid", RelocationCommand::kMoveGtid},
+    {"move-replicas-gtid", RelocationCommand::kMoveReplicasGtid},
+    {"move-up", RelocationCommand::kMoveUp},
+    {"move-up-replicas", RelocationCommand::kMoveUpReplicas},
+    {"move-below", RelocationCommand::kMoveBelow},
+    {"repoint", RelocationCommand::kRepoint},
+    {"repoint-replicas", RelocationCommand::kRepointReplicas},
+    {"take-master", RelocationCommand::kTakeMaster},
+    {"make-co-master", RelocationCommand::kMakeCoMaster},
+    {"relocate", RelocationCommand::kRelocate},
+    {"relocate-replicas", RelocationCommand::kRelocateReplicas},
+    {"take-siblings", RelocationCommand::kTakeSiblings},
+    {"get-candidate-replica", RelocationCommand::kGetCandidateReplica},
     {"match", RelocationCommand::kMatchBelow},
     {"multi-match-slaves", RelocationCommand::kMultiMatch},
     {"match-replicas", RelocationCommand::kMultiMatch},
     {"match-slaves", RelocationCommand::kMultiMatch},
     {"regroup-slaves", RelocationCommand::kRegroup},
+    {"regroup-slaves-gtid", RelocationCommand::kRegroupGtid},
+    {"regroup-slaves-pgtid", RelocationCommand::kRegroupPseudoGtid},
+    {"match-up-slaves", RelocationCommand::kMatchUpReplicas},
+    {"move-below-gtid", RelocationCommand::kMoveGtid},
+    {"move-slaves-gtid", RelocationCommand::kMoveReplicasGtid},
+    {"move-up-slaves", RelocationCommand::kMoveUpReplicas},
+    {"repoint-slaves", RelocationCommand::kRepointReplicas},
+    {"relocate-slaves", RelocationCommand::kRelocateReplicas},
+    {"get-candidate-slave", RelocationCommand::kGetCandidateReplica},
 };
+
+bool IsRegroup(RelocationCommand c) {
+  return c == RelocationCommand::kRegroup || c == RelocationCommand::kRegroupGtid ||
+         c == RelocationCommand::kRegroupPseudoGtid;
+}
 
 // The key a result's JSON names its instance by.
 const char* InstanceField(RelocationCommand c) {
-  return c == RelocationCommand::kMultiMatch || c == RelocationCommand::kRegroup ? "master" : "instance";
+  return c == RelocationCommand::kMultiMatch || IsRegroup(c) || c == RelocationCommand::kGetCandidateReplica
+             ? "master"
+             : "instance";
 }
 
 }  // namespace
@@ -54,15 +91,27 @@ const char* RelocationCommandName(RelocationCommand c) {
 }
 
 bool RelocationTakesDestination(RelocationCommand c) {
-  return c == RelocationCommand::kMatchBelow || c == RelocationCommand::kMultiMatch;
+  using R = RelocationCommand;
+  return c == R::kMatchBelow || c == R::kMultiMatch || c == R::kMoveGtid || c == R::kMoveReplicasGtid ||
+         c == R::kMoveBelow || c == R::kRelocate || c == R::kRelocateReplicas;
+}
+
+bool RelocationMayTakeDestination(RelocationCommand c) {
+  return RelocationTakesDestination(c) || c == RelocationCommand::kRepoint;
+}
+
+bool RelocationIsSingleMove(RelocationCommand c) {
+  using R = RelocationCommand;
+  return c == R::kMatchBelow || c == R::kMatchUp || c == R::kRematch || c == R::kMoveGtid || c == R::kMoveUp ||
+         c == R::kMoveBelow || c == R::kRepoint || c == R::kMakeCoMaster || c == R::kRelocate;
 }
 
 bool RelocationResult::succeeded() const {
   if (!error.empty()) return false;
   if (command == RelocationCommand::kLastPseudoGtid) return last.has_value();
-  if (command == RelocationCommand::kRegroup && candidate.empty()) return false;
-  if (moves.empty()) return command != RelocationCommand::kMatchBelow && command != RelocationCommand::kMatchUp &&
-                            command != RelocationCommand::kRematch;
+  if (command == RelocationCommand::kGetCandidateReplica) return !candidate.empty();
+  if (IsRegroup(command) && candidate.empty()) return false;
+  if (moves.empty()) return !RelocationIsSingleMove(command) && command != RelocationCommand::kTakeMaster;
   for (const auto& m : moves) {
     if (!m.moved) return false;
   }
@@ -84,6 +133,38 @@ Relocations::Relocations(pgtid::ExecutorOptions options, const pgtid::PseudoGtid
                          pgtid::IndexSource* indexes)
     : options_(std::move(options)), pattern_(pattern), indexes_(indexes) {}
 
+namespace {
+
+// The master `instance` replicates from.
+Status MasterOf(const pgtid::ExecutorOptions& o, const std::string& instance, std::string* master) {
+  pgtid::ServerSession r;
+  Status s = pgtid::OpenSession(instance, o.user, o.password, std::chrono::milliseconds(30000), &r);
+  if (!s.ok()) return s;
+  if (!r.i.replica.configured) return Status::NotSupported(instance + " is not a replica");
+  *master = r.i.replica.Master();
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ReplicationCredentialsOf(const Config& config, const std::string& instance, std::string* user,
+                                std::string* password) {
+  if (config.replication_credentials_query.empty()) return Status::OK();
+  const HostPort hp = ParseHostPort(instance).value_or(HostPort{});
+  pgtid::SqlEndpoint ep{hp.host, hp.port, config.topology_user, config.topology_password};
+  std::unique_ptr<pgtid::SqlConnection> c;
+  Status s = pgtid::SqlConnection::Connect(ep, &c);
+  pgtid::SqlResult r;
+  if (s.ok()) s = c->Query(config.replication_credentials_query, &r);
+  if (!s.ok()) return s;
+  if (r.rows.empty() || r.rows[0].size() < 2 || !r.rows[0][0]) {
+    return Status::NotSupported(instance + ": ReplicationCredentialsQuery returned no user and password");
+  }
+  *user = *r.rows[0][0];
+  *password = r.rows[0][1].value_or("");
+  return Status::OK();
+}
+
 Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
   const auto started = std::chrono::steady_clock::now();
   *out = RelocationResult{};
@@ -91,7 +172,7 @@ Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
   out->instance = q.instance;
   out->destination = q.destination;
   if (!ParseHostPort(q.instance)) return Status::InvalidArgument("the instance must be HOST:PORT, not " + q.instance);
-  if (RelocationTakesDestination(q.command) && !ParseHostPort(q.destination)) {
+  if ((RelocationTakesDestination(q.command) || !q.destination.empty()) && !ParseHostPort(q.destination)) {
     return Status::InvalidArgument("the destination must be HOST:PORT, not " + q.destination);
   }
   auto finish = [&](Status s) {
@@ -119,10 +200,26 @@ Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
     return finish(Status::OK());
   }
 
-  pgtid::Executor executor(options_, pattern_, indexes_);
+  pgtid::ExecutorOptions options = options_;
+  switch (q.command) {
+    case RelocationCommand::kRegroupGtid:
+    case RelocationCommand::kMoveGtid:
+    case RelocationCommand::kMoveReplicasGtid:
+      options.method = pgtid::MatchMethod::kGtid;
+      break;
+    case RelocationCommand::kRegroupPseudoGtid:
+      options.method = pgtid::MatchMethod::kPseudoGtid;
+      break;
+    default:
+      break;
+  }
+  pgtid::Executor executor(options, pattern_, indexes_);
+  pgtid::ClassicMoves classic(options);
+  pgtid::Relocator relocator(options, &executor, &classic, indexes_);
   Status s;
   switch (q.command) {
     case RelocationCommand::kMatchBelow:
+    case RelocationCommand::kMoveGtid:
       s = executor.MatchBelow(q.instance, q.destination, &out->moves.emplace_back());
       break;
     case RelocationCommand::kMatchUp:
@@ -132,15 +229,78 @@ Status Relocations::Run(const RelocationRequest& q, RelocationResult* out) {
       s = executor.Rematch(q.instance, &out->moves.emplace_back());
       break;
     case RelocationCommand::kMultiMatch:
+    case RelocationCommand::kMoveReplicasGtid:
       s = executor.MultiMatch(q.instance, q.destination, q.known, &out->moves);
       break;
-    case RelocationCommand::kRegroup: {
+    case RelocationCommand::kMatchUpReplicas: {
+      // Below the instance's master: its replicas become its siblings.
+      std::vector<std::string> replicas;
+      s = executor.ReplicasOf(q.instance, q.known, &replicas);
+      std::string master;
+      if (s.ok()) s = MasterOf(options, q.instance, &master);
+      if (s.ok()) s = executor.MatchManyBelow(replicas, master, &out->moves);
+      out->destination = master;
+      break;
+    }
+    case RelocationCommand::kRegroup:
+    case RelocationCommand::kRegroupGtid:
+    case RelocationCommand::kRegroupPseudoGtid: {
       pgtid::Regroup g;
       s = executor.RegroupReplicas(q.instance, q.known, &g, q.policy ? &*q.policy : nullptr);
       out->preferred = g.preferred;
       out->moves = std::move(g.moves);
       out->candidate = std::move(g.candidate);
       out->replicas = std::move(g.replicas);
+      break;
+    }
+    case RelocationCommand::kMoveUp:
+      s = classic.MoveUp(q.instance, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kMoveUpReplicas: {
+      std::vector<std::string> replicas;
+      s = executor.ReplicasOf(q.instance, q.known, &replicas);
+      if (s.ok()) s = classic.MoveUpReplicas(q.instance, replicas, &out->moves);
+      break;
+    }
+    case RelocationCommand::kMoveBelow:
+      s = classic.MoveBelow(q.instance, q.destination, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kRepoint:
+      s = classic.Repoint(q.instance, q.destination, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kRepointReplicas: {
+      std::vector<std::string> replicas;
+      s = executor.ReplicasOf(q.instance, q.known, &replicas);
+      if (s.ok()) s = classic.RepointReplicas(q.instance, replicas, &out->moves);
+      break;
+    }
+    case RelocationCommand::kTakeMaster:
+      s = classic.TakeMaster(q.instance, &out->moves);
+      break;
+    case RelocationCommand::kMakeCoMaster:
+      s = classic.MakeCoMaster(q.instance, q.replication_user, q.replication_password, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kRelocate:
+      s = relocator.Relocate(q.instance, q.destination, &out->moves.emplace_back());
+      break;
+    case RelocationCommand::kRelocateReplicas:
+      s = relocator.RelocateReplicas(q.instance, q.destination, q.known, &out->moves);
+      break;
+    case RelocationCommand::kTakeSiblings:
+      s = relocator.TakeSiblings(q.instance, q.known, &out->moves);
+      break;
+    case RelocationCommand::kGetCandidateReplica: {
+      std::vector<std::string> replicas, excluded;
+      s = executor.ReplicasOf(q.instance, q.known, &replicas);
+      if (q.policy) {
+        for (const auto& r : replicas) {
+          if (q.policy->Rank(r) >= 4) excluded.push_back(r);
+        }
+      }
+      std::string why;
+      if (s.ok()) out->candidate = pgtid::ChooseTakeoverCandidate(options, q.instance, replicas, excluded, &why);
+      out->replicas = std::move(replicas);
+      if (s.ok() && out->candidate.empty()) s = Status::NotSupported(why);
       break;
     }
     case RelocationCommand::kLastPseudoGtid:
@@ -177,12 +337,23 @@ Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const 
   credentials.password = config.topology_password;
   analyzer::LiveIndexSource live(monitor, &fallback, credentials);
   Relocations relocations(eo, pattern, &live);
+  if (request.command == RelocationCommand::kMakeCoMaster) {
+    Status s = ReplicationCredentialsOf(config, request.instance, &request.replication_user,
+                                        &request.replication_password);
+    if (!s.ok()) return s;
+  }
   Status s = relocations.Run(request, out);
   if (!s.ok()) return s;
   out->source = "daemon";
+  // Each server whose master changed is probed again at once, so the model
+  // (and the answer built from it) has its new edge.
+  bool any = false;
   for (const auto& m : out->moves) {
-    if (m.moved) monitor->Discover(m.instance);
+    if (!m.moved) continue;
+    monitor->Discover(m.instance);
+    any = true;
   }
+  if (any) monitor->Discover(request.instance);
   return Status::OK();
 }
 
@@ -242,38 +413,30 @@ json RelocationJson(const RelocationResult& r) {
   const char* who = InstanceField(r.command);
   if (!r.error.empty()) return json{{who, r.instance}, {"error", r.error}};
   json j;
-  switch (r.command) {
-    case RelocationCommand::kLastPseudoGtid:
-      j = {{"instance", r.instance},
-           {"file", r.last->at.file},
-           {"pos", r.last->at.pos},
-           {"end_pos", r.last->end_pos},
-           {"entry", r.last->entry},
-           {"gtid", r.last->gtid},
-           {"timestamp", r.last->timestamp},
-           {"entries_indexed", r.last->entries_indexed},
-           {"events_indexed", r.last->events_indexed},
-           {"millis", r.millis}};
-      break;
-    case RelocationCommand::kMatchBelow:
-    case RelocationCommand::kMatchUp:
-    case RelocationCommand::kRematch:
-      j = MoveJson(r.moves.at(0));
-      break;
-    case RelocationCommand::kMultiMatch:
-    case RelocationCommand::kRegroup: {
-      json moves = json::array();
-      for (const auto& m : r.moves) moves.push_back(MoveJson(m));
-      j = {{"master", r.instance}, {"moves", moves}};
-      if (r.command == RelocationCommand::kMultiMatch) {
-        j["destination"] = r.destination;
-      } else {
-        j["candidate"] = r.candidate;
-        j["replicas"] = r.replicas;
-        if (!r.preferred.empty()) j["preferred"] = r.preferred;
-      }
-      break;
+  if (r.command == RelocationCommand::kLastPseudoGtid) {
+    j = {{"instance", r.instance},
+         {"file", r.last->at.file},
+         {"pos", r.last->at.pos},
+         {"end_pos", r.last->end_pos},
+         {"entry", r.last->entry},
+         {"gtid", r.last->gtid},
+         {"timestamp", r.last->timestamp},
+         {"entries_indexed", r.last->entries_indexed},
+         {"events_indexed", r.last->events_indexed},
+         {"millis", r.millis}};
+  } else if (RelocationIsSingleMove(r.command)) {
+    j = MoveJson(r.moves.at(0));
+  } else {
+    json moves = json::array();
+    for (const auto& m : r.moves) moves.push_back(MoveJson(m));
+    j = {{who, r.instance}, {"moves", moves}};
+    if (!r.destination.empty()) j["destination"] = r.destination;
+    if (IsRegroup(r.command) || r.command == RelocationCommand::kGetCandidateReplica) {
+      j["candidate"] = r.candidate;
+      j["replicas"] = r.replicas;
+      if (!r.preferred.empty()) j["preferred"] = r.preferred;
     }
+    j["millis"] = r.millis;
   }
   if (!r.source.empty()) j["source"] = r.source;
   return j;
@@ -290,44 +453,40 @@ bool RelocationFromJson(const json& j, RelocationCommand command, RelocationResu
       out->error = j.at("error").get<std::string>();
       return true;
     }
-    switch (command) {
-      case RelocationCommand::kLastPseudoGtid: {
-        LastPseudoGtid l;
-        out->instance = j.at("instance").get<std::string>();
-        l.at = {j.at("file").get<std::string>(), j.at("pos").get<uint64_t>()};
-        l.end_pos = j.value("end_pos", uint64_t{0});
-        l.entry = j.at("entry").get<std::string>();
-        l.gtid = j.value("gtid", "");
-        l.timestamp = j.value("timestamp", uint64_t{0});
-        l.entries_indexed = j.value("entries_indexed", uint64_t{0});
-        l.events_indexed = j.value("events_indexed", uint64_t{0});
-        out->millis = j.value("millis", 0.0);
-        out->last = std::move(l);
-        return true;
-      }
-      case RelocationCommand::kMatchBelow:
-      case RelocationCommand::kMatchUp:
-      case RelocationCommand::kRematch:
-        if (!MoveFromJson(j, &out->moves.emplace_back())) return false;
-        out->instance = out->moves[0].instance;
-        out->destination = out->moves[0].destination;
-        return true;
-      case RelocationCommand::kMultiMatch:
-      case RelocationCommand::kRegroup:
-        out->instance = j.at("master").get<std::string>();
-        out->destination = j.value("destination", "");
-        out->candidate = j.value("candidate", "");
-        out->preferred = j.value("preferred", "");
-        out->replicas = j.value("replicas", std::vector<std::string>{});
-        for (const auto& m : j.at("moves")) {
-          if (!MoveFromJson(m, &out->moves.emplace_back())) return false;
-        }
-        return true;
+    if (command == RelocationCommand::kLastPseudoGtid) {
+      LastPseudoGtid l;
+      out->instance = j.at("instance").get<std::string>();
+      l.at = {j.at("file").get<std::string>(), j.at("pos").get<uint64_t>()};
+      l.end_pos = j.value("end_pos", uint64_t{0});
+      l.entry = j.at("entry").get<std::string>();
+      l.gtid = j.value("gtid", "");
+      l.timestamp = j.value("timestamp", uint64_t{0});
+      l.entries_indexed = j.value("entries_indexed", uint64_t{0});
+      l.events_indexed = j.value("events_indexed", uint64_t{0});
+      out->millis = j.value("millis", 0.0);
+      out->last = std::move(l);
+      return true;
     }
+    if (RelocationIsSingleMove(command)) {
+      if (!MoveFromJson(j, &out->moves.emplace_back())) return false;
+      out->instance = out->moves[0].instance;
+      out->destination = out->moves[0].destination;
+      out->millis = out->moves[0].millis;
+      return true;
+    }
+    out->instance = j.at(InstanceField(command)).get<std::string>();
+    out->destination = j.value("destination", "");
+    out->candidate = j.value("candidate", "");
+    out->preferred = j.value("preferred", "");
+    out->replicas = j.value("replicas", std::vector<std::string>{});
+    out->millis = j.value("millis", 0.0);
+    for (const auto& m : j.at("moves")) {
+      if (!MoveFromJson(m, &out->moves.emplace_back())) return false;
+    }
+    return true;
   } catch (const json::exception&) {
     return false;
   }
-  return false;
 }
 
 void PrintRelocation(std::ostream& out, const RelocationResult& r) {
@@ -339,7 +498,11 @@ void PrintRelocation(std::ostream& out, const RelocationResult& r) {
     out << r.last->at.ToString() << "\t" << r.last->entry << "\n";
     return;
   }
-  if (r.command == RelocationCommand::kRegroup) {
+  if (r.command == RelocationCommand::kGetCandidateReplica) {
+    out << r.candidate << "\n";
+    return;
+  }
+  if (IsRegroup(r.command)) {
     if (r.candidate.empty()) {
       out << "no replica of " << r.instance << " could be promoted\n";
     } else {

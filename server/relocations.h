@@ -1,6 +1,11 @@
 // Relocations: the one place a move request becomes moves — orchestrator's
 // last-pseudo-gtid, match-below, match-up, rematch, multi-match-replicas
-// (match-replicas) and regroup-replicas. The HTTP API runs it inside the
+// (match-replicas), match-up-replicas and regroup-replicas (-gtid, -pgtid) by
+// Pseudo-GTID or GTID (pgtid/executor.h); move-gtid and move-replicas-gtid;
+// the file:pos moves move-up, move-up-replicas, move-below, repoint,
+// repoint-replicas, take-master and make-co-master (pgtid/classic_moves.h);
+// relocate, relocate-replicas and take-siblings, which choose among those
+// (pgtid/relocate.h); and get-candidate-replica. The HTTP API runs it inside the
 // daemon on its live indexes (analyzer/live_index_source.h); the commands run
 // it on indexes they stream themselves, or ask the daemon, which answers the
 // same result as JSON (RelocationJson) that RelocationFromJson turns back
@@ -26,7 +31,30 @@
 
 namespace tidewatch::server {
 
-enum class RelocationCommand { kLastPseudoGtid, kMatchBelow, kMatchUp, kRematch, kMultiMatch, kRegroup };
+enum class RelocationCommand {
+  kLastPseudoGtid,
+  kMatchBelow,
+  kMatchUp,
+  kRematch,
+  kMultiMatch,
+  kRegroup,
+  kRegroupGtid,
+  kRegroupPseudoGtid,
+  kMatchUpReplicas,
+  kMoveGtid,
+  kMoveReplicasGtid,
+  kMoveUp,
+  kMoveUpReplicas,
+  kMoveBelow,
+  kRepoint,
+  kRepointReplicas,
+  kTakeMaster,
+  kMakeCoMaster,
+  kRelocate,
+  kRelocateReplicas,
+  kTakeSiblings,
+  kGetCandidateReplica,
+};
 
 // The command of a name as orchestrator's CLI and API spell it ("match-below"
 // and "match", "multi-match-replicas", "match-replicas" and "match-slaves",
@@ -34,8 +62,13 @@ enum class RelocationCommand { kLastPseudoGtid, kMatchBelow, kMatchUp, kRematch,
 std::optional<RelocationCommand> RelocationCommandNamed(const std::string& name);
 // The CLI's name of a command ("match-below", "multi-match-replicas", …).
 const char* RelocationCommandName(RelocationCommand c);
-// Whether the command takes a destination (-s / -d, :belowHost/:belowPort).
+// Whether the command needs a destination (-s / -d, :belowHost/:belowPort).
 bool RelocationTakesDestination(RelocationCommand c);
+// Whether it may have one (repoint: another master than its own).
+bool RelocationMayTakeDestination(RelocationCommand c);
+// Whether the result is one move of the instance (match-below, move-up, …),
+// not a list of moves (regroup-replicas, take-master, relocate-replicas, …).
+bool RelocationIsSingleMove(RelocationCommand c);
 
 struct RelocationRequest {
   RelocationCommand command = RelocationCommand::kMatchBelow;
@@ -46,6 +79,9 @@ struct RelocationRequest {
   std::vector<std::string> known;
   // regroup: which replicas may be promoted (a failover's promotion rules).
   std::optional<pgtid::PromotionPolicy> policy;
+  // make-co-master: the master's replication credentials
+  // (ReplicationCredentialsQuery; ReplicationCredentialsOf).
+  std::string replication_user, replication_password;
 };
 
 // The last Pseudo-GTID entry in a server's binary logs.
@@ -63,7 +99,8 @@ struct RelocationResult {
   std::string error;                 // nothing could be tried (the moves say why each was refused)
   std::optional<LastPseudoGtid> last;
   std::vector<pgtid::Move> moves;
-  std::string candidate;             // regroup: the replica promoted ("" when none could be)
+  std::string candidate;             // regroup: the replica promoted ("" when none could be);
+                                     // get-candidate-replica: the one that would be
   std::string preferred;             // regroup with a policy: the replica to hand over to (pgtid::Regroup)
   std::vector<std::string> replicas; // regroup: every replica considered, most advanced first
   std::string source;                // "daemon" when a daemon did the work
@@ -94,6 +131,12 @@ class Relocations {
 // The result's source is "daemon".
 Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
                         RelocationRequest request, RelocationResult* out);
+
+// ReplicationCredentialsQuery run on `instance`: its first row's first two
+// columns are the user and the password. OK with both empty when the query
+// is not configured.
+Status ReplicationCredentialsOf(const Config& config, const std::string& instance, std::string* user,
+                                std::string* password);
 
 // A move's credentials and the replication connection of its short reads
 // (TidewatchServerId + 1, TLS as configured), as the config gives them.

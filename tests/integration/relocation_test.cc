@@ -11,73 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "pgtid/mariadb_gtid_position.h"
-#include "tests/integration/sandbox.h"
+#include "tests/integration/cli_topology.h"
 
 namespace tidewatch::testing {
 namespace {
 
 using nlohmann::json;
-
-class Topology {
- public:
-  Topology(const std::string& spec, int base_port, const std::string& up_args)
-      : sandbox_(spec, base_port, up_args), base_port_(base_port) {
-    config_ = sandbox_.dir() / "tidewatch.conf.json";
-    RunCommand("printf '%s' '{\"MySQLTopologyUser\": \"tidewatch\", \"MySQLTopologyPassword\": \"tidewatch\"}' > " +
-               config_.string());
-  }
-  Sandbox& sandbox() { return sandbox_; }
-  std::string Addr(const std::string& server) const {
-    return "127.0.0.1:" + Trim(sandbox_.Run("port " + server));
-  }
-  // Runs `tidewatch ARGS --json -c CONFIG`; returns its JSON and exit status.
-  json Tidewatch(const std::string& args, int* status) {
-    auto r = RunCommand(std::string(TIDEWATCH_BINARY) + " " + args + " --json -c " + config_.string() + " 2>/dev/null");
-    *status = r.status;
-    if (r.out.empty()) return json::object();
-    try {
-      return json::parse(r.out);
-    } catch (const json::exception&) {
-      ADD_FAILURE() << "not JSON from tidewatch " << args << ": " << r.out;
-      return json::object();
-    }
-  }
-  std::string Value(const std::string& server, const std::string& sql) { return Trim(sandbox_.Run("sql -N " + server + " \"" + sql + "\"")); }
-  std::string Checksum(const std::string& server) {
-    return Value(server, "CHECKSUM TABLE tidewatch_load.load_rows");
-  }
-  // Waits until `replicas` have applied everything `master` had written when
-  // called (the master may go on writing: Pseudo-GTID injection).
-  void WaitCaughtUp(const std::string& master, const std::vector<std::string>& replicas) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    pgtid::MariadbGtidPosition want;
-    ASSERT_TRUE(pgtid::MariadbGtidPosition::Parse(Value(master, "SELECT @@gtid_binlog_pos"), &want).ok());
-    auto caught_up = [&](const std::string& r) {
-      pgtid::MariadbGtidPosition have;
-      return pgtid::MariadbGtidPosition::Parse(Value(r, "SELECT @@gtid_slave_pos"), &have).ok() &&
-             have.Contains(want);
-    };
-    for (const auto& r : replicas) {
-      while (!caught_up(r)) {
-        ASSERT_LT(std::chrono::steady_clock::now(), deadline) << r << " did not catch up with " << master;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-    }
-  }
-  static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
-  }
-
- private:
-  Sandbox sandbox_;
-  int base_port_;
-  std::filesystem::path config_;
-};
-
-std::string Status(Topology& t, const std::string& server, const std::string& field) {
-  return t.sandbox().SlaveStatus(server, field);
-}
 
 // Master and three replicas under load with Pseudo-GTID; the replicas stop
 // receiving at different points; the master is killed mid-load; regroup

@@ -45,11 +45,11 @@ def tidewatch_binary() -> str:
 class Sandbox:
     """A tidewatch-sandbox topology in a directory of its own, torn down by down()."""
 
-    def __init__(self, spec: str, base_port: int):
+    def __init__(self, spec: str, base_port: int, *up_args: str):
         self.dir = tempfile.mkdtemp(prefix="tidewatch-orc-")
         self.spec = spec
         self.base_port = base_port
-        self.tool("up", "--base-port", str(base_port), spec, timeout=300)
+        self.tool("up", "--base-port", str(base_port), *up_args, spec, timeout=300)
         self.env = {}
         for line in self.tool("env").splitlines():
             k, _, v = line.partition("=")

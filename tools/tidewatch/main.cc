@@ -122,12 +122,45 @@ int main(int argc, char** argv) {
            CommandSpec{"multi-match-replicas", "Move every replica of an instance below another server (-s)", true},
            CommandSpec{"regroup-replicas",
                        "Make the most advanced replica of an instance the master of the other replicas", false},
+           CommandSpec{"regroup-replicas-gtid", "regroup-replicas, by GTID only", false},
+           CommandSpec{"regroup-replicas-pgtid", "regroup-replicas, by Pseudo-GTID only", false},
+           CommandSpec{"match-up-replicas", "Move every replica of an instance up beside it, by Pseudo-GTID or GTID",
+                       false},
+           CommandSpec{"move-gtid", "Move a replica below another server (-d) by GTID", true},
+           CommandSpec{"move-replicas-gtid", "Move every replica of an instance below another server (-d) by GTID",
+                       true},
+           CommandSpec{"move-up", "Move a replica below its master's master, by binlog file and position", false},
+           CommandSpec{"move-up-replicas", "Move every replica of an instance up beside it, by file and position",
+                       false},
+           CommandSpec{"move-below", "Move a replica below its sibling (-s), by file and position", true},
+           CommandSpec{"repoint",
+                       "Point a replica at its master (or -d, a server with the same binlog) at the same "
+                       "coordinates",
+                       false},
+           CommandSpec{"repoint-replicas", "Repoint every replica of an instance back to the instance", false},
+           CommandSpec{"take-master", "Swap a replica with its (intermediate) master", false},
+           CommandSpec{"make-co-master", "Make a read-only replica's master replicate from it (master-master)",
+                       false},
+           CommandSpec{"relocate",
+                       "Move a replica below another server (-d), choosing GTID, Pseudo-GTID or file:pos", true},
+           CommandSpec{"relocate-replicas", "Move every replica of an instance below another server (-d)", true},
+           CommandSpec{"take-siblings", "Move every sibling of a replica below it", false},
+           CommandSpec{"get-candidate-replica",
+                       "Name the replica of an instance that would be promoted (changes nothing)", false},
            CommandSpec{"inject-pseudo-gtid",
                        "Write Pseudo-GTID entries into a writable master's binary log (never a read-only one)",
                        false}}) {
     auto* cmd = app.add_subcommand(c.name, c.help);
+    if (std::string name = c.name; name.find("replica") != std::string::npos) {
+      cmd->alias(name.replace(name.find("replica"), 7, "slave"));
+    }
+    if (std::string(c.name) == "match-below") cmd->alias("match");
     cmd->add_option("-i,--instance", reloc.instance, "the instance, HOST:PORT")->required();
-    if (c.destination) cmd->add_option("-s,-d,--destination", reloc.destination, "destination, HOST:PORT")->required();
+    if (c.destination) {
+      cmd->add_option("-s,-d,--destination", reloc.destination, "destination, HOST:PORT")->required();
+    } else if (std::string(c.name) == "repoint") {
+      cmd->add_option("-s,-d,--destination", reloc.destination, "the new master, HOST:PORT (default: its own)");
+    }
     cmd->add_option("-c,--config", config_path,
                     "JSON config (orchestrator keys: MySQLTopologyUser, MySQLTopologyPassword, "
                     "PseudoGTIDPattern, …); default /etc/tidewatch.conf.json, then ./tidewatch.conf.json");

@@ -31,7 +31,7 @@ bool RunViaDaemon(server::ApiClient& api, const server::RelocationRequest& q, Re
                      (q.command == RelocationCommand::kMultiMatch ? "match-replicas"
                                                                    : server::RelocationCommandName(q.command)) +
                      "/" + i.host + "/" + std::to_string(i.port);
-  if (server::RelocationTakesDestination(q.command)) {
+  if (!q.destination.empty()) {
     const HostPort d = *ParseHostPort(q.destination);
     path += "/" + d.host + "/" + std::to_string(d.port);
   }
@@ -117,7 +117,7 @@ int RunRelocation(const server::Config& config, const RelocationOptions& o, std:
     err << "tidewatch: -i must be HOST:PORT, not " << o.instance << "\n";
     return 2;
   }
-  if (server::RelocationTakesDestination(q.command) && !ParseHostPort(q.destination)) {
+  if ((server::RelocationTakesDestination(q.command) || !q.destination.empty()) && !ParseHostPort(q.destination)) {
     err << "tidewatch: -s must be HOST:PORT, not " << o.destination << "\n";
     return 2;
   }
@@ -159,6 +159,13 @@ int RunRelocation(const server::Config& config, const RelocationOptions& o, std:
       });
     }
     server::Relocations relocations(eo, pattern.get(), &indexes);
+    if (q.command == RelocationCommand::kMakeCoMaster) {
+      s = server::ReplicationCredentialsOf(config, q.instance, &q.replication_user, &q.replication_password);
+      if (!s.ok()) {
+        err << "tidewatch: " << s.message() << "\n";
+        return 1;
+      }
+    }
     s = relocations.Run(q, &r);
     if (!indexes.discarded().empty()) err << "tidewatch: warning: " << indexes.discarded() << "\n";
     if (!s.ok()) {
