@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "binlog/mysql_protocol.h"
+#include "simulator/server_packets.h"
 
 namespace tidewatch::simulator {
 namespace {
@@ -39,19 +40,6 @@ bool RecvAll(int fd, uint8_t* p, size_t n) {
     n -= static_cast<size_t>(r);
   }
   return true;
-}
-
-// Appends `payload` to `out` as one or more packets (split at 0xffffff bytes).
-void AppendPacket(uint8_t* seq, const std::vector<uint8_t>& payload, std::vector<uint8_t>* out) {
-  size_t at = 0;
-  while (true) {
-    size_t n = std::min<size_t>(payload.size() - at, 0xffffff);
-    uint8_t h[4] = {static_cast<uint8_t>(n), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n >> 16), (*seq)++};
-    out->insert(out->end(), h, h + 4);
-    out->insert(out->end(), payload.begin() + at, payload.begin() + at + n);
-    at += n;
-    if (n < 0xffffff) return;
-  }
 }
 
 bool SendPacket(int fd, uint8_t* seq, const std::vector<uint8_t>& payload) {
@@ -78,34 +66,10 @@ void Le(std::vector<uint8_t>* v, uint64_t x, int n) {
   for (int i = 0; i < n; ++i) v->push_back(static_cast<uint8_t>(x >> (8 * i)));
 }
 
-// The 20-byte scramble the handshake announces.
-const std::vector<uint8_t> kScramble = {'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j',
-                                        'k', 'l', 'm', 'n', 'o', 'p', 'q', 'r', 's', 't'};
-
 std::vector<uint8_t> Handshake(const std::string& plugin = "mysql_native_password",
                                const std::string& version = "5.5.5-10.11.0-fake-MariaDB") {
-  std::vector<uint8_t> v{10};
-  v.insert(v.end(), version.begin(), version.end());
-  v.push_back(0);
-  Le(&v, 7, 4);
-  v.insert(v.end(), kScramble.begin(), kScramble.begin() + 8);
-  v.push_back(0);
-  const uint32_t caps = (1u << 9) | (1u << 15) | (1u << 19) | (1u << 21) | 1u;
-  Le(&v, caps & 0xffff, 2);
-  v.push_back(45);
-  Le(&v, 2, 2);
-  Le(&v, caps >> 16, 2);
-  v.push_back(21);
-  v.insert(v.end(), 10, 0);
-  v.insert(v.end(), kScramble.begin() + 8, kScramble.end());
-  v.push_back(0);
-  v.insert(v.end(), plugin.begin(), plugin.end());
-  v.push_back(0);
-  return v;
+  return HandshakePayload(plugin, version);
 }
-
-const std::vector<uint8_t> kOk = {0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00};
-const std::vector<uint8_t> kEof = {0xfe, 0x00, 0x00, 0x02, 0x00};
 
 bool HasCrc32(const std::vector<uint8_t>& binlog) {
   // The FORMAT_DESCRIPTION at offset 4: its checksum_alg byte is 5 from its end.
@@ -161,39 +125,27 @@ FakeBinlogServer::~FakeBinlogServer() {
   for (int fd : client_fds_) ::close(fd);
 }
 
-// HandshakeResponse41: caps 4 · max packet 4 · charset 1 · filler 23 · user NUL ·
-// auth data (length-encoded, < 251 bytes here).
-std::vector<uint8_t> AuthData(const std::vector<uint8_t>& response) {
-  size_t at = 32;
-  while (at < response.size() && response[at] != 0) ++at;
-  ++at;
-  if (at >= response.size()) return {};
-  size_t n = response[at];
-  if (at + 1 + n > response.size()) return {};
-  return std::vector<uint8_t>(response.begin() + at + 1, response.begin() + at + 1 + n);
-}
-
 bool FakeBinlogServer::Authenticate(int fd, uint8_t* seq) {
   std::vector<uint8_t> in;
   if (!SendPacket(fd, seq, Handshake(auth_.plugin, auth_.version)) || !RecvPacket(fd, seq, &in)) return false;
   const std::vector<uint8_t> kDenied = {0xff, 0x15, 0x04, '#', '2', '8', '0', '0', '0', 'A', 'c', 'c', 'e', 's', 's',
                                         ' ', 'd', 'e', 'n', 'i', 'e', 'd'};
-  if (!auth_.check) return SendPacket(fd, seq, kOk);
-  const auto data = AuthData(in);
+  if (!auth_.check) return SendPacket(fd, seq, OkPayload());
+  const auto data = HandshakeAuthData(in);
   if (auth_.plugin == "mysql_native_password") {
-    bool good = data == binlog::protocol::NativePasswordScramble(auth_.password, kScramble);
-    SendPacket(fd, seq, good ? kOk : kDenied);
+    bool good = data == binlog::protocol::NativePasswordScramble(auth_.password, HandshakeScramble());
+    SendPacket(fd, seq, good ? OkPayload() : kDenied);
     return good;
   }
   // caching_sha2_password: the fast path compares the scramble; full
   // authentication sends the RSA public key and decrypts the password.
   if (!auth_.full_auth) {
-    bool good = data == binlog::protocol::CachingSha2Scramble(auth_.password, kScramble);
+    bool good = data == binlog::protocol::CachingSha2Scramble(auth_.password, HandshakeScramble());
     if (!good) {
       SendPacket(fd, seq, kDenied);
       return false;
     }
-    return SendPacket(fd, seq, {0x01, 0x03}) && SendPacket(fd, seq, kOk);
+    return SendPacket(fd, seq, {0x01, 0x03}) && SendPacket(fd, seq, OkPayload());
   }
   if (!SendPacket(fd, seq, {0x01, 0x04}) || !RecvPacket(fd, seq, &in) || in != std::vector<uint8_t>{0x02}) return false;
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), EVP_PKEY_free);
@@ -215,12 +167,12 @@ bool FakeBinlogServer::Authenticate(int fd, uint8_t* seq) {
     plain.resize(n);
     good = EVP_PKEY_decrypt(ctx.get(), plain.data(), &n, in.data(), in.size()) > 0;
     plain.resize(n);
-    for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= kScramble[i % kScramble.size()];
+    for (size_t i = 0; i < plain.size(); ++i) plain[i] ^= HandshakeScramble()[i % HandshakeScramble().size()];
     std::vector<uint8_t> want(auth_.password.begin(), auth_.password.end());
     want.push_back(0);
     good = good && plain == want;
   }
-  SendPacket(fd, seq, good ? kOk : kDenied);
+  SendPacket(fd, seq, good ? OkPayload() : kDenied);
   return good;
 }
 
@@ -282,12 +234,12 @@ void FakeBinlogServer::Serve(int fd) {
       const std::string value = crc ? "CRC32" : "NONE";
       row.push_back(static_cast<uint8_t>(value.size()));
       row.insert(row.end(), value.begin(), value.end());
-      if (!SendPacket(fd, &seq, {1}) || !SendPacket(fd, &seq, def) || !SendPacket(fd, &seq, kEof) ||
-          !SendPacket(fd, &seq, row) || !SendPacket(fd, &seq, kEof)) {
+      if (!SendPacket(fd, &seq, {1}) || !SendPacket(fd, &seq, def) || !SendPacket(fd, &seq, EofPayload()) ||
+          !SendPacket(fd, &seq, row) || !SendPacket(fd, &seq, EofPayload())) {
         return;
       }
     } else if (command == 0x03 || command == 0x15) {
-      if (!SendPacket(fd, &seq, kOk)) return;
+      if (!SendPacket(fd, &seq, OkPayload())) return;
     } else if (command == 0x12 || command == 0x1e) {
       {
         std::lock_guard<std::mutex> l(mu_);
@@ -352,7 +304,7 @@ void FakeBinlogServer::Serve(int fd) {
       }
       if (!flush()) return;
       if (non_block) {
-        SendPacket(fd, &seq, kEof);
+        SendPacket(fd, &seq, EofPayload());
       } else {
         uint8_t b;
         while (!stopping_ && ::recv(fd, &b, 1, 0) > 0) {

@@ -1,0 +1,249 @@
+#!/usr/bin/env python3
+"""One `tidewatch run` following a simulated fleet (tools/fleet: tidewatch-fleet), measured at several sizes.
+
+For each size N (servers; clusters of five: a master and four replicas): the fleet is started (in processes
+of at most 4,000 servers each: a process may hold 20,000 descriptors here), then `tidewatch run` with every
+master as a seed. Measured:
+  - discovery: from the daemon's start until it knows all N instances and streams from all N;
+  - over a steady window: the daemon's resident memory, its CPU (user + system over wall time, in cores),
+    events indexed per second and probes per second (from its /metrics);
+  - detection: masters killed one at a time (the fleet resets their connections and refuses new ones, and
+    their replicas report the IO thread failing to connect); the time from the kill to the DeadMaster
+    analysis of that cluster appearing in the daemon's JSON-lines output; p50 and p99.
+Prints a table (and --json), and with --plot FILE draws memory, CPU, events/s and detection latency by size.
+
+Usage: bench/fleet-scale.py [--sizes 1000,2000,5000,10000] [--kills 20] [--window 20] [--plot docs/fleet-scale.png]
+Builds nothing: run `ninja -C build tidewatch tidewatch-fleet` first (Release).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, ".."))
+BUILD = os.environ.get("TIDEWATCH_BUILD", os.path.join(ROOT, "build"))
+TIDEWATCH = os.path.join(BUILD, "tools", "tidewatch")
+FLEET = os.path.join(BUILD, "tools", "tidewatch-fleet")
+PER_PROCESS = 4000
+CLUSTER = 5
+
+
+def metrics(port: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("#") or not line:
+                continue
+            name, _, value = line.rpartition(" ")
+            key = name.split("{")[0]
+            if key in ("tidewatch_stream_events_total", "tidewatch_probes_total", "tidewatch_instances",
+                       "tidewatch_probe_failures_total"):
+                out[key] = out.get(key, 0.0) + float(value)
+            elif key == "tidewatch_streams":
+                state = re.search(r'state="([a-z]+)"', name)
+                out["streams_" + (state.group(1) if state else "?")] = float(value)
+    return out
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+class FleetProcs:
+    def __init__(self, servers: int, base_port: int):
+        self.procs: list[subprocess.Popen] = []
+        self.ranges: list[tuple[int, int, subprocess.Popen]] = []  # [first port, end) → process
+        self.masters: list[str] = []
+        clusters = servers // CLUSTER
+        per = PER_PROCESS // CLUSTER
+        port = base_port
+        while clusters > 0:
+            n = min(per, clusters)
+            p = subprocess.Popen([FLEET, "--clusters", str(n), "--replicas", str(CLUSTER - 1), "--base-port", str(port)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+            ready = json.loads(p.stdout.readline())
+            assert ready.get("ready"), ready
+            self.procs.append(p)
+            self.ranges.append((port, port + n * CLUSTER, p))
+            self.masters += ready["masters"]
+            port += n * CLUSTER
+            clusters -= n
+
+    def command(self, line: str) -> dict:
+        port = int(line.split()[1].rsplit(":", 1)[1])
+        target = next(p for first, end, p in self.ranges if first <= port < end)
+        target.stdin.write(line + "\n")
+        target.stdin.flush()
+        return json.loads(target.stdout.readline())
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def run_size(servers: int, kills: int, window: float, base_port: int, api_port: int) -> dict:
+    work = tempfile.mkdtemp(prefix="tidewatch-fleet-")
+    fleet = FleetProcs(servers, base_port)
+    daemon = None
+    try:
+        conf = {"MySQLTopologyUser": "sim", "MySQLTopologyPassword": "sim", "DiscoverySeeds": fleet.masters,
+                "InstancePollSeconds": 5, "ListenAddress": f"127.0.0.1:{api_port}",
+                "StateDir": os.path.join(work, "state")}
+        with open(os.path.join(work, "tw.json"), "w") as f:
+            json.dump(conf, f)
+        out_path = os.path.join(work, "out.jsonl")
+        log = open(os.path.join(work, "tidewatch.log"), "w")
+        started = time.monotonic()
+        daemon = subprocess.Popen([TIDEWATCH, "run", "-c", os.path.join(work, "tw.json"), "--jsonl", out_path],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        discovered = streaming = None
+        deadline = started + 600
+        while time.monotonic() < deadline and streaming is None:
+            time.sleep(0.5)
+            try:
+                m = metrics(api_port)
+            except OSError:
+                continue
+            if discovered is None and m.get("tidewatch_instances", 0) >= servers:
+                discovered = time.monotonic() - started
+            if m.get("streams_streaming", 0) >= servers:
+                streaming = time.monotonic() - started
+        if streaming is None:
+            raise RuntimeError(f"{servers} servers: not all streaming after 600 s: {metrics(api_port)}")
+        time.sleep(5)  # past the first probes' burst
+        m0, c0, t0 = metrics(api_port), proc_cpu_seconds(daemon.pid), time.monotonic()
+        rss = []
+        while time.monotonic() - t0 < window:
+            time.sleep(1)
+            rss.append(proc_rss_mb(daemon.pid))
+        m1, c1, t1 = metrics(api_port), proc_cpu_seconds(daemon.pid), time.monotonic()
+        wall = t1 - t0
+        result = {
+            "servers": servers,
+            "discovered_s": round(discovered or streaming, 2),
+            "all_streaming_s": round(streaming, 2),
+            "rss_mb": round(max(rss), 1),
+            "cpu_cores": round((c1 - c0) / wall, 3),
+            "events_per_s": round((m1["tidewatch_stream_events_total"] - m0["tidewatch_stream_events_total"]) / wall),
+            "probes_per_s": round((m1["tidewatch_probes_total"] - m0["tidewatch_probes_total"]) / wall, 1),
+        }
+        # Detection: one master at a time, from the kill to its DeadMaster line.
+        latencies = []
+        offset = os.path.getsize(out_path)
+        for victim in fleet.masters[:kills]:
+            with open(out_path, "rb") as f:
+                f.seek(0, 2)
+                offset = f.tell()
+            killed = time.monotonic()
+            assert fleet.command(f"kill {victim}")["ok"]
+            seen = None
+            while seen is None and time.monotonic() - killed < 30:
+                with open(out_path, "rb") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+                for line in chunk.splitlines():
+                    if b'"DeadMaster"' in line and victim.encode() in line:
+                        seen = time.monotonic()
+                        break
+                if seen is None:
+                    time.sleep(0.002)
+            if seen is None:
+                raise RuntimeError(f"no DeadMaster for {victim} within 30 s")
+            latencies.append((seen - killed) * 1000.0)
+            time.sleep(0.3)
+        latencies.sort()
+        result["detection_p50_ms"] = round(statistics.median(latencies), 1)
+        result["detection_p99_ms"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1)
+        result["kills"] = len(latencies)
+        return result
+    finally:
+        if daemon is not None:
+            daemon.terminate()
+            try:
+                daemon.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+        fleet.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def plot(results: list[dict], path: str) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    xs = [r["servers"] for r in results]
+    fig, ax = plt.subplots(2, 2, figsize=(10, 7))
+    for a, key, title in ((ax[0][0], "rss_mb", "resident memory (MB)"), (ax[0][1], "cpu_cores", "CPU (cores)"),
+                          (ax[1][0], "events_per_s", "events indexed per second"),
+                          (ax[1][1], None, "DeadMaster detection (ms)")):
+        if key:
+            a.plot(xs, [r[key] for r in results], marker="o")
+        else:
+            a.plot(xs, [r["detection_p50_ms"] for r in results], marker="o", label="p50")
+            a.plot(xs, [r["detection_p99_ms"] for r in results], marker="o", label="p99")
+            a.legend()
+        a.set_title(title)
+        a.set_xlabel("simulated servers")
+        a.grid(True, alpha=0.3)
+    fig.suptitle("tidewatch run following a simulated fleet (2-core VM)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1000,2000,5000,10000")
+    ap.add_argument("--kills", type=int, default=20)
+    ap.add_argument("--window", type=float, default=20.0)
+    ap.add_argument("--base-port", type=int, default=11000)
+    ap.add_argument("--api-port", type=int, default=10999)
+    ap.add_argument("--plot", default="")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    for tool in (TIDEWATCH, FLEET):
+        if not os.access(tool, os.X_OK):
+            print(f"{tool} is missing: ninja -C build tidewatch tidewatch-fleet", file=sys.stderr)
+            return 2
+    results = []
+    for n in (int(x) for x in args.sizes.split(",")):
+        r = run_size(n, args.kills, args.window, args.base_port, args.api_port)
+        results.append(r)
+        print(json.dumps(r) if args.json else
+              f"{r['servers']:>6} servers: discovered {r['discovered_s']} s, all streaming {r['all_streaming_s']} s, "
+              f"RSS {r['rss_mb']} MB, CPU {r['cpu_cores']} cores, {r['events_per_s']} events/s, "
+              f"{r['probes_per_s']} probes/s, DeadMaster p50 {r['detection_p50_ms']} ms p99 {r['detection_p99_ms']} ms "
+              f"({r['kills']} kills)", flush=True)
+    if args.plot:
+        plot(results, args.plot)
+        print("plot:", args.plot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
