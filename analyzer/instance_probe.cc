@@ -68,6 +68,11 @@ std::string DataCenterOf(const std::string& pattern, const std::string& host) {
 }
 
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port) {
+  return ProbeInstance(options, host, port, nullptr);
+}
+
+ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port,
+                          std::unique_ptr<pgtid::SqlConnection>* connection) {
   ProbeResult p;
   p.key = host + ":" + std::to_string(port);
   p.at = std::chrono::system_clock::now();
@@ -76,21 +81,29 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     p.latency_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     return p;
   };
-  pgtid::SqlEndpoint ep;
-  ep.host = host;
-  ep.port = port;
-  ep.user = options.user;
-  ep.password = options.password;
-  ep.connect_timeout = options.connect_timeout;
-  ep.read_timeout = options.read_timeout;
   std::unique_ptr<pgtid::SqlConnection> c;
-  Status s = pgtid::SqlConnection::Connect(ep, &c);
-  if (!s.ok()) {
-    p.error = s.message();
-    return done();
+  Status s;
+  if (connection != nullptr && *connection) {
+    c = std::move(*connection);
+    s = pgtid::ReadInstance(*c, &p.instance);
+    if (!s.ok()) c.reset();  // closed, perhaps long ago: a fresh connection decides
+  }
+  if (!c) {
+    pgtid::SqlEndpoint ep;
+    ep.host = host;
+    ep.port = port;
+    ep.user = options.user;
+    ep.password = options.password;
+    ep.connect_timeout = options.connect_timeout;
+    ep.read_timeout = options.read_timeout;
+    s = pgtid::SqlConnection::Connect(ep, &c);
+    if (!s.ok()) {
+      p.error = s.message();
+      return done();
+    }
+    s = pgtid::ReadInstance(*c, &p.instance);
   }
   p.reachable = true;
-  s = pgtid::ReadInstance(*c, &p.instance);
   if (!s.ok()) {
     p.partial = true;
     p.error = s.message();
@@ -167,6 +180,7 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   const std::string enforced = QueryValue(*c, options.detect_semi_sync_enforced_query, &detect_error);
   p.semi_sync_enforced = !enforced.empty() && enforced != "0";
   if (!detect_error.empty()) p.error = "detection query: " + detect_error;
+  if (connection != nullptr) *connection = std::move(c);
   return done();
 }
 

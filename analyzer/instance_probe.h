@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -76,6 +77,16 @@ struct ProbeResult {
 };
 
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port);
+
+// The same over `*connection`, kept by the caller between probes of one
+// server (orchestrator keeps a pool too): an open one is used, and when it
+// turns out to be closed (the server restarted, wait_timeout, a reset) the
+// probe connects afresh once, so a stale connection never passes for a
+// dead server. Afterwards *connection holds the connection used, or nothing
+// when the server did not answer fully. Saves the connect, handshake and
+// authentication of every poll.
+ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port,
+                          std::unique_ptr<pgtid::SqlConnection>* connection);
 
 // The data center of `host` by DataCenterPattern (its first capture group);
 // empty when the pattern is empty or does not match.

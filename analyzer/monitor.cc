@@ -1,6 +1,9 @@
 #include "analyzer/monitor.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <future>
 #include <optional>
@@ -40,6 +43,9 @@ struct Monitor::Server {
   binlog::StreamState state = binlog::StreamState::kConnecting;
   uint64_t events = 0, bytes = 0;
   bool progress_dirty = false;
+  // The probes' connection, kept between polls; only the probe in flight
+  // touches it.
+  std::unique_ptr<pgtid::SqlConnection> probe_connection;
 };
 
 struct Monitor::Impl {
@@ -49,6 +55,16 @@ struct Monitor::Impl {
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
   std::thread io_thread;
   asio::thread_pool workers;
+  // Checks after a stream broke or fell silent: never queued behind the
+  // routine polls of a large fleet, so detection does not wait for them.
+  asio::thread_pool urgent_workers{2};
+  // Probe connections kept open, at most kept_cap: a third of the
+  // descriptors this process may open (each stream needs one too).
+  std::atomic<size_t> kept_connections{0};
+  const size_t kept_cap = [] {
+    rlimit lim{};
+    return ::getrlimit(RLIMIT_NOFILE, &lim) == 0 ? static_cast<size_t>(lim.rlim_cur / 3) : size_t{256};
+  }();
   asio::steady_timer tick{io};
   std::atomic<bool> running{false};
   Steady::time_point last_progress{}, last_sync{};
@@ -131,9 +147,17 @@ struct Monitor::Impl {
     s->in_flight = true;
     s->next_poll = Steady::now() + o.poll_interval;
     const auto now = Steady::now();
+    const bool urgent = !s->rechecks.empty() && s->rechecks.front() <= now;
     while (!s->rechecks.empty() && s->rechecks.front() <= now) s->rechecks.pop_front();
-    asio::post(workers, [this, s] {
-      ProbeResult p = ProbeInstance(o.probe, s->host, s->port);
+    asio::post(urgent ? urgent_workers : workers, [this, s] {
+      const bool had = s->probe_connection != nullptr;
+      ProbeResult p = ProbeInstance(o.probe, s->host, s->port, &s->probe_connection);
+      if (s->probe_connection && !had && kept_connections.fetch_add(1) >= kept_cap) {
+        s->probe_connection.reset();
+        --kept_connections;
+      } else if (!s->probe_connection && had) {
+        --kept_connections;
+      }
       std::vector<std::string> referenced = Apply(p);
       asio::post(io, [this, s, p = std::move(p), referenced = std::move(referenced)] {
         AfterProbe(s, p, referenced);
@@ -430,6 +454,7 @@ void Monitor::Stop() {
   });
   stopped.get_future().wait();
   impl_->workers.join();
+  impl_->urgent_workers.join();
   impl_->guard.reset();
   // Streams end on their own once stopped; the io thread then runs out of work.
   impl_->io.stop();

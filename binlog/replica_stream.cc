@@ -90,6 +90,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
   uint32_t lag_checked_timestamp = 0;
   bool timed_out = false;
   bool stopping = false;
+  bool unservable = false;  // the server refused the position itself (ERROR 1236)
 
   // Where the next event starts: the position after the last one delivered.
   std::string file;
@@ -507,7 +508,14 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
         s = co_await ReadPacket(&p, kStreamingEvents);
         if (!s.ok()) co_return s;
       }
-      if (proto::IsErr(p)) co_return Status::IOError("the server ended the binlog stream: " + proto::ErrorMessage(p));
+      if (proto::IsErr(p)) {
+        // ER_MASTER_FATAL_ERROR_READING_BINLOG (1236): the server cannot
+        // serve this position (its file was purged, the GTID is not in its
+        // binlogs, the log is damaged there) — asking again for the same
+        // position cannot help (sql/sql_repl.cc, mysql_binlog_send).
+        unservable = p.size() >= 3 && (p[1] | p[2] << 8) == 1236;
+        co_return Status::IOError("the server ended the binlog stream: " + proto::ErrorMessage(p));
+      }
       if (proto::IsEof(p)) co_return Status::EndOfFile();
       if (!proto::IsOk(p)) co_return Status::Corruption("binlog stream: unexpected packet 0x" + std::to_string(p[0]));
       if (!streaming) {
@@ -573,6 +581,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     while (!stopping) {
       Report(StreamState::kConnecting, {}, attempt);
       timed_out = false;
+      unservable = false;
       const std::string before_file = file;
       const uint64_t before_pos = pos;
       Status s = co_await Session();
@@ -589,7 +598,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       if (file != before_file || pos != before_pos) attempt = 0;  // progress was made
       ++attempt;
       Report(StreamState::kDisconnected, s.message(), attempt);
-      if (options.max_reconnects >= 0 && attempt > options.max_reconnects) {
+      if (unservable || (options.max_reconnects >= 0 && attempt > options.max_reconnects)) {
         Report(StreamState::kFailed, s.message(), attempt);
         stopping = true;
         break;

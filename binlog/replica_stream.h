@@ -69,7 +69,9 @@ struct ReplicaStreamOptions {
   std::chrono::milliseconds read_timeout{3000};
   std::chrono::milliseconds connect_timeout{3000};
   std::chrono::milliseconds backoff_min{100}, backoff_max{5000};
-  int max_reconnects = -1;  // -1: for ever
+  // -1: for ever. A position the server refuses (ERROR 1236: purged, not in
+  // its binlogs) fails the stream at once: asking again cannot help.
+  int max_reconnects = -1;
   TlsMode tls_mode = TlsMode::kDisabled;
   std::string tls_ca;  // PEM file of the CA for kVerifyCa/kVerifyIdentity (empty: system CAs)
   // Events whose timestamp is older than this (against the local clock) put

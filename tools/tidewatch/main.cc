@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <fstream>
 
@@ -343,6 +345,12 @@ int main(int argc, char** argv) {
   }
 
   if (run_cmd->parsed()) {
+    // A descriptor per followed server and per kept probe connection: as many
+    // as the hard limit allows.
+    if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
     tidewatch::server::Config config;
     if (!LoadConfigReporting(run_config_path, &config)) return 2;
     for (const auto& seed : run_seeds) {
