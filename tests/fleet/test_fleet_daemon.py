@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,8 +42,11 @@ class FleetDaemonTest(unittest.TestCase):
             if not os.access(tool, os.X_OK):
                 raise AssertionError(f"{tool} is missing (build it first)")
         cls.dir = tempfile.mkdtemp(prefix="tidewatch-fleet-test-")
+        # Binlogs rotate every second and the last two are kept: a stream
+        # away for longer finds its position purged.
         cls.fleet = subprocess.Popen([FLEET, "--clusters", str(CLUSTERS), "--replicas", "2", "--base-port",
-                                      str(BASE_PORT), "--tps", "50"],
+                                      str(BASE_PORT), "--tps", "50", "--transactions-per-file", "50",
+                                      "--files-kept", "2"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
         cls.daemon = None
         try:
@@ -146,6 +150,23 @@ class FleetDaemonTest(unittest.TestCase):
             i = self.get(f"/api/instance/127.0.0.1/{port}") or {}
             return i.get("Slave_IO_Running") is False and "1236" in i.get("LastIOError", "")
         self.assertTrue(wait_until(stopped, 15), json.dumps(self.get(f"/api/instance/127.0.0.1/{port}"))[:2000])
+
+    def test_5_purged_position_resumes_from_the_oldest_binlog(self):
+        # The daemon frozen past the servers' binlog retention: its streams'
+        # positions are purged when it resumes; each stream fails at once
+        # and is reopened from the server's oldest binlog.
+        os.kill(self.daemon.pid, signal.SIGSTOP)
+        time.sleep(4)
+        os.kill(self.daemon.pid, signal.SIGCONT)
+        with open(self.out) as f:
+            f.seek(0, 2)
+            start = f.tell()
+        self.assertTrue(wait_until(lambda: self.streaming() >= CLUSTERS * 3 - 8, 60),
+                        f"{self.streaming()} streaming\n" + tail(self.log))
+        with open(self.out) as f:
+            f.seek(start)
+            after = f.read()
+        self.assertIn("1236", after, "the servers refused the purged positions")
 
 
 if __name__ == "__main__":
