@@ -16,57 +16,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import Daemon, Sandbox, peer, sleep_until, tail, tidewatch_binary  # noqa: E402
-
-BASE_PORT = 30740
-API_PORT = 30749
+from peers import ClientTestCase, sleep_until, tidewatch_binary  # noqa: E402
 
 
-class OrchestratorClientRelocationsTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.client = peer("orchestrator-client")
-        for tool in ("curl", "jq"):
-            if shutil.which(tool) is None:
-                raise AssertionError(f"{tool} is missing (tools/install-deps.sh installs it): orchestrator-client needs it")
-        cls.sb = Sandbox("m>r1,r2;r1>r3", BASE_PORT, "--no-gtid", "--pseudo-gtid-interval", "0")
-        try:
-            cls.daemon = Daemon(cls.sb.dir, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                                             "DiscoverySeeds": [cls.sb.key("m")], "InstancePollSeconds": 1},
-                                API_PORT)
-            sb = cls.sb
-            ok = sleep_until(lambda: len(cls.daemon.get("/api/cluster/" + sb.key("m")) or []) == 4, 30)
-            if not ok:
-                raise AssertionError("tidewatch did not discover the sandbox:\n" + tail(cls.daemon.log))
-        except BaseException:
-            cls.sb.down()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.daemon.stop()
-        cls.sb.down()
-
-    def oc(self, command: str, *args: str, ok: bool = True) -> str:
-        env = dict(os.environ, ORCHESTRATOR_API=f"http://127.0.0.1:{API_PORT}/api")
-        p = subprocess.run([self.client, "-c", command, *args], capture_output=True, text=True, env=env, timeout=120)
-        # 141: the client's own SIGPIPE race under pipefail (see test_orchestrator_client.py).
-        if ok and p.returncode not in (0, 141):
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} failed ({p.returncode}):\n"
-                                 f"{p.stdout}{p.stderr}\n" + tail(self.daemon.log))
-        if not ok and p.returncode != 1:
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} succeeded:\n{p.stdout}")
-        return p.stdout if ok else p.stdout + p.stderr
-
-    def lines(self, command: str, *args: str) -> list[str]:
-        return [line for line in self.oc(command, *args).splitlines() if line]
+class OrchestratorClientRelocationsTest(ClientTestCase):
+    SPEC = "m>r1,r2;r1>r3"
+    UP_ARGS = ("--no-gtid", "--pseudo-gtid-interval", "0")
+    BASE_PORT = 30740
+    API_PORT = 30749
 
     def master_of(self, name: str) -> str:
         rows = self.sb.rows(name, "SHOW SLAVE STATUS")
