@@ -48,7 +48,11 @@ namespace {
 // MariaDB's replica capability that asks for every event as written,
 // GTID events included (sql/log_event.h MARIA_SLAVE_CAPABILITY_MINE).
 constexpr int kMariaSlaveCapabilityMine = 4;
-constexpr size_t kInitialBuffer = 256 * 1024;
+// Reads start at 16 KiB and double, up to 256 KiB, while they fill all the
+// room there is: a stream that catches up reads in big bites, and one of
+// thousands that follows a quiet server holds little memory.
+constexpr size_t kInitialBuffer = 16 * 1024;
+constexpr size_t kLargestRead = 256 * 1024;
 
 // What a session was doing, for its error messages. Arguments of co_await
 // calls are named objects, never temporaries or literals: GCC 12 destroys
@@ -173,6 +177,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
                        : co_await socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return SocketError(ec, doing);
       end += got;
+      if (got == space.size() && buf.size() < kLargestRead) buf.resize(buf.size() * 2);
     }
     co_return Status::OK();
   }

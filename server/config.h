@@ -99,6 +99,11 @@ struct Config {
   uint32_t stream_heartbeat_ms = 250;        // StreamHeartbeatMilliseconds
   uint32_t stream_read_timeout_ms = 0;       // StreamReadTimeoutMilliseconds (0: three heartbeats)
   uint32_t probe_workers = 8;                // ProbeWorkers: concurrent instance checks
+  // Per server, the Pseudo-GTID index keeps at most this many entries and a
+  // window of this many recent events (8 bytes each): its memory's bounds,
+  // to lower for fleets of thousands of servers.
+  uint64_t index_max_entries = 1 << 20;      // IndexMaxEntries
+  uint64_t index_window_events = 1 << 21;    // IndexWindowEvents
   std::string producer_id;                   // ProducerId (default tidewatch@<host name>)
   std::string state_dir;                     // StateDir: sequence reservation, default spool and index store
   std::string index_store_file;              // IndexStoreFile (default <StateDir>/indexes.sqlite)

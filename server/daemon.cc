@@ -118,6 +118,8 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.stream.backoff_min = std::chrono::milliseconds(50);
   o.stream.backoff_max = std::chrono::milliseconds(2000);
   o.pattern = pattern;
+  o.index.max_entries = c.index_max_entries;
+  o.index.window_events = c.index_window_events;
   o.poll_interval = std::chrono::seconds(c.instance_poll_seconds);
   o.workers = c.probe_workers;
   o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
