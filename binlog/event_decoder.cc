@@ -684,6 +684,10 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
   if (!s.ok()) return s.WithContext(table->db + "." + table->table);
   out->images_walked = true;
   out->images = images;
+  out->row_data = rows;
+  out->columns_present = present;
+  out->columns_present_after = present_after;
+  out->columns = table;
   out->rows = out->kind == RowsBody::Kind::kUpdate ? images / 2 : images;
   return Status::OK();
 }
