@@ -2,7 +2,10 @@
 # Decodes each binlog FILE in-process with Tidewatch (bench/binlog_bench.cc),
 # mysql-binlog-connector-java 0.29.2 (bench/peers/java) and go-mysql v1.16.0
 # (bench/peers/go), one after the other in one run, and prints a table of
-# MB/s (decimal) and each figure's ratio to the fastest peer.
+# MB/s (decimal) of wall-clock time and MB per CPU-second (the process's:
+# the peers' garbage collectors run on threads of their own), each with its
+# ratio to the fastest peer. On a machine busy with other work the CPU
+# figures are the steadier.
 #   bench/binlog-vs-peers.sh FILE...
 # Installs what is missing (Debian: maven, openjdk-17-jdk-headless,
 # golang-go). The peers are built under $TIDEWATCH_BUILD_DIR/peers (default
@@ -59,25 +62,33 @@ for f in "$@"; do
     --benchmark_out="$results.json" --benchmark_out_format=json >&2
   python3 -c '
 import json, sys
+import os
+scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+mb = os.path.getsize(sys.argv[1]) / 1e6
+picked = {}  # the median of the repetitions, or the one run
 for b in json.load(sys.stdin)["benchmarks"]:
-    if b.get("aggregate_name") == "median":
-        print(sys.argv[1], "tidewatch:" + b["run_name"], b["bytes_per_second"] / 1e6)
+    if b.get("aggregate_name", "median") == "median":
+        if b.get("aggregate_name") or b["run_name"] not in picked:
+            picked[b["run_name"]] = b
+for name, b in picked.items():
+    unit = scale[b["time_unit"]]
+    print(sys.argv[1], "tidewatch:" + name, mb / (b["real_time"] * unit), mb / (b["cpu_time"] * unit))
 ' "$f" <"$results.json" >>"$results"
   echo "  Java" >&2
   java -cp "$java_build/classes:$(cat "$java_build/classpath")" tidewatch.bench.Main \
     --passes "${JAVA_PASSES:-12}" --warmup "${JAVA_WARMUP:-4}" "$f" |
-    sed -n 's/.*median_MBps=\([0-9.]*\).*/\1/p' | sed "s|^|$f java |" >>"$results"
+    sed -n 's/.* median_MBps=\([0-9.]*\).*cpu_median_MBps=\([0-9.]*\).*/\1 \2/p' | sed "s|^|$f java |" >>"$results"
   echo "  Go" >&2
   "$go_peer" -passes "${GO_PASSES:-6}" -warmup "${GO_WARMUP:-1}" "$f" |
-    sed -n 's/.*median_MBps=\([0-9.]*\).*/\1/p' | sed "s|^|$f go |" >>"$results"
+    sed -n 's/.* median_MBps=\([0-9.]*\).*cpu_median_MBps=\([0-9.]*\).*/\1 \2/p' | sed "s|^|$f go |" >>"$results"
 done
 
 python3 - "$results" <<'EOF'
 import os, sys
 rows = {}
 for line in open(sys.argv[1]):
-    f, who, mbps = line.split()
-    rows.setdefault(f, {})[who] = float(mbps)
+    f, who, wall, cpu = line.split()
+    rows.setdefault(f, {})[who] = (float(wall), float(cpu))
 names = [
     ("tidewatch:BM_DecodeEveryEvent", "Tidewatch: decode every event, row images walked, CRC32 verified"),
     ("tidewatch:BM_DecodeEveryEventNoCrc", "Tidewatch: the same, CRC32 not verified"),
@@ -87,12 +98,17 @@ names = [
     ("go", "go-mysql v1.16.0 (values materialised, CRC32 skipped)"),
 ]
 for f, r in rows.items():
-    fastest = max(r.get("java", 0), r.get("go", 0))
-    print(f"\n{f} ({os.path.getsize(f) / 1e6:.1f} MB)")
-    print(f"| {'reader':<72} | {'MB/s':>8} | {'x fastest peer':>14} |")
-    print(f"|{'-' * 74}|{'-' * 9}:|{'-' * 15}:|")
+    fastest = [max(r.get(p, (0, 0))[i] for p in ("java", "go")) for i in (0, 1)]
+    print(f"\n{f} ({os.path.getsize(f) / 1e6:.1f} MB); MB/s of wall-clock time, and MB per CPU-second "
+          "(the process's, every thread's)")
+    print(f"| {'reader':<72} | {'MB/s':>6} | {'x fastest':>9} | {'MB/CPU-s':>8} | {'x fastest':>9} |")
+    print(f"|{'-' * 74}|{'-' * 7}:|{'-' * 10}:|{'-' * 9}:|{'-' * 10}:|")
     for key, label in names:
-        if key in r:
-            ratio = f"{r[key] / fastest:.1f}x" if fastest else "-"
-            print(f"| {label:<72} | {r[key]:>8.0f} | {ratio:>14} |")
+        if key not in r:
+            continue
+        cells = []
+        for i in (0, 1):
+            cells.append(f"{r[key][i]:.0f}")
+            cells.append(f"{r[key][i] / fastest[i]:.1f}x" if fastest[i] else "-")
+        print(f"| {label:<72} | {cells[0]:>6} | {cells[1]:>9} | {cells[2]:>8} | {cells[3]:>9} |")
 EOF

@@ -278,10 +278,12 @@ struct RowsBody {
   bool images_walked = false;
   uint64_t rows = 0;           // rows changed (an update's before+after pair counts once)
   uint64_t images = 0;         // row images walked
-  // Set when images_walked, valid until the decoder's next call: the row part
-  // (decompressed for compressed events), the columns-present bitmaps (the
-  // second for updates only) and the table map's columns the images were
-  // walked by. row_values.h reads the values from them.
+  // Set when the images can be walked (their table map is known and has
+  // metadata, the event is not pre-GA) — whether or not the decoder walked
+  // them (EventDecoder::set_walk_row_images) — and valid until the decoder's
+  // next call: the row part (decompressed for compressed events), the
+  // columns-present bitmaps (the second for updates only) and the table
+  // map's columns. row_values.h reads the values from them.
   std::span<const uint8_t> row_data;
   std::span<const uint8_t> columns_present, columns_present_after;
   const TableColumns* columns = nullptr;

@@ -303,17 +303,15 @@ bool ReadValue(ByteReader& r, uint8_t type, uint16_t meta, ColumnValue* v) {
 // and type; returns how many.
 size_t PresentValues(std::span<const uint8_t> bitmap, uint64_t column_count, const TableColumns& t,
                      std::vector<ColumnValue>* out) {
-  size_t n = 0;
-  for (uint64_t i = 0; i < column_count; ++i) n += BitSet(bitmap, i);
-  if (out->size() < n) out->resize(n);
+  if (out->size() < column_count) out->resize(column_count);
+  ColumnValue* v = out->data();
   size_t k = 0;
   for (uint64_t i = 0; i < column_count; ++i) {
-    if (!BitSet(bitmap, i)) continue;
-    ColumnValue& v = (*out)[k++];
-    v.column = static_cast<uint32_t>(i);
-    v.type = t.types[i];
+    v[k].column = static_cast<uint32_t>(i);
+    v[k].type = t.types[i];
+    k += BitSet(bitmap, i);
   }
-  return n;
+  return k;
 }
 
 // A little-endian integer of 1–8 bytes at p, sign-extended.
@@ -354,8 +352,8 @@ Status RowValueReader::Reset(const RowsBody& rows) {
   images_ = 0;
   r_ = ByteReader();
   before_count_ = after_count_ = 0;
-  if (!rows.images_walked || rows.columns == nullptr || rows.columns->layout.size() < rows.column_count) {
-    status_ = Status::InvalidArgument("the row images of this event were not walked");
+  if (rows.columns == nullptr || rows.columns->layout.size() < rows.column_count) {
+    status_ = Status::InvalidArgument("the row images of this event cannot be walked");
     return status_;
   }
   table_ = rows.columns;
@@ -383,17 +381,18 @@ bool RowValueReader::Next(std::span<const ColumnValue>* image) {
   return true;
 }
 
+bool RowValueReader::Fail(size_t start, const ColumnValue* v, const char* what) {
+  std::string msg = "row image " + std::to_string(images_) + " (at byte " + std::to_string(start) + " of the rows): ";
+  if (v != nullptr) {
+    msg += "column " + std::to_string(v->column) + " (type " + std::to_string(table_->types[v->column]) +
+           ", metadata " + std::to_string(table_->metadata[v->column]) + ") ";
+  }
+  status_ = Status::Corruption(msg + what);
+  return false;
+}
+
 bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after) {
   const size_t start = r_.offset();
-  auto fail = [&](const ColumnValue* v, const char* what) {
-    std::string msg = "row image " + std::to_string(images_) + " (at byte " + std::to_string(start) + " of the rows): ";
-    if (v != nullptr) {
-      msg += "column " + std::to_string(v->column) + " (type " + std::to_string(v->type) + ", metadata " +
-             std::to_string(table_->metadata[v->column]) + ") ";
-    }
-    status_ = Status::Corruption(msg + what);
-    return false;
-  };
   const TableColumns& t = *table_;
   // PARTIAL_UPDATE_ROWS after images open with binlog_row_value_options; bit
   // 0 (PARTIAL_JSON_UPDATES) adds one bit per JSON column in the image, set
@@ -406,11 +405,15 @@ bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after
       for (const ColumnValue& v : values) json_columns += v.type == kTypeJson;
       partial_bits = r_.Bytes((json_columns + 7) / 8);
     }
-    if (!r_.ok()) return fail(nullptr, "value options run past the event");
+    if (!r_.ok()) return Fail(start, nullptr, "value options run past the event");
   }
   const auto nulls = r_.Bytes((values.size() + 7) / 8);
-  if (!r_.ok()) return fail(nullptr, "NULL bitmap runs past the event");
+  if (!r_.ok()) return Fail(start, nullptr, "NULL bitmap runs past the event");
   const ColumnLayout* layout = t.layout.data();
+  // The common values (integers, strings and blobs) are read here through a
+  // bounds-checked pointer; the others by ReadValue.
+  const uint8_t* p = r_.cursor();
+  const uint8_t* const end = p + r_.remaining();
   for (size_t k = 0; k < values.size(); ++k) {
     ColumnValue& v = values[k];
     v.bytes = {};
@@ -421,23 +424,32 @@ bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after
     }
     const ColumnLayout& l = layout[v.column];
     if (l.integer) {
-      if (r_.remaining() < l.size) return fail(&v, "does not fit");
-      v.i = LoadSigned(r_.cursor(), l.size);
+      if (static_cast<size_t>(end - p) < l.size) return Fail(start, &v, "does not fit");
+      v.i = LoadSigned(p, l.size);
       v.width = static_cast<uint8_t>(l.size);
       v.kind = ColumnValue::Kind::kInt;
-      r_.Skip(l.size);
+      p += l.size;
       continue;
     }
     if (l.form == ColumnLayout::Form::kPrefixed && v.type != kTypeJson) {
-      const uint64_t len = r_.Uint(l.prefix);
-      v.bytes = r_.Bytes(len);
-      if (!r_.ok()) return fail(&v, "does not fit");
+      if (static_cast<size_t>(end - p) < l.prefix) return Fail(start, &v, "does not fit");
+      uint64_t len = p[0];
+      for (unsigned i = 1; i < l.prefix; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
+      p += l.prefix;
+      if (static_cast<uint64_t>(end - p) < len) return Fail(start, &v, "does not fit");
+      v.bytes = std::span<const uint8_t>(p, len);
       v.kind = ColumnValue::Kind::kBytes;
+      p += len;
       continue;
     }
     v.width = 0;
-    if (!ReadValue(r_, t.types[v.column], t.metadata[v.column], &v)) return fail(&v, "does not fit or has an unknown type");
+    ByteReader rest(p, static_cast<size_t>(end - p));
+    if (!ReadValue(rest, t.types[v.column], t.metadata[v.column], &v)) {
+      return Fail(start, &v, "does not fit or has an unknown type");
+    }
+    p += rest.offset();
   }
+  r_.Skip(static_cast<size_t>(p - r_.cursor()));
   if (!partial_bits.empty()) {
     uint64_t json_k = 0;
     for (ColumnValue& v : values) {

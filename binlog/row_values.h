@@ -1,7 +1,8 @@
 // Row values: every column value of a row event's images as a typed value.
 //
-// RowValueReader reads the images of a RowsBody the decoder walked
-// (images_walked) and turns each column present in an image into a
+// RowValueReader reads the images of a RowsBody whose images can be walked
+// (RowsBody::columns set; the decoder need not have walked them) and turns
+// each column present in an image into a
 // ColumnValue: integers sign-extended from their width, FLOAT and DOUBLE as
 // floating point, DECIMAL as its unscaled integer and scale (and its packed
 // bytes), the temporal types as calendar fields or epoch seconds, BIT as an
@@ -13,9 +14,10 @@
 //   like the image span, are valid until the decoder's next call.
 // - No allocation per value, image or event once a reader has held an image
 //   as wide as the current one: Reset() and Next() reuse the reader's buffers.
-// - Reads stay inside RowsBody::row_data; a value that does not fit there
-//   (which the decoder's walk already excludes) ends the images with an error
-//   naming the image and column.
+// - Reads stay inside RowsBody::row_data; a value that does not fit there, or
+//   a column the table map gives no layout for, ends the images with an
+//   error naming the image and column (the checks of the decoder's walk,
+//   row_image.h, so a reader over unwalked images validates them as well).
 //
 // Layouts: MySQL sql/log_event.cc log_event_print_value, strings/decimal.c
 // bin2decimal, mysys/my_time.cc my_{datetime,time,timestamp}_packed_from_binary;
@@ -106,9 +108,8 @@ std::string DecimalToString(const ColumnValue& v);
 
 class RowValueReader {
  public:
-  // Starts on the images of `rows`; fails when they were not walked
-  // (images_walked false: no table map, a pre-GA event, a map without
-  // metadata).
+  // Starts on the images of `rows`; fails when they cannot be walked
+  // (columns null: no table map, a pre-GA event, a map without metadata).
   Status Reset(const RowsBody& rows);
 
   // The next image's values, one per column present in it, in column order
@@ -123,6 +124,9 @@ class RowValueReader {
 
  private:
   bool ReadImage(std::span<ColumnValue> values, bool partial_after);
+  // Sets status_ to the corruption at byte `start` of the rows (in column
+  // `v`, when given); returns false.
+  [[gnu::cold, gnu::noinline]] bool Fail(size_t start, const ColumnValue* v, const char* what);
 
   ByteReader r_;
   const TableColumns* table_ = nullptr;

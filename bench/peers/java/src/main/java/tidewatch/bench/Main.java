@@ -7,8 +7,11 @@
 //
 // The file is read into memory once; each pass decodes it from that copy, so
 // the figure is decoding alone. The first W passes warm the JIT and are not
-// counted; the median and the best of the others are printed, one line:
+// counted; of the others the median and the best wall-clock time are printed,
+// and the median of the process's CPU time (every thread's, the garbage
+// collector's included), one line:
 //   peer=java events=E images=I bytes=B passes=P median_s=S best_s=S median_MBps=M best_MBps=M
+//   cpu_median_s=S cpu_median_MBps=M
 package tidewatch.bench;
 
 import com.github.shyiko.mysql.binlog.BinaryLogFileReader;
@@ -20,6 +23,7 @@ import com.github.shyiko.mysql.binlog.event.WriteRowsEventData;
 import com.github.shyiko.mysql.binlog.event.deserialization.EventDeserializer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -48,6 +52,13 @@ public final class Main {
     images = r;
   }
 
+  // Sorts `v` and returns its median.
+  private static double median(double[] v) {
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
   public static void main(String[] args) throws IOException {
     int passes = 8, warmup = 3;
     String file = null;
@@ -63,21 +74,27 @@ public final class Main {
       System.exit(2);
     }
     byte[] bytes = Files.readAllBytes(Path.of(file));
+    var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     double[] seconds = new double[passes - warmup];
+    double[] cpu = new double[passes - warmup];
     for (int p = 0; p < passes; ++p) {
+      long c0 = os.getProcessCpuTime();
       long t0 = System.nanoTime();
       decode(bytes);
       double s = (System.nanoTime() - t0) / 1e9;
-      System.err.printf("pass %d: %.3f s%s%n", p + 1, s, p < warmup ? " (warm-up)" : "");
-      if (p >= warmup) seconds[p - warmup] = s;
+      double c = (os.getProcessCpuTime() - c0) / 1e9;
+      System.err.printf("pass %d: %.3f s, CPU %.3f s%s%n", p + 1, s, c, p < warmup ? " (warm-up)" : "");
+      if (p >= warmup) {
+        seconds[p - warmup] = s;
+        cpu[p - warmup] = c;
+      }
     }
-    Arrays.sort(seconds);
     int n = seconds.length;
-    double median = n % 2 == 1 ? seconds[n / 2] : (seconds[n / 2 - 1] + seconds[n / 2]) / 2;
+    double median = median(seconds), cpuMedian = median(cpu);
     double best = seconds[0];
+    double mb = bytes.length / 1e6;
     System.out.printf("peer=java events=%d images=%d bytes=%d passes=%d median_s=%.4f best_s=%.4f "
-            + "median_MBps=%.1f best_MBps=%.1f%n",
-        events, images, bytes.length, n, median, best, bytes.length / 1e6 / median,
-        bytes.length / 1e6 / best);
+            + "median_MBps=%.1f best_MBps=%.1f cpu_median_s=%.4f cpu_median_MBps=%.1f%n",
+        events, images, bytes.length, n, median, best, mb / median, mb / best, cpuMedian, mb / cpuMedian);
   }
 }
