@@ -126,6 +126,8 @@ ColumnLayout LayoutOf(uint8_t type, uint16_t meta) {
       return prefixed(meta);
     case kTypeEnum: case kTypeSet: return fixed(meta & 0xff);
     case kTypeString: {
+      // The real type's top bits carry bits 8–9 of the maximum length
+      // (Field_string::save_field_metadata, for CHAR(n) with n*mbmaxlen > 255).
       uint32_t real = meta >> 8, len = meta & 0xff;
       if ((real & 0x30) != 0x30) {
         len |= ((real & 0x30) ^ 0x30) << 4;
