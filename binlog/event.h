@@ -23,6 +23,8 @@ namespace tidewatch::binlog {
 
 using Uuid = std::array<uint8_t, 16>;
 
+struct TableColumns;  // row_image.h
+
 struct RotateBody {            // ROTATE_EVENT: position 8 · next file name
   uint64_t position = 0;
   std::string_view file;
@@ -276,6 +278,15 @@ struct RowsBody {
   bool images_walked = false;
   uint64_t rows = 0;           // rows changed (an update's before+after pair counts once)
   uint64_t images = 0;         // row images walked
+  // Set when the images can be walked (their table map is known and has
+  // metadata, the event is not pre-GA) — whether or not the decoder walked
+  // them (EventDecoder::set_walk_row_images) — and valid until the decoder's
+  // next call: the row part (decompressed for compressed events), the
+  // columns-present bitmaps (the second for updates only) and the table
+  // map's columns. row_values.h reads the values from them.
+  std::span<const uint8_t> row_data;
+  std::span<const uint8_t> columns_present, columns_present_after;
+  const TableColumns* columns = nullptr;
 };
 
 // An event whose type the decoder knows but whose body carries nothing it

@@ -677,6 +677,11 @@ Status EventDecoder::DecodeRows(uint8_t type, std::span<const uint8_t> post_head
   // table map does not give (sql/log_event_old.cc unpack_row_old); a map
   // without metadata gives no value lengths.
   if (out->version == 0 || !table->has_metadata) return Status::OK();
+  out->row_data = rows;
+  out->columns_present = present;
+  out->columns_present_after = present_after;
+  out->columns = table;
+  if (!walk_row_images_) return Status::OK();
   ByteReader rr(rows);
   uint64_t images = 0;
   Status s = WalkRowImages(rr, *table, out->column_count, present, present_after,

@@ -43,6 +43,14 @@ class EventDecoder {
   Status NextPayloadEvent(const FormatDescription& fd, uint64_t payload_pos, size_t* offset,
                           RawEvent* out) const;
 
+  // Whether row images are walked while decoding (the default): the walk
+  // checks every value's framing against the table map and counts the images
+  // (RowsBody::images and rows, images_walked). Off, a rows event whose
+  // images can be read still carries its row part, bitmaps and columns, with
+  // images_walked false and the counts 0: for a caller that reads every value
+  // itself (row_values.h), which checks the same framing as it reads.
+  void set_walk_row_images(bool walk) { walk_row_images_ = walk; }
+
   // Events delivered as UndecodedBody since the decoder was made.
   uint64_t undecoded_events() const { return undecoded_events_; }
 
@@ -68,6 +76,7 @@ class EventDecoder {
   bool payload_ready_ = false;         // payload_ holds the decoded payload at payload_pos_
   uint64_t payload_pos_ = 0;
   uint64_t undecoded_events_ = 0;
+  bool walk_row_images_ = true;
   std::string undecoded_reason_;       // behind UndecodedBody::reason
   // Storage behind the spans of the last decoded body.
   std::vector<MariaGtid> gtid_list_;

@@ -34,6 +34,15 @@ bool SkipPrefixed(ByteReader& r, size_t prefix_bytes) {
   return r.ok() && r.Skip(len);
 }
 
+bool SkipValue(ByteReader& r, const ColumnLayout& l) {
+  switch (l.form) {
+    case ColumnLayout::Form::kFixed: return r.Skip(l.size);
+    case ColumnLayout::Form::kPrefixed: return SkipPrefixed(r, l.prefix);
+    case ColumnLayout::Form::kEmpty: return true;
+    default: return false;
+  }
+}
+
 }  // namespace
 
 Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
@@ -66,6 +75,8 @@ Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
     }
   }
   raw_metadata.assign(block.begin(), block.end());
+  layout.resize(types.size());
+  for (size_t i = 0; i < types.size(); ++i) layout[i] = LayoutOf(types[i], metadata[i]);
   all_columns.resize(types.size());
   for (uint32_t i = 0; i < all_columns.size(); ++i) all_columns[i] = i;
   has_metadata = true;
@@ -77,36 +88,43 @@ void TableColumns::SetTypesOnly(std::span<const uint8_t> types_in) {
   raw_metadata.clear();
   types.assign(types_in.begin(), types_in.end());
   metadata.assign(types.size(), 0);
+  layout.clear();
   all_columns.clear();
 }
 
-bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {
+ColumnLayout LayoutOf(uint8_t type, uint16_t meta) {
+  using F = ColumnLayout::Form;
+  auto fixed = [](uint32_t size, bool integer = false) {
+    return ColumnLayout{F::kFixed, 0, static_cast<uint16_t>(size), integer};
+  };
+  auto prefixed = [](uint32_t prefix) { return ColumnLayout{F::kPrefixed, static_cast<uint8_t>(prefix), 0, false}; };
   switch (type) {
-    case kTypeTiny: case kTypeYear: return r.Skip(1);
-    case kTypeShort: return r.Skip(2);
-    case kTypeInt24: case kTypeDate: case kTypeNewDate: case kTypeTime: return r.Skip(3);
-    case kTypeLong: case kTypeTimestamp: return r.Skip(4);
-    case kTypeFloat: return r.Skip(meta == 8 ? 8 : 4);
-    case kTypeDouble: case kTypeLongLong: case kTypeDatetime: return r.Skip(8);
-    case kTypeNull: return true;
-    case kTypeTimestamp2: return r.Skip(4 + (meta + 1) / 2);
-    case kTypeDatetime2: return r.Skip(5 + (meta + 1) / 2);
-    case kTypeTime2: return r.Skip(3 + (meta + 1) / 2);
-    case kTypeVarchar: case kTypeVarString: return SkipPrefixed(r, meta > 255 ? 2 : 1);
-    case kTypeBit: {
-      uint32_t bits = meta & 0xff, bytes = meta >> 8;
-      return r.Skip(bytes + (bits ? 1 : 0));
-    }
+    case kTypeTiny: return fixed(1, true);
+    case kTypeShort: return fixed(2, true);
+    case kTypeInt24: return fixed(3, true);
+    case kTypeLong: return fixed(4, true);
+    case kTypeLongLong: return fixed(8, true);
+    case kTypeYear: return fixed(1);
+    case kTypeDate: case kTypeNewDate: case kTypeTime: return fixed(3);
+    case kTypeTimestamp: return fixed(4);
+    case kTypeFloat: return fixed(meta == 8 ? 8 : 4);
+    case kTypeDouble: case kTypeDatetime: return fixed(8);
+    case kTypeNull: return ColumnLayout{F::kEmpty, 0, 0, false};
+    case kTypeTimestamp2: return fixed(4 + (meta + 1) / 2);
+    case kTypeDatetime2: return fixed(5 + (meta + 1) / 2);
+    case kTypeTime2: return fixed(3 + (meta + 1) / 2);
+    case kTypeVarchar: case kTypeVarString: return prefixed(meta > 255 ? 2 : 1);
+    case kTypeBit: return fixed((meta >> 8) + ((meta & 0xff) ? 1 : 0));
     case kTypeNewDecimal: {
       uint32_t precision = meta & 0xff, scale = meta >> 8;
-      if (scale > precision || precision > 65) { r.Fail(); return false; }
-      return r.Skip(DecimalBinSize(precision, scale));
+      if (scale > precision || precision > 65) return ColumnLayout{};
+      return fixed(DecimalBinSize(precision, scale));
     }
     case kTypeBlob: case kTypeTinyBlob: case kTypeMediumBlob: case kTypeLongBlob:
     case kTypeGeometry: case kTypeJson: case kTypeVector:
-      if (meta < 1 || meta > 4) { r.Fail(); return false; }
-      return SkipPrefixed(r, meta);
-    case kTypeEnum: case kTypeSet: return r.Skip(meta & 0xff);
+      if (meta < 1 || meta > 4) return ColumnLayout{};
+      return prefixed(meta);
+    case kTypeEnum: case kTypeSet: return fixed(meta & 0xff);
     case kTypeString: {
       // The real type's top bits carry bits 8–9 of the maximum length
       // (Field_string::save_field_metadata, for CHAR(n) with n*mbmaxlen > 255).
@@ -115,13 +133,20 @@ bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {
         len |= ((real & 0x30) ^ 0x30) << 4;
         real |= 0x30;
       }
-      if (real == kTypeEnum || real == kTypeSet) return r.Skip(len);
-      return SkipPrefixed(r, len > 255 ? 2 : 1);
+      if (real == kTypeEnum || real == kTypeSet) return fixed(len);
+      return prefixed(len > 255 ? 2 : 1);
     }
     default:
-      r.Fail();
-      return false;
+      return ColumnLayout{};
   }
+}
+
+bool SkipColumnValue(ByteReader& r, uint8_t type, uint16_t meta) {
+  if (!SkipValue(r, LayoutOf(type, meta))) {
+    r.Fail();
+    return false;
+  }
+  return true;
 }
 
 namespace {
@@ -153,10 +178,11 @@ Status WalkImage(ByteReader& r, const TableColumns& t, const std::vector<uint32_
   }
   auto nulls = r.Bytes((present.size() + 7) / 8);
   if (!r.ok()) return fail("NULL bitmap runs past the event");
+  const ColumnLayout* layout = t.layout.data();
   for (size_t k = 0; k < present.size(); ++k) {
     if (BitSet(nulls, k)) continue;
     const uint32_t i = present[k];
-    if (!SkipColumnValue(r, t.types[i], t.metadata[i])) {
+    if (!SkipValue(r, layout[i])) {
       return fail("column " + std::to_string(i) + " (type " + std::to_string(t.types[i]) +
                   ", metadata " + std::to_string(t.metadata[i]) +
                   ") does not fit or has an unknown type");

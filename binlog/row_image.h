@@ -29,12 +29,32 @@ enum ColumnType : uint8_t {
   kTypeString = 254, kTypeGeometry = 255,
 };
 
+// How a row image stores a column's non-NULL value, resolved once per table
+// map from the column's type and metadata (the sizes of SkipColumnValue).
+struct ColumnLayout {
+  enum class Form : uint8_t {
+    kInvalid,   // an unknown type or impossible metadata: no image holding a value of it can be walked
+    kEmpty,     // no bytes (type NULL)
+    kFixed,     // `size` bytes
+    kPrefixed,  // a little-endian length of `prefix` bytes (1–4), then that many bytes
+  };
+  Form form = Form::kInvalid;
+  uint8_t prefix = 0;
+  uint16_t size = 0;
+  // kFixed: a little-endian two's-complement integer of `size` bytes (TINY,
+  // SHORT, INT24, LONG, LONGLONG).
+  bool integer = false;
+};
+
+ColumnLayout LayoutOf(uint8_t type, uint16_t metadata);
+
 // The columns of one table as a TABLE_MAP_EVENT describes them.
 struct TableColumns {
   std::string db, table;
   std::vector<uint8_t> types;
   std::vector<uint16_t> metadata;
   std::vector<uint8_t> raw_metadata;  // the block metadata was parsed from
+  std::vector<ColumnLayout> layout;   // per column, once metadata was parsed
   std::vector<uint32_t> all_columns;  // 0 … n-1: the image of a full row
   // False for the map of a 5.1 pre-release server, which logged the column
   // types alone: its row images cannot be walked.

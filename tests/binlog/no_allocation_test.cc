@@ -9,6 +9,7 @@
 
 #include "binlog/event_decoder.h"
 #include "binlog/file_reader.h"
+#include "binlog/row_values.h"
 
 namespace {
 std::atomic<uint64_t> g_allocations{0};
@@ -90,6 +91,36 @@ TEST(NoAllocation, DecodingMySql8MetadataAgainAllocatesNothing) {
     EXPECT_GT(decoded, 40u);
     if (pass == 1) {
       EXPECT_LE(during, 4u) << "allocations while decoding " << decoded << " events";  // one EndOfFile per file
+    }
+  }
+}
+
+TEST(NoAllocation, MaterialisingEveryRowValueAgainAllocatesNothing) {
+  // First pass: the decoder meets every table and the value reader holds the
+  // widest image.
+  EventDecoder decoder;
+  Event event;
+  RowValueReader values;
+  for (int pass = 0; pass < 2; ++pass) {
+    BinlogFileReader reader;
+    ASSERT_TRUE(reader.Open(kFile).ok());
+    RawEvent raw;
+    uint64_t materialised = 0;
+    const uint64_t before = g_allocations.load();
+    Status s;
+    while ((s = reader.Next(&raw)).ok()) {
+      ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
+      const auto* rows = std::get_if<RowsBody>(&event.body);
+      if (rows == nullptr || rows->columns == nullptr) continue;
+      ASSERT_TRUE(values.Reset(*rows).ok());
+      std::span<const ColumnValue> image;
+      while (values.Next(&image)) materialised += image.size();
+      ASSERT_TRUE(values.status().ok());
+    }
+    const uint64_t during = g_allocations.load() - before;
+    EXPECT_GT(materialised, 1000u);
+    if (pass == 1) {
+      EXPECT_LE(during, 1u) << "allocations while materialising " << materialised << " values";
     }
   }
 }
