@@ -39,7 +39,7 @@ if [ "$asan" = 1 ]; then
   step "unit tests under ASan + UBSan"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DTIDEWATCH_SANITIZE=ON -DTIDEWATCH_BENCH=OFF >/dev/null
   ninja -C build-asan -j "$jobs" base_tests binlog_tests stream_tests pgtid_tests sinks_tests analyzer_tests server_tests \
-    simulator_tests
+    simulator_tests row_values_tests
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -L unit -j "$jobs"
 fi
