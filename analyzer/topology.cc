@@ -145,7 +145,7 @@ void Topology::Restore(const ProbeResult& p) {
   r.probed = true;
   r.reachable = true;
   r.last_seen = p.at;
-  r.master_key = MasterKeyOf(p);
+  SetMaster(r, MasterKeyOf(p));
   if (!r.master_key.empty()) Expect(r.master_key);
   for (const auto& k : p.replica_keys) Expect(k);
   Recompute();
@@ -230,7 +230,7 @@ ChangeScope Topology::ApplyProbe(const ProbeResult& p, std::vector<v1::Envelope>
     }
     r.probe = p;
     r.probed = true;
-    r.master_key = MasterKeyOf(p);
+    SetMaster(r, MasterKeyOf(p));
     for (const auto& k : p.replica_keys) {
       if (instances_.count(k) == 0) {
         scope.all = true;
@@ -364,6 +364,7 @@ bool Topology::Forget(const std::string& key, std::vector<v1::Envelope>* out) {
   ic->set_kind(v1::InstanceChange::FORGOTTEN);
   FillInstance(it->second, ic->mutable_instance());
   const std::string master = it->second.master_key;
+  SetMaster(it->second, "");
   instances_.erase(it);
   out->push_back(std::move(e));
   if (!master.empty()) {
@@ -391,12 +392,23 @@ bool Topology::SetDowntime(const std::string& key, Suspension s) {
   return true;
 }
 
-std::vector<std::string> Topology::ReplicasOf(const std::string& key) const {
-  std::vector<std::string> out;
-  for (const auto& [k, r] : instances_) {
-    if (r.master_key == key) out.push_back(k);
+void Topology::SetMaster(InstanceRecord& r, std::string master) {
+  if (r.master_key == master) return;
+  if (!r.master_key.empty()) {
+    auto it = replicas_.find(r.master_key);
+    if (it != replicas_.end()) {
+      it->second.erase(r.key);
+      if (it->second.empty()) replicas_.erase(it);
+    }
   }
-  return out;
+  r.master_key = std::move(master);
+  if (!r.master_key.empty()) replicas_[r.master_key].insert(r.key);
+}
+
+std::vector<std::string> Topology::ReplicasOf(const std::string& key) const {
+  auto it = replicas_.find(key);
+  if (it == replicas_.end()) return {};
+  return std::vector<std::string>(it->second.begin(), it->second.end());
 }
 
 std::string Topology::RootOf(const std::string& key, uint32_t* depth, bool* cycle) const {
@@ -421,7 +433,7 @@ std::string Topology::RootOf(const std::string& key, uint32_t* depth, bool* cycl
 }
 
 void Topology::Recompute() {
-  std::map<std::string, std::string> cluster_of;
+  members_.clear();
   for (auto& [k, r] : instances_) {
     uint32_t depth = 0;
     bool cycle = false;
@@ -430,6 +442,7 @@ void Topology::Recompute() {
     // As orchestrator's: the cluster is named after its master's host:port;
     // the alias (DetectClusterAliasQuery) is kept beside it, on the master's probe.
     r.cluster = root;
+    members_[root].insert(k);
     r.is_co_master = false;
     if (!r.master_key.empty()) {
       const InstanceRecord* m = Find(r.master_key);
@@ -449,8 +462,10 @@ void Topology::UpdateErrant(const std::string& key) {
   auto it = instances_.find(key);
   if (it == instances_.end()) return;
   update(it->second);
-  for (auto& [k, r] : instances_) {
-    if (r.master_key == key) update(r);
+  if (auto rs = replicas_.find(key); rs != replicas_.end()) {
+    for (const auto& k : rs->second) {
+      if (auto r = instances_.find(k); r != instances_.end()) update(r->second);
+    }
   }
 }
 
@@ -468,8 +483,12 @@ std::map<std::string, std::vector<std::string>> Topology::Clusters() const {
 
 std::string Topology::MasterOf(const std::string& cluster) const {
   std::string best;
-  for (const auto& [k, r] : instances_) {
-    if (r.cluster != cluster) continue;
+  auto m = members_.find(cluster);
+  if (m == members_.end()) return best;
+  for (const auto& k : m->second) {
+    const InstanceRecord* rec = Find(k);
+    if (rec == nullptr) continue;
+    const InstanceRecord& r = *rec;
     if (r.master_key.empty()) return k;
     if (r.is_co_master && (best.empty() || k < best)) best = k;
   }
@@ -478,15 +497,27 @@ std::string Topology::MasterOf(const std::string& cluster) const {
 
 std::vector<InstanceState> Topology::AnalysisInput(Clock::time_point now, const ChangeScope& scope) const {
   std::vector<InstanceState> out;
-  std::set<std::string> masters;
-  for (const auto& [k, r] : instances_) {
-    if (!r.master_key.empty()) masters.insert(r.master_key);
+  // The instances of the clusters in scope: every one, or those clusters'
+  // members only.
+  std::vector<const InstanceRecord*> in_scope;
+  if (scope.all) {
+    for (const auto& [k, r] : instances_) in_scope.push_back(&r);
+  } else {
+    for (const auto& c : scope.clusters) {
+      auto m = members_.find(c);
+      if (m == members_.end()) continue;
+      for (const auto& k : m->second) {
+        if (const InstanceRecord* r = Find(k)) in_scope.push_back(r);
+      }
+    }
   }
-  for (const auto& [k, r] : instances_) {
+  for (const InstanceRecord* rec : in_scope) {
+    const InstanceRecord& r = *rec;
+    const std::string& k = r.key;
     if (!scope.Covers(r.cluster) || r.last_checked == Clock::time_point{}) continue;
     // An instance never reached that nothing replicates from is not part of
     // any topology yet.
-    if (!r.probed && masters.count(k) == 0) continue;
+    if (!r.probed && replicas_.count(k) == 0) continue;
     InstanceState s;
     const auto& i = r.probe.instance;
     s.key = k;

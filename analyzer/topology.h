@@ -142,8 +142,16 @@ class Topology {
   void UpdateErrant(const std::string& key);
   std::string RootOf(const std::string& key, uint32_t* depth, bool* cycle) const;
 
+  // Sets r's master, keeping replicas_ in step.
+  void SetMaster(InstanceRecord& r, std::string master);
+
   TopologyOptions options_;
   std::map<std::string, InstanceRecord> instances_;
+  // Indexes over instances_, so that what one probe changes costs what its
+  // cluster costs, not what the fleet does: master → its replicas (as their
+  // records name it), and cluster → its members (rebuilt by Recompute).
+  std::map<std::string, std::set<std::string>> replicas_;
+  std::map<std::string, std::set<std::string>> members_;
 };
 
 }  // namespace tidewatch::analyzer

@@ -112,8 +112,12 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
     fleet = FleetProcs(servers, base_port)
     daemon = None
     try:
+        # A heartbeat a second (silence detected after three): a kill is seen
+        # by the connection's reset, not by the heartbeat; the index's bounds
+        # as a fleet of this size would set them.
         conf = {"MySQLTopologyUser": "sim", "MySQLTopologyPassword": "sim", "DiscoverySeeds": fleet.masters,
                 "InstancePollSeconds": 5, "ListenAddress": f"127.0.0.1:{api_port}",
+                "StreamHeartbeatMilliseconds": 1000, "IndexWindowEvents": 65536, "IndexMaxEntries": 4096,
                 "StateDir": os.path.join(work, "state")}
         with open(os.path.join(work, "tw.json"), "w") as f:
             json.dump(conf, f)

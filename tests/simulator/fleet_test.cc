@@ -62,6 +62,17 @@ analyzer::ProbeResult Probe(const std::string& key) {
   return analyzer::ProbeInstance(o, key.substr(0, colon), static_cast<uint16_t>(std::stoi(key.substr(colon + 1))));
 }
 
+// A follower of the simulated server on `port`, as the daemon makes one.
+pgtid::IndexFollowerOptions FollowerOn(uint16_t port, uint32_t server_id, const pgtid::PseudoGtidPattern* pattern) {
+  pgtid::IndexFollowerOptions fo;
+  fo.host = "127.0.0.1";
+  fo.port = port;
+  fo.stream.user = "repl";
+  fo.stream.server_id = server_id;
+  fo.pattern = pattern;
+  return fo;
+}
+
 TEST(Fleet, ProbesSeeMastersReplicasAndFailures) {
   simulator::FleetOptions o;
   o.base_port = 24960;
@@ -125,14 +136,8 @@ TEST(Fleet, AStreamIndexesTheSimulatedBinlog) {
 
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
   ASSERT_TRUE(pgtid::PseudoGtidPattern::Create({}, &pattern).ok());
-  pgtid::IndexFollowerOptions fo;
-  fo.host = "127.0.0.1";
-  fo.port = static_cast<uint16_t>(o.base_port);
-  fo.stream.user = "repl";
-  fo.stream.server_id = 77;
-  fo.pattern = pattern.get();
   boost::asio::io_context io;
-  pgtid::IndexFollower follower(fo);
+  pgtid::IndexFollower follower(FollowerOn(o.base_port, 77, pattern.get()));
   uint64_t events = 0, last_end = 0;
   bool chained = true;
   pgtid::IndexFollower::Callbacks cb;
@@ -185,14 +190,8 @@ TEST(Fleet, RotationsAreFollowedAndOldFilesExpire) {
 
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
   ASSERT_TRUE(pgtid::PseudoGtidPattern::Create({}, &pattern).ok());
-  pgtid::IndexFollowerOptions fo;
-  fo.host = "127.0.0.1";
-  fo.port = static_cast<uint16_t>(o.base_port);
-  fo.stream.user = "repl";
-  fo.stream.server_id = 78;
-  fo.pattern = pattern.get();
   boost::asio::io_context io;
-  pgtid::IndexFollower follower(fo);
+  pgtid::IndexFollower follower(FollowerOn(o.base_port, 78, pattern.get()));
   std::set<std::string> files;
   pgtid::IndexFollower::Callbacks cb;
   cb.on_event = [&](const binlog::StreamEvent& e) { files.insert(std::string(e.file)); };
