@@ -1,6 +1,8 @@
 #include "pgtid/replication_control.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <map>
 #include <thread>
 
@@ -38,6 +40,17 @@ const std::map<std::string, ControlCommand>& Names() {
       {"set-read-only", ControlCommand::kSetReadOnly},
       {"set-writeable", ControlCommand::kSetWriteable},
       {"flush-binary-logs", ControlCommand::kFlushBinaryLogs},
+      {"delay-replication", ControlCommand::kDelayReplication},
+      {"enable-gtid", ControlCommand::kEnableGtid},
+      {"disable-gtid", ControlCommand::kDisableGtid},
+      {"enable-semi-sync-master", ControlCommand::kEnableSemiSyncMaster},
+      {"disable-semi-sync-master", ControlCommand::kDisableSemiSyncMaster},
+      {"enable-semi-sync-replica", ControlCommand::kEnableSemiSyncReplica},
+      {"disable-semi-sync-replica", ControlCommand::kDisableSemiSyncReplica},
+      {"restart-replica-statements", ControlCommand::kRestartReplicaStatements},
+      {"restart-slave-statements", ControlCommand::kRestartReplicaStatements},
+      {"purge-binary-logs", ControlCommand::kPurgeBinaryLogs},
+      {"master-pos-wait", ControlCommand::kMasterPosWait},
   };
   return names;
 }
@@ -48,6 +61,48 @@ Status Exec(SqlConnection& c, const std::string& sql, ControlResult* out) {
 
 // orchestrator's ReplicationThreadsStopped: both threads strictly stopped.
 bool ThreadsStopped(const ReplicaStatus& r) { return r.io_running == "No" && !r.sql_running; }
+
+// An IO thread that is connecting counts as running: CHANGE MASTER refuses
+// it as it refuses a running one (ER_SLAVE_MUST_STOP).
+bool IoThreadRuns(const ReplicaStatus& r) { return r.io_running == "Yes" || r.io_running == "Connecting"; }
+
+// orchestrator's GetReplicationRestartPreserveStatements: the running
+// threads stopped (IO first), `sql`, and the same threads started again
+// (SQL first), so replication ends as it was.
+std::vector<std::string> RestartPreserving(const Instance& i, const std::string& sql) {
+  const std::string verb = i.ReplicaSpelling() ? " REPLICA" : " SLAVE";
+  const bool io = i.replica.configured && IoThreadRuns(i.replica);
+  const bool sql_thread = i.replica.configured && i.replica.sql_running;
+  std::vector<std::string> out;
+  if (io) out.push_back("STOP" + verb + " IO_THREAD");
+  if (sql_thread) out.push_back("STOP" + verb + " SQL_THREAD");
+  if (!sql.empty()) out.push_back(sql);
+  if (sql_thread) out.push_back("START" + verb + " SQL_THREAD");
+  if (io) out.push_back("START" + verb + " IO_THREAD");
+  return out;
+}
+
+// The global variable that switches semi-sync on a side, by the names the
+// server knows (MySQL 8.0.26+ plugins: _source_ / _replica_; MariaDB and
+// older MySQL: _master_ / _slave_); "" when the server has neither.
+Status SemiSyncVariable(SqlConnection& c, bool master_side, std::string* name, bool* enabled) {
+  SqlResult r;
+  Status s = c.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_%_enabled'", &r);
+  if (!s.ok()) return s;
+  name->clear();
+  static const char* const kMaster[] = {"rpl_semi_sync_master_enabled", "rpl_semi_sync_source_enabled"};
+  static const char* const kReplica[] = {"rpl_semi_sync_slave_enabled", "rpl_semi_sync_replica_enabled"};
+  for (const char* want : master_side ? kMaster : kReplica) {
+    for (size_t row = 0; row < r.rows.size(); ++row) {
+      if (r.GetOr(row, "Variable_name") == want) {
+        *name = want;
+        *enabled = r.GetOr(row, "Value") == "ON";
+        return Status::OK();
+      }
+    }
+  }
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -71,11 +126,22 @@ const char* ControlCommandName(ControlCommand c) {
     case ControlCommand::kSetReadOnly: return "set-read-only";
     case ControlCommand::kSetWriteable: return "set-writeable";
     case ControlCommand::kFlushBinaryLogs: return "flush-binary-logs";
+    case ControlCommand::kDelayReplication: return "delay-replication";
+    case ControlCommand::kEnableGtid: return "enable-gtid";
+    case ControlCommand::kDisableGtid: return "disable-gtid";
+    case ControlCommand::kEnableSemiSyncMaster: return "enable-semi-sync-master";
+    case ControlCommand::kDisableSemiSyncMaster: return "disable-semi-sync-master";
+    case ControlCommand::kEnableSemiSyncReplica: return "enable-semi-sync-replica";
+    case ControlCommand::kDisableSemiSyncReplica: return "disable-semi-sync-replica";
+    case ControlCommand::kRestartReplicaStatements: return "restart-replica-statements";
+    case ControlCommand::kPurgeBinaryLogs: return "purge-binary-logs";
+    case ControlCommand::kMasterPosWait: return "master-pos-wait";
   }
   return "?";
 }
 
-Status ReplicationControl::Run(ControlCommand command, const std::string& instance, ControlResult* out) {
+Status ReplicationControl::Run(ControlCommand command, const std::string& instance, const ControlArgs& args,
+                               ControlResult* out) {
   *out = ControlResult{};
   out->instance = instance;
   SqlEndpoint ep;
@@ -201,8 +267,212 @@ Status ReplicationControl::Run(ControlCommand command, const std::string& instan
     case ControlCommand::kFlushBinaryLogs:
       if (!i.log_bin) return Status::NotSupported(instance + " does not write binary logs");
       return Exec(*c, "FLUSH BINARY LOGS", out);
+    case ControlCommand::kRestartReplicaStatements:
+      // orchestrator's SemicolonTerminated: trimmed, one ';'.
+      for (std::string st : RestartPreserving(i, args.query)) {
+        st.erase(st.find_last_not_of(" \t\r\n;") + 1);
+        st.erase(0, st.find_first_not_of(" \t\r\n"));
+        out->planned.push_back(st + ";");
+      }
+      return Status::OK();
+    case ControlCommand::kDelayReplication: {
+      // orchestrator's DelayReplication.
+      if (args.seconds < 0) {
+        return Status::InvalidArgument("invalid seconds: " + std::to_string(args.seconds) +
+                                       ", it should be greater or equal to 0");
+      }
+      if (!i.replica.configured) return Status::InvalidArgument(not_replica);
+      const std::string sql = std::string(i.ReplicaSpelling() ? "CHANGE REPLICATION SOURCE TO SOURCE_DELAY="
+                                                              : "CHANGE MASTER TO MASTER_DELAY=") +
+                              std::to_string(args.seconds);
+      for (const auto& st : RestartPreserving(i, sql)) {
+        s = Exec(*c, st, out);
+        if (!s.ok()) return s;
+      }
+      ReplicaStatus r;
+      s = ReadReplicaStatus(*c, i, &r);
+      if (!s.ok()) return s;
+      if (r.sql_delay != args.seconds) {
+        return Status::InvalidArgument("delay-replication: " + instance + " reports SQL_Delay " +
+                                       std::to_string(r.sql_delay) + " after the change");
+      }
+      return Status::OK();
+    }
+    case ControlCommand::kEnableGtid:
+    case ControlCommand::kDisableGtid:
+      return SwitchGtid(*c, &i, command == ControlCommand::kEnableGtid, out);
+    case ControlCommand::kEnableSemiSyncMaster:
+    case ControlCommand::kDisableSemiSyncMaster:
+    case ControlCommand::kEnableSemiSyncReplica:
+    case ControlCommand::kDisableSemiSyncReplica: {
+      // orchestrator's SetSemiSyncMaster / SetSemiSyncReplica: a replica's
+      // IO thread is restarted for the change to take effect (the replica
+      // announces semi-sync when it connects).
+      const bool master_side = command == ControlCommand::kEnableSemiSyncMaster ||
+                               command == ControlCommand::kDisableSemiSyncMaster;
+      const bool enable = command == ControlCommand::kEnableSemiSyncMaster ||
+                          command == ControlCommand::kEnableSemiSyncReplica;
+      std::string var;
+      bool enabled = false;
+      s = SemiSyncVariable(*c, master_side, &var, &enabled);
+      if (!s.ok()) return s;
+      if (var.empty()) {
+        return Status::NotSupported(instance + " has no semi-sync " + (master_side ? "master" : "replica") +
+                                    " variable (the semi-sync plugin is not installed)");
+      }
+      if (!master_side && enabled == enable) return Status::OK();
+      s = Exec(*c, "SET GLOBAL " + var + " = " + (enable ? "1" : "0"), out);
+      if (!s.ok() || master_side || !i.replica.configured || !IoThreadRuns(i.replica)) return s;
+      const std::string verb = i.ReplicaSpelling() ? " REPLICA" : " SLAVE";
+      s = Exec(*c, "STOP" + verb + " IO_THREAD", out);
+      return s.ok() ? Exec(*c, "START" + verb + " IO_THREAD", out) : s;
+    }
+    case ControlCommand::kPurgeBinaryLogs:
+      return PurgeBinaryLogs(*c, i, args, out);
+    case ControlCommand::kMasterPosWait: {
+      // orchestrator's MasterPosWait: MASTER_POS_WAIT (SOURCE_POS_WAIT on
+      // MySQL 8.0.26+, where MASTER_POS_WAIT is deprecated and 8.4 drops it).
+      if (!i.replica.configured) return Status::InvalidArgument(not_replica);
+      if (args.until.empty()) return Status::InvalidArgument("master-pos-wait needs coordinates, file:pos");
+      const bool source = !i.mariadb && (i.major > 8 || (i.major == 8 && (i.minor > 0 || i.patch >= 26)));
+      const int64_t limit = std::max<int64_t>(1, std::chrono::ceil<std::chrono::seconds>(args.wait).count());
+      const std::string sql = std::string("SELECT ") + (source ? "SOURCE_POS_WAIT(" : "MASTER_POS_WAIT(") +
+                              c->Literal(args.until.file) + ", " + std::to_string(args.until.pos) + ", " +
+                              std::to_string(limit) + ")";
+      out->statements.push_back(instance + ": " + sql);
+      SqlResult r;
+      s = c->Query(sql, &r);
+      if (!s.ok()) return s;
+      const std::optional<std::string> v = r.rows.empty() || r.rows[0].empty() ? std::nullopt : r.rows[0][0];
+      if (!v) {
+        return Status::InvalidArgument("master-pos-wait: the SQL thread of " + instance +
+                                       " is not running, or the coordinates " + args.until.ToString() +
+                                       " are not in its master's binary logs");
+      }
+      if (*v == "-1") {
+        return Status::InvalidArgument("master-pos-wait: " + instance + " did not reach " + args.until.ToString() +
+                                       " within " + std::to_string(limit) + "s");
+      }
+      return Status::OK();
+    }
   }
   return Status::InvalidArgument("unknown command");
+}
+
+// orchestrator's EnableGTID / DisableGTID (a repoint to the same master with
+// GTID forced or denied), with one safety orchestrator lacks: MariaDB's
+// replica resumes from gtid_slave_pos, which a replica set up by file and
+// position may not have right, so the position is taken from the master's
+// own binlog at the replica's executed coordinates (BINLOG_GTID_POS) and set
+// first when it differs. Threads that ran are started again.
+Status ReplicationControl::SwitchGtid(SqlConnection& c, Instance* i, bool enable, ControlResult* out) {
+  const std::string& instance = out->instance;
+  if (!i->replica.configured) return Status::InvalidArgument("instance is not a replica: " + instance);
+  if (enable && i->replica.UsesGtid()) return Status::InvalidArgument(instance + " already uses GTID");
+  if (!enable && !i->replica.UsesGtid()) return Status::InvalidArgument(instance + " is not using GTID");
+  if (enable && !i->mariadb && i->gtid_mode != "ON") {
+    return Status::InvalidArgument("Cannot enable GTID on " + instance + ": gtid_mode is " +
+                                   (i->gtid_mode.empty() ? std::string("OFF") : i->gtid_mode));
+  }
+  const bool io = IoThreadRuns(i->replica), sql_thread = i->replica.sql_running;
+  const std::string master = i->replica.Master();
+  Status s = StopReplication(c, i, &out->statements);
+  if (!s.ok()) return s;
+  auto restart = [&]() -> Status {
+    const std::string verb = i->ReplicaSpelling() ? " REPLICA" : " SLAVE";
+    Status st;
+    if (sql_thread) st = RunLogged(c, "START" + verb + " SQL_THREAD", &out->statements);
+    if (st.ok() && io) st = RunLogged(c, "START" + verb + " IO_THREAD", &out->statements);
+    return st;
+  };
+  ChangeMasterTarget t;
+  t.host = i->replica.master_host;
+  t.port = i->replica.master_port;
+  if (!enable) {
+    t.coordinates = i->replica.exec_master;
+  } else if (!i->mariadb) {
+    t.use_gtid = "auto";
+  } else {
+    t.use_gtid = "slave_pos";
+    ServerSession m;
+    s = OpenSession(master, options_.user, options_.password, std::chrono::seconds(10), &m);
+    SqlResult r;
+    if (s.ok()) {
+      s = m.c->Query("SELECT BINLOG_GTID_POS(" + m.c->Literal(i->replica.exec_master.file) + ", " +
+                         std::to_string(i->replica.exec_master.pos) + ")",
+                     &r);
+    }
+    const std::optional<std::string> pos = s.ok() && !r.rows.empty() && !r.rows[0].empty() ? r.rows[0][0] : std::nullopt;
+    if (!pos) {
+      (void)restart();
+      return Status::InvalidArgument("Cannot enable GTID on " + instance + ": the GTID position at its executed " +
+                                     "coordinates " + i->replica.exec_master.ToString() + " could not be read from " +
+                                     master + (s.ok() ? "" : ": " + s.message()));
+    }
+    if (*pos != i->gtid_slave_pos) {
+      s = RunLogged(c, "SET GLOBAL gtid_slave_pos = " + c.Literal(*pos), &out->statements);
+      if (!s.ok()) return s;
+    }
+  }
+  s = RunLogged(c, ChangeMasterSql(c, *i, t), &out->statements);
+  if (s.ok()) s = ReadInstance(c, i);
+  if (!s.ok()) return s;
+  s = restart();
+  if (!s.ok()) return s;
+  if (io && sql_thread) {
+    if (std::string why = AwaitReplicating(c, *i, master, options_.start_wait * 5); !why.empty()) {
+      return Status::InvalidArgument(std::string("Cannot ") + (enable ? "enable" : "disable") + " GTID on " +
+                                     instance + ": " + why);
+    }
+  }
+  s = ReadInstance(c, i);
+  if (!s.ok()) return s;
+  if (i->replica.UsesGtid() != enable) {
+    return Status::InvalidArgument(std::string("Cannot ") + (enable ? "enable" : "disable") + " GTID on " + instance);
+  }
+  return Status::OK();
+}
+
+// orchestrator's PurgeBinaryLogsTo: refused, unless forced, while a replica
+// has not executed past the files to be purged.
+Status ReplicationControl::PurgeBinaryLogs(SqlConnection& c, const Instance& i, const ControlArgs& args,
+                                           ControlResult* out) {
+  const std::string& instance = out->instance;
+  if (args.log_file.empty()) return Status::InvalidArgument("purge-binary-logs: expected log file name or 'latest'");
+  if (!i.log_bin) return Status::NotSupported(instance + " does not write binary logs");
+  const std::string file = args.log_file == "latest" ? i.self.file : args.log_file;
+  if (std::find(i.binary_logs.begin(), i.binary_logs.end(), file) == i.binary_logs.end()) {
+    return Status::InvalidArgument("purge-binary-logs: " + instance + " has no binary log " + file);
+  }
+  if (!args.force) {
+    std::vector<std::string> replicas;
+    if (options_.replicas) {
+      replicas = options_.replicas(instance);
+    } else {
+      SqlResult r;
+      Status s = c.Query("SHOW SLAVE HOSTS", &r);
+      if (!s.ok()) return s;
+      for (size_t row = 0; row < r.rows.size(); ++row) {
+        replicas.push_back(r.GetOr(row, "Host") + ":" + r.GetOr(row, "Port"));
+      }
+    }
+    const BinlogCoordinates purge{file, 0};
+    for (const auto& key : replicas) {
+      ServerSession rs;
+      Status s = OpenSession(key, options_.user, options_.password, std::chrono::seconds(10), &rs);
+      if (!s.ok()) {
+        return Status::InvalidArgument("Unsafe to purge binary logs on " + instance + " up to " + file +
+                                       " because replica " + key + " cannot be read: " + s.message());
+      }
+      if (!rs.i.replica.configured) continue;
+      if (!(purge < rs.i.replica.exec_master)) {
+        return Status::InvalidArgument("Unsafe to purge binary logs on " + instance + " up to " + file +
+                                       " because replica " + key + " has only applied up to " +
+                                       rs.i.replica.exec_master.ToString());
+      }
+    }
+  }
+  return RunLogged(c, "PURGE BINARY LOGS TO " + c.Literal(file), &out->statements);
 }
 
 }  // namespace tidewatch::pgtid

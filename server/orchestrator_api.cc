@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
+#include <cstdlib>
 #include <map>
 
 #include "base/host_port.h"
@@ -120,16 +122,23 @@ const std::vector<OrchestratorApi::Route>& OrchestratorApi::Routes() {
       {{"topology-tabulated"}, ":clusterHint", false, &A::TopologyTabulated},
       {{"topology-tabulated"}, ":host/:port", false, &A::TopologyTabulated},
       {{"can-replicate-from"}, ":host/:port/:belowHost/:belowPort", false, &A::CanReplicateFrom},
+      {{"can-replicate-from-gtid"}, ":host/:port/:belowHost/:belowPort", false, &A::CanReplicateFromGtid},
       // Changes.
       {{"refresh"}, ":host/:port", true, &A::Refresh},
       {{"start-replica", "start-slave", "stop-replica", "stop-slave", "stop-replica-nice", "stop-slave-nice",
         "restart-replica", "restart-slave", "reset-replica", "reset-slave", "detach-replica", "detach-slave",
         "detach-replica-master-host", "detach-slave-master-host", "reattach-replica", "reattach-slave",
         "reattach-replica-master-host", "reattach-slave-master-host", "skip-query", "set-read-only",
-        "set-writeable", "flush-binary-logs"},
+        "set-writeable", "flush-binary-logs", "enable-gtid", "disable-gtid", "enable-semi-sync-master",
+        "disable-semi-sync-master", "enable-semi-sync-replica", "disable-semi-sync-replica",
+        "restart-replica-statements", "restart-slave-statements"},
        ":host/:port",
        true,
        &A::Control},
+      {{"delay-replication"}, ":host/:port/:seconds", true, &A::Control},
+      {{"purge-binary-logs"}, ":host/:port/:logFile", true, &A::Control},
+      // Tidewatch's own path for orchestrator's CLI command master-pos-wait.
+      {{"master-pos-wait"}, ":host/:port/:logFile/:logPos", true, &A::Control},
   };
   return routes;
 }
@@ -321,6 +330,33 @@ void OrchestratorApi::CanReplicateFrom(Call& c) {
   c.Ok("true", InstanceKeyJson(c.below));
 }
 
+// orchestrator's CanReplicateFromGTID: CanReplicateFrom, then
+// CheckMoveViaGTID (go/inst/instance_topology.go) — the instance replicates
+// by Oracle GTID and the other supports it, or by MariaDB GTID and the other
+// is a MariaDB server.
+void OrchestratorApi::CanReplicateFromGtid(Call& c) {
+  std::string error, why;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    const auto* r = t.Find(c.instance);
+    const auto* s = t.Find(c.below);
+    if (r == nullptr || !r->probed) {
+      error = "Cannot read instance: " + c.instance;
+    } else if (s == nullptr || !s->probed) {
+      error = "Cannot read instance: " + c.below;
+    } else if (why = CannotReplicateFrom(*r, *s); why.empty()) {
+      const auto &ri = r->probe.instance, &si = s->probe.instance;
+      const bool oracle = !ri.mariadb && ri.replica.UsesGtid() && !si.mariadb && si.gtid_mode == "ON";
+      const bool mariadb = ri.mariadb && ri.replica.UsesGtid() && si.mariadb;
+      if (!oracle && !mariadb) {
+        error = "Instances " + c.instance + ", " + c.below + " not GTID compatible or not using GTID";
+      }
+    }
+  });
+  if (!error.empty()) return c.Error(error);
+  if (!why.empty()) return c.Error(why);
+  c.Ok("true", InstanceKeyJson(c.below));
+}
+
 // --- Changes. ---
 
 void OrchestratorApi::Refresh(Call& c) {
@@ -344,9 +380,38 @@ void OrchestratorApi::Control(Call& c) {
     });
     return why;
   };
+  o.replicas = [this](const std::string& k) {
+    std::vector<std::string> keys;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { keys = t.ReplicasOf(k); });
+    return keys;
+  };
+  pgtid::ControlArgs args;
+  if (command == pgtid::ControlCommand::kDelayReplication) {
+    const std::string& v = c.Arg("seconds");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), args.seconds);
+    if (ec != std::errc() || end != v.data() + v.size()) return c.Error("Invalid value provided for seconds");
+  } else if (command == pgtid::ControlCommand::kPurgeBinaryLogs) {
+    args.log_file = c.Arg("logFile");
+    args.force = QueryValue(c.request.query, "force") == "true";
+  } else if (command == pgtid::ControlCommand::kRestartReplicaStatements) {
+    args.query = QueryValue(c.request.query, "q");
+  } else if (command == pgtid::ControlCommand::kMasterPosWait) {
+    args.until.file = c.Arg("logFile");
+    const std::string& v = c.Arg("logPos");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), args.until.pos);
+    if (ec != std::errc() || end != v.data() + v.size()) return c.Error("Expecting coordinates as file:pos");
+    if (const std::string t = QueryValue(c.request.query, "timeout"); !t.empty()) {
+      args.wait = std::chrono::seconds(std::strtoll(t.c_str(), nullptr, 10));
+    }
+  }
   pgtid::ReplicationControl control(o);
   pgtid::ControlResult result;
-  const Status s = control.Run(command, c.instance, &result);
+  const Status s = control.Run(command, c.instance, args, &result);
+  if (command == pgtid::ControlCommand::kRestartReplicaStatements) {
+    // Nothing was issued: nothing to audit or to probe again.
+    if (!s.ok()) return c.Error(s.message());
+    return c.Ok("statements for: " + c.instance, result.planned);
+  }
   const char* name = pgtid::ControlCommandName(command);
   std::string statements;
   for (const auto& st : result.statements) statements += (statements.empty() ? "" : "; ") + st;
@@ -373,7 +438,26 @@ void OrchestratorApi::Control(Call& c) {
       {pgtid::ControlCommand::kFlushBinaryLogs, "Binary logs flushed on: "},
   };
   std::string message;
-  if (command == pgtid::ControlCommand::kSetReadOnly) {
+  if (command == pgtid::ControlCommand::kDelayReplication) {
+    // orchestrator answers the seconds.
+    return c.Ok("Replication delayed: " + c.instance, args.seconds);
+  } else if (command == pgtid::ControlCommand::kEnableSemiSyncMaster ||
+             command == pgtid::ControlCommand::kDisableSemiSyncMaster) {
+    message = std::string("master semi-sync set to ") +
+              (command == pgtid::ControlCommand::kEnableSemiSyncMaster ? "true" : "false");
+  } else if (command == pgtid::ControlCommand::kEnableSemiSyncReplica ||
+             command == pgtid::ControlCommand::kDisableSemiSyncReplica) {
+    message = std::string("replica semi-sync set to ") +
+              (command == pgtid::ControlCommand::kEnableSemiSyncReplica ? "true" : "false");
+  } else if (command == pgtid::ControlCommand::kEnableGtid) {
+    message = "Enabled GTID on " + c.instance;
+  } else if (command == pgtid::ControlCommand::kDisableGtid) {
+    message = "Disabled GTID on " + c.instance;
+  } else if (command == pgtid::ControlCommand::kPurgeBinaryLogs) {
+    message = "Binary logs purged on: " + c.instance;
+  } else if (command == pgtid::ControlCommand::kMasterPosWait) {
+    message = "Instance " + c.instance + " has reached coordinates: " + args.until.ToString();
+  } else if (command == pgtid::ControlCommand::kSetReadOnly) {
     message = "Server set as read-only";
   } else if (command == pgtid::ControlCommand::kSetWriteable) {
     message = "Server set as writeable";

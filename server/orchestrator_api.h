@@ -62,6 +62,7 @@ class OrchestratorApi {
   void Search(Call& c);
   void TopologyTabulated(Call& c);
   void CanReplicateFrom(Call& c);
+  void CanReplicateFromGtid(Call& c);
   void Refresh(Call& c);
   void Control(Call& c);
 

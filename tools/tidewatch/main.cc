@@ -313,6 +313,16 @@ int main(int argc, char** argv) {
     }
     if (c.takes == 'd') cmd->add_option("-d,-s,--destination", orc.destination, "the other instance, HOST:PORT")->required();
     if (c.takes == 'a') cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
+    if (c.extra != nullptr && std::string(c.extra) == "seconds") {
+      cmd->add_option("--seconds", orc.seconds, "the delay, in seconds")->required();
+    } else if (c.extra != nullptr && std::string(c.extra) == "query") {
+      cmd->add_option("-q,--query", orc.query, "the statement")->required();
+    } else if (c.extra != nullptr && std::string(c.extra) == "binlog") {
+      cmd->add_option("--binlog", orc.binlog, "a binary log file, or file:pos")->required();
+      if (std::string(c.name) == "purge-binary-logs") {
+        cmd->add_flag("--force", orc.force, "purge even what a replica has not executed");
+      }
+    }
     cmd->add_option("-c,--config", orc_config_path,
                     "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
     cmd->add_option("--api", orc.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");

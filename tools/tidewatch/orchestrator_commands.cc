@@ -76,6 +76,20 @@ const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
       {"set-read-only", "SET GLOBAL read_only = 1", 'i'},
       {"set-writeable", "SET GLOBAL read_only = 0", 'i'},
       {"flush-binary-logs", "FLUSH BINARY LOGS", 'i'},
+      {"purge-binary-logs", "PURGE BINARY LOGS TO --binlog (a file, or latest), refused while a replica needs them "
+                            "(unless --force)", 'i', "binlog"},
+      {"delay-replication", "MASTER_DELAY=--seconds, the replication threads left as they were", 'i', "seconds"},
+      {"restart-replica-statements", "The statements that apply -q with the replication threads stopped and "
+                                     "put them back (printed, not run)", 'i', "query"},
+      {"master-pos-wait", "Wait until the replica has executed up to --binlog=file:pos of its master", 'i',
+       "binlog"},
+      {"enable-gtid", "Replicate by GTID (MariaDB: slave_pos, taken from the master at the executed position)", 'i'},
+      {"disable-gtid", "Replicate by file and position again, from the executed position", 'i'},
+      {"enable-semi-sync-master", "rpl_semi_sync_master_enabled = 1", 'i'},
+      {"disable-semi-sync-master", "rpl_semi_sync_master_enabled = 0", 'i'},
+      {"enable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 1, the IO thread restarted", 'i'},
+      {"disable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 0, the IO thread restarted", 'i'},
+      {"can-replicate-from-gtid", "Whether -i could replicate from -d by GTID", 'd'},
   };
   return specs;
 }
@@ -117,8 +131,21 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     path = "/api/search?s=" + Encode(o.instance);
   } else if (c == "topology-tabulated") {
     path = "/api/topology-tabulated/" + Encode(hint);
-  } else if (c == "can-replicate-from") {
-    path = "/api/can-replicate-from/" + key + "/" + dest;
+  } else if (c == "can-replicate-from" || c == "can-replicate-from-gtid") {
+    path = "/api/" + c + "/" + key + "/" + dest;
+  } else if (c == "purge-binary-logs") {
+    if (o.binlog.empty()) return fail("--binlog must name a binary log, or latest");
+    path = "/api/purge-binary-logs/" + key + "/" + Encode(o.binlog) + (o.force ? "?force=true" : "");
+  } else if (c == "delay-replication") {
+    path = "/api/delay-replication/" + key + "/" + Encode(o.seconds);
+  } else if (c == "restart-replica-statements") {
+    if (o.query.empty()) return fail("-q must give the statement");
+    path = "/api/restart-replica-statements/" + key + "?q=" + Encode(o.query);
+  } else if (c == "master-pos-wait") {
+    const size_t colon = o.binlog.rfind(':');
+    if (colon == std::string::npos) return fail("--binlog must be file:pos");
+    path = "/api/master-pos-wait/" + key + "/" + Encode(o.binlog.substr(0, colon)) + "/" +
+           Encode(o.binlog.substr(colon + 1));
   } else {
     path = "/api/" + c + "/" + key;
   }
@@ -160,8 +187,12 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     out << body.value("ClusterAlias", "") << "\n";
   } else if (c == "topology-tabulated") {
     out << body["Details"].get<std::string>() << "\n";
-  } else if (c == "can-replicate-from") {
+  } else if (c == "can-replicate-from" || c == "can-replicate-from-gtid") {
     if (body.value("Message", "") == "true") out << KeyText(body["Details"]) << "\n";
+  } else if (c == "restart-replica-statements") {
+    for (const auto& st : body["Details"]) out << st.get<std::string>() << "\n";
+  } else if (c == "delay-replication") {
+    out << o.instance << "\n";
   } else if (c == "refresh") {
     out << KeyText(body["Details"]) << "\n";
   } else {

@@ -19,6 +19,9 @@ struct OrchestratorCommandSpec {
   const char* name;
   const char* help;
   char takes;  // 'i': -i, 'd': -i and -d, 'a': -i or -a (a cluster hint), 's': -i as a search string, 0: none
+  // A further option the command needs: "seconds" (--seconds), "query" (-q),
+  // "binlog" (--binlog); nullptr for none.
+  const char* extra = nullptr;
 };
 
 // Every command, in the order `tidewatch --help` lists them.
@@ -30,6 +33,10 @@ struct OrchestratorCommandOptions {
   std::string destination;  // -d HOST:PORT
   std::string alias;        // -a: a cluster name, alias or instance
   std::string api;          // daemon address; empty: ListenAddress
+  std::string seconds;      // --seconds (delay-replication)
+  std::string query;        // -q (restart-replica-statements)
+  std::string binlog;       // --binlog: a file (purge-binary-logs) or file:pos (master-pos-wait)
+  bool force = false;       // --force (purge-binary-logs)
   bool json = false;
 };
 

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""orchestrator's replication-control commands through `tidewatch run`, each checked in MariaDB itself.
+
+orchestrator-client (the real one, ../shared/peers) runs restart-replica-statements, delay-replication,
+the four semi-sync switches, can-replicate-from-gtid and purge-binary-logs (refused while a replica still
+needs the files, done once it does not); Tidewatch's own CLI runs the commands orchestrator has only on
+its command line: enable-gtid, disable-gtid (with a replica whose gtid_slave_pos was made wrong while it
+replicated by file and position — enabling GTID must not make it re-apply or skip anything) and
+master-pos-wait. The data agree on every server at the end (CHECKSUM TABLE).
+
+Needs ../shared/peers/orchestrator-client beside the source tree, curl and jq (a missing peer is a
+failure, not a skip). Run: python3 tests/orchestrator/test_orchestrator_client_replication.py -v
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from peers import ClientTestCase, sleep_until, tidewatch_binary  # noqa: E402
+
+
+class OrchestratorClientReplicationTest(ClientTestCase):
+    SPEC = "m>r1,r2"
+    UP_ARGS = ("--pseudo-gtid-interval", "0")
+    BASE_PORT = 30760
+    API_PORT = 30769
+
+    def status(self, name: str) -> dict:
+        rows = self.sb.rows(name, "SHOW SLAVE STATUS")
+        self.assertEqual(len(rows), 1, f"{name} is a replica")
+        return rows[0]
+
+    def running(self, name: str) -> bool:
+        s = self.status(name)
+        return (s["Slave_IO_Running"], s["Slave_SQL_Running"], s["Last_SQL_Error"]) == ("Yes", "Yes", "")
+
+    def tidewatch(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+        conf = os.path.join(self.sb.dir, "tidewatch.conf.json")
+        p = subprocess.run([tidewatch_binary(), *args, "-c", conf], capture_output=True, text=True, timeout=120)
+        if ok:
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        else:
+            self.assertNotEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p
+
+    def write(self, rows: int = 20) -> None:
+        self.sb.tool("load", "--seconds", "1", "--rate", str(rows))
+
+    def caught_up(self) -> None:
+        want = self.sb.value("m", "SELECT @@gtid_binlog_pos")
+        self.assertTrue(sleep_until(lambda: all(self.sb.value(n, "SELECT @@gtid_slave_pos") == want
+                                                for n in ("r1", "r2")), 60), "the replicas caught up")
+
+    def checksums_agree(self) -> None:
+        self.caught_up()
+        sums = {n: self.sb.rows(n, "CHECKSUM TABLE tidewatch_load.load_rows")[0]["Checksum"]
+                for n in ("m", "r1", "r2")}
+        self.assertEqual(len(set(sums.values())), 1, sums)
+
+    def test_1_restart_statements_and_delay(self):
+        r1 = self.sb.key("r1")
+        out = self.oc("restart-replica-statements", "-i", r1, "-q", "set global slave_net_timeout=61")
+        self.assertEqual(json.loads(out), ["STOP SLAVE IO_THREAD;", "STOP SLAVE SQL_THREAD;",
+                                           "set global slave_net_timeout=61;", "START SLAVE SQL_THREAD;",
+                                           "START SLAVE IO_THREAD;"])
+        # Only printed: nothing ran.
+        self.assertNotEqual(self.sb.value("r1", "SELECT @@slave_net_timeout"), "61")
+
+        self.assertEqual(self.oc("delay-replication", "-i", r1, "--seconds", "7").strip(), "7")
+        s = self.status("r1")
+        self.assertEqual(s["SQL_Delay"], "7")
+        self.assertTrue(self.running("r1"))
+        # With the SQL thread stopped, it stays stopped.
+        self.oc("stop-replica", "-i", r1)
+        self.sb.tool("sql", "r1", "START SLAVE IO_THREAD")
+        self.assertEqual(self.oc("delay-replication", "-i", r1, "--seconds", "0").strip(), "0")
+        s = self.status("r1")
+        self.assertEqual((s["SQL_Delay"], s["Slave_SQL_Running"], s["Slave_IO_Running"]), ("0", "No", "Yes"))
+        self.oc("start-replica", "-i", r1)
+        self.assertIn("invalid seconds", self.oc("delay-replication", "-i", r1, "--seconds", "-3", ok=False))
+
+    def test_2_semi_sync(self):
+        m, r1 = self.sb.key("m"), self.sb.key("r1")
+        try:
+            self.assertEqual(self.lines("enable-semi-sync-master", "-i", m), [m])
+            self.assertEqual(self.sb.value("m", "SELECT @@rpl_semi_sync_master_enabled"), "1")
+            self.assertEqual(self.lines("enable-semi-sync-replica", "-i", r1), [r1])
+            self.assertEqual(self.sb.value("r1", "SELECT @@rpl_semi_sync_slave_enabled"), "1")
+            # The replica's IO thread was restarted: it announced itself as semi-sync to its master.
+            self.assertTrue(sleep_until(lambda: self.sb.value(
+                "m", "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                     "WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_CLIENTS'") == "1", 20), "r1 is a semi-sync client")
+            self.assertTrue(self.running("r1"))
+            # The daemon's instance JSON shows it, as orchestrator's does.
+            inst = self.daemon.get(f"/api/instance/127.0.0.1/{self.sb.port('m')}")
+            self.assertTrue(inst["SemiSyncMasterEnabled"], inst)
+        finally:
+            self.oc("disable-semi-sync-replica", "-i", r1)
+            self.oc("disable-semi-sync-master", "-i", m)
+        self.assertEqual(self.sb.value("m", "SELECT @@rpl_semi_sync_master_enabled"), "0")
+        self.assertEqual(self.sb.value("r1", "SELECT @@rpl_semi_sync_slave_enabled"), "0")
+        self.assertTrue(self.running("r1"))
+
+    def test_3_can_replicate_from_gtid(self):
+        r1, r2 = self.sb.key("r1"), self.sb.key("r2")
+        self.assertEqual(self.lines("can-replicate-from-gtid", "-i", r1, "-d", r2), [r2])
+        self.assertIn("cannot replicate from itself", self.oc("can-replicate-from-gtid", "-i", r1, "-d", r1, ok=False))
+
+    def test_4_disable_and_enable_gtid(self):
+        r1 = self.sb.key("r1")
+        self.write()
+        p = self.tidewatch("disable-gtid", "-i", r1)
+        self.assertEqual(p.stdout.strip(), r1)
+        self.assertEqual(self.status("r1")["Using_Gtid"], "No")
+        self.tidewatch("disable-gtid", "-i", r1, ok=False)
+        self.assertIn("not GTID compatible", self.oc("can-replicate-from-gtid", "-i", r1, "-d", self.sb.key("r2"),
+                                                     ok=False))
+        self.write()
+        self.caught_up()
+        self.assertTrue(self.running("r1"))
+        # A replica set up by file and position may have a gtid_slave_pos that is not where it is.
+        self.sb.tool("sql", "r1", "STOP SLAVE")
+        self.sb.tool("sql", "r1", "SET GLOBAL gtid_slave_pos = ''")
+        self.sb.tool("sql", "r1", "START SLAVE")
+        self.assertTrue(sleep_until(lambda: self.running("r1"), 20))
+        self.tidewatch("enable-gtid", "-i", r1)
+        self.assertEqual(self.status("r1")["Using_Gtid"], "Slave_Pos")
+        self.write()
+        self.checksums_agree()
+        self.assertTrue(self.running("r1"))
+        self.tidewatch("enable-gtid", "-i", r1, ok=False)
+
+    def test_5_master_pos_wait(self):
+        r1 = self.sb.key("r1")
+        self.write()
+        st = self.sb.rows("m", "SHOW MASTER STATUS")[0]
+        p = self.tidewatch("master-pos-wait", "-i", r1, "--binlog", f"{st['File']}:{st['Position']}")
+        self.assertEqual(p.stdout.strip(), r1)
+        s = self.status("r1")
+        self.assertEqual((s["Relay_Master_Log_File"], s["Exec_Master_Log_Pos"]), (st["File"], st["Position"]))
+
+    def test_6_purge_binary_logs(self):
+        m, r2 = self.sb.key("m"), self.sb.key("r2")
+        self.oc("stop-replica", "-i", r2)
+        self.oc("flush-binary-logs", "-i", m)
+        self.oc("flush-binary-logs", "-i", m)
+        before = self.sb.rows("m", "SHOW BINARY LOGS")
+        out = self.oc("purge-binary-logs", "-i", m, "--binlog", "latest", ok=False)
+        self.assertIn("Unsafe to purge binary logs", out)
+        self.assertIn(r2, out)
+        self.assertEqual([r["Log_name"] for r in self.sb.rows("m", "SHOW BINARY LOGS")],
+                         [r["Log_name"] for r in before])
+        self.oc("start-replica", "-i", r2)
+        self.write()
+        self.caught_up()
+        latest = self.sb.rows("m", "SHOW MASTER STATUS")[0]["File"]
+        self.assertTrue(sleep_until(lambda: self.status("r2")["Relay_Master_Log_File"] == latest, 20))
+        self.assertEqual(self.lines("purge-binary-logs", "-i", m, "--binlog", "latest"), [m])
+        self.assertEqual([r["Log_name"] for r in self.sb.rows("m", "SHOW BINARY LOGS")], [latest])
+        self.write()
+        self.checksums_agree()
+
+
+if __name__ == "__main__":
+    unittest.main()
