@@ -8,7 +8,9 @@
 
 #include "base/host_port.h"
 #include "base/percent_decode.h"
+#include "pgtid/errant_gtid.h"
 #include "pgtid/replication_control.h"
+#include "pgtid/replication_steps.h"
 #include "server/ascii_topology.h"
 
 namespace tidewatch::server {
@@ -135,6 +137,8 @@ const std::vector<OrchestratorApi::Route>& OrchestratorApi::Routes() {
        ":host/:port",
        true,
        &A::Control},
+      {{"locate-gtid-errant"}, ":host/:port", false, &A::ErrantGtid},
+      {{"gtid-errant-reset-master", "gtid-errant-inject-empty"}, ":host/:port", true, &A::ErrantGtid},
       {{"delay-replication"}, ":host/:port/:seconds", true, &A::Control},
       {{"purge-binary-logs"}, ":host/:port/:logFile", true, &A::Control},
       // Tidewatch's own path for orchestrator's CLI command master-pos-wait.
@@ -464,6 +468,72 @@ void OrchestratorApi::Control(Call& c) {
   } else {
     message = kMessages.at(command) + c.instance;
   }
+  c.Ok(message, details);
+}
+
+// orchestrator's locate-gtid-errant, gtid-errant-reset-master and
+// gtid-errant-inject-empty (pgtid/errant_gtid.h), on the errant set the
+// topology computes from a fresh read of the instance and its master.
+void OrchestratorApi::ErrantGtid(Call& c) {
+  const std::string& command = c.seg[0];
+  const analyzer::ProbeResult p = monitor_->Discover(c.instance);
+  if (!p.reachable) return c.Error(p.error.empty() ? "Cannot read instance: " + c.instance : p.error);
+  std::string master, top;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* r = t.Find(c.instance)) master = r->master_key;
+  });
+  if (!master.empty()) monitor_->Discover(master);
+  std::string errant, master_position;
+  size_t replicas = 0;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    const auto* r = t.Find(c.instance);
+    if (r == nullptr) return;
+    errant = r->errant_gtid;
+    replicas = t.ReplicasOf(c.instance).size();
+    if (const auto* m = t.Find(master)) master_position = m->probe.instance.gtid_binlog_pos;
+    // The cluster's master: up the chain to one without a master, or a co-master.
+    top = c.instance;
+    for (size_t hops = 0; hops < 64; ++hops) {
+      const auto* x = t.Find(top);
+      if (x == nullptr || x->master_key.empty() || x->is_co_master) break;
+      top = x->master_key;
+    }
+  });
+  pgtid::ServerSession session;
+  Status s = pgtid::OpenSession(c.instance, config_.topology_user, config_.topology_password,
+                                std::chrono::seconds(30), &session);
+  if (!s.ok()) return c.Error(s.message());
+  if (command == "locate-gtid-errant") {
+    std::vector<std::string> binlogs;
+    s = pgtid::LocateErrantGtid(*session.c, session.i, errant, master_position, &binlogs);
+    if (!s.ok()) return c.Error(s.message());
+    return c.Ok("located errant GTID", binlogs);
+  }
+  std::vector<std::string> statements;
+  std::string message;
+  if (command == "gtid-errant-reset-master") {
+    s = pgtid::ResetMasterErrant(*session.c, &session.i, errant, replicas, &statements);
+    message = "Removed errant GTID on " + c.instance + " and issued a RESET MASTER";
+  } else {
+    pgtid::ServerSession m;
+    s = top == c.instance ? Status::InvalidArgument("gtid-errant-inject-empty: " + c.instance + " is its cluster's master")
+                          : pgtid::OpenSession(top, config_.topology_user, config_.topology_password,
+                                               std::chrono::seconds(30), &m);
+    int64_t injected = 0;
+    if (s.ok()) s = pgtid::InjectEmptyErrant(*m.c, m.i, session.i, errant, &injected, &statements);
+    message = "Have injected " + std::to_string(injected) + " transactions on cluster master " + top;
+  }
+  std::string issued;
+  for (const auto& st : statements) issued += (issued.empty() ? "" : "; ") + st;
+  Audit(command, c.instance, c.user, s.ok() ? issued : "refused: " + s.message() +
+                                                         (issued.empty() ? "" : " (after " + issued + ")"));
+  monitor_->Discover(c.instance);
+  if (!s.ok()) return c.Error(s.message());
+  json details;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* r = t.Find(c.instance)) details = InstanceJson(*r, t, json_);
+  });
+  details["Statements"] = statements;
   c.Ok(message, details);
 }
 

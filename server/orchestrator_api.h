@@ -65,6 +65,7 @@ class OrchestratorApi {
   void CanReplicateFromGtid(Call& c);
   void Refresh(Call& c);
   void Control(Call& c);
+  void ErrantGtid(Call& c);
 
   bool ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const;
   void Audit(const std::string& action, const std::string& instance, const std::string& user,

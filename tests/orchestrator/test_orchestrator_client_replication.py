@@ -3,7 +3,8 @@
 
 orchestrator-client (the real one, ../shared/peers) runs restart-replica-statements, delay-replication,
 the four semi-sync switches, can-replicate-from-gtid and purge-binary-logs (refused while a replica still
-needs the files, done once it does not); Tidewatch's own CLI runs the commands orchestrator has only on
+needs the files, done once it does not), which-gtid-errant, locate-gtid-errant, gtid-errant-reset-master and
+gtid-errant-inject-empty (refused on MariaDB, as orchestrator refuses it); Tidewatch's own CLI runs the commands orchestrator has only on
 its command line: enable-gtid, disable-gtid (with a replica whose gtid_slave_pos was made wrong while it
 replicated by file and position — enabling GTID must not make it re-apply or skip anything) and
 master-pos-wait. The data agree on every server at the end (CHECKSUM TABLE).
@@ -163,6 +164,32 @@ class OrchestratorClientReplicationTest(ClientTestCase):
         self.assertTrue(sleep_until(lambda: self.status("r2")["Relay_Master_Log_File"] == latest, 20))
         self.assertEqual(self.lines("purge-binary-logs", "-i", m, "--binlog", "latest"), [m])
         self.assertEqual([r["Log_name"] for r in self.sb.rows("m", "SHOW BINARY LOGS")], [latest])
+        self.write()
+        self.checksums_agree()
+
+    def test_7_errant_gtid(self):
+        r2 = self.sb.key("r2")
+        sid = self.sb.value("r2", "SELECT @@server_id")
+        self.write()
+        self.caught_up()
+        self.sb.tool("sql", "r2", "CREATE DATABASE errant_one")
+        first = self.sb.rows("r2", "SHOW MASTER STATUS")[0]["File"]
+        self.sb.tool("sql", "r2", "FLUSH BINARY LOGS")
+        self.sb.tool("sql", "r2", "CREATE DATABASE errant_two")
+        second = self.sb.rows("r2", "SHOW MASTER STATUS")[0]["File"]
+        last = self.sb.value("r2", "SELECT @@gtid_binlog_pos")
+        self.assertIn(f"-{sid}-", last)
+        self.assertTrue(sleep_until(lambda: self.oc("which-gtid-errant", "-i", r2).strip() == last, 20),
+                        self.oc("which-gtid-errant", "-i", r2))
+        self.assertEqual(self.lines("locate-gtid-errant", "-i", r2), [first, second])
+        self.assertIn("does not support oracle-gtid", self.oc("gtid-errant-inject-empty", "-i", r2, ok=False))
+        self.assertIn("no errant GTID", self.oc("gtid-errant-reset-master", "-i", self.sb.key("r1"), ok=False))
+
+        self.assertEqual(self.lines("gtid-errant-reset-master", "-i", r2), [r2])
+        self.assertNotIn(f"-{sid}-", self.sb.value("r2", "SELECT @@gtid_binlog_state"))
+        self.assertEqual(self.sb.value("r2", "SELECT @@gtid_binlog_pos"), self.sb.value("m", "SELECT @@gtid_binlog_pos"))
+        self.assertTrue(self.running("r2"))
+        self.assertTrue(sleep_until(lambda: self.oc("which-gtid-errant", "-i", r2).strip() == "", 20))
         self.write()
         self.checksums_agree()
 

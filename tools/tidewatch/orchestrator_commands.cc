@@ -90,6 +90,10 @@ const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
       {"enable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 1, the IO thread restarted", 'i'},
       {"disable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 0, the IO thread restarted", 'i'},
       {"can-replicate-from-gtid", "Whether -i could replicate from -d by GTID", 'd'},
+      {"which-gtid-errant", "The instance's errant GTIDs (empty when none)", 'i'},
+      {"locate-gtid-errant", "The binary logs of the instance that hold its errant GTIDs", 'i'},
+      {"gtid-errant-reset-master", "Forget the errant GTIDs by RESET MASTER (an instance without replicas)", 'i'},
+      {"gtid-errant-inject-empty", "An empty transaction per errant GTID on the cluster's master (MySQL)", 'i'},
   };
   return specs;
 }
@@ -113,7 +117,8 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
   if (spec->takes == 'a' && hint.empty()) return fail("give -i HOST:PORT or -a CLUSTER");
 
   std::string path;
-  if (c == "which-instance" || c == "which-master" || c == "is-replicating" || c == "is-replication-stopped") {
+  if (c == "which-instance" || c == "which-master" || c == "is-replicating" || c == "is-replication-stopped" ||
+      c == "which-gtid-errant") {
     path = "/api/instance/" + key;
   } else if (c == "which-replicas" || c == "which-broken-replicas" || c == "instance-replicas") {
     path = "/api/instance-replicas/" + key;
@@ -189,6 +194,14 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     out << body["Details"].get<std::string>() << "\n";
   } else if (c == "can-replicate-from" || c == "can-replicate-from-gtid") {
     if (body.value("Message", "") == "true") out << KeyText(body["Details"]) << "\n";
+  } else if (c == "which-gtid-errant") {
+    out << body.value("GtidErrant", "") << "\n";
+  } else if (c == "locate-gtid-errant") {
+    for (const auto& f : body["Details"]) out << f.get<std::string>() << "\n";
+  } else if (c == "which-gtid-errant") {
+    out << body.value("GtidErrant", "") << "\n";
+  } else if (c == "locate-gtid-errant") {
+    for (const auto& f : body["Details"]) out << f.get<std::string>() << "\n";
   } else if (c == "restart-replica-statements") {
     for (const auto& st : body["Details"]) out << st.get<std::string>() << "\n";
   } else if (c == "delay-replication") {
