@@ -1,5 +1,6 @@
 #include "pgtid/matcher.h"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <variant>
@@ -165,6 +166,21 @@ Status MatchOnDestination(const ReplicaStreamOptions& stream, const ServerIndex&
   if (!s.ok()) return s;
   *out = outs[0];
   return results[0];
+}
+
+Status CorrelateCoordinates(const ReplicaStreamOptions& stream, const ServerIndex& source, const BinlogCoordinates& at,
+                            const ServerIndex& destination, InstancePoint* point, DestinationPoint* out) {
+  EntryOffset off;
+  Status s = source.Translate(at, &off);
+  if (!s.ok()) return s.WithContext("correlate-binlog-pos on " + source.server());
+  *point = InstancePoint();
+  FromEntry(source, off, "own-binlog", point);
+  ReplicaStreamOptions so = stream;
+  const std::string& d = destination.server();
+  const size_t colon = d.rfind(':');
+  so.host = d.substr(0, colon);
+  so.port = static_cast<uint16_t>(std::strtoul(d.c_str() + colon + 1, nullptr, 10));
+  return MatchOnDestination(so, destination, *point, out);
 }
 
 Status MatchManyOnDestination(const ReplicaStreamOptions& stream, const ServerIndex& destination,

@@ -65,6 +65,13 @@ Status MatchManyOnDestination(const binlog::ReplicaStreamOptions& stream, const 
                               const std::vector<const InstancePoint*>& points, std::vector<DestinationPoint>* outs,
                               std::vector<Status>* results);
 
+// orchestrator's correlate-binlog-pos: `at` (the end of an event in the
+// binlog of `source`) as "entry P plus k" from source's index, and where the
+// same point is in the binlog of `destination` (its server is read from P).
+Status CorrelateCoordinates(const binlog::ReplicaStreamOptions& stream, const ServerIndex& source,
+                            const BinlogCoordinates& at, const ServerIndex& destination, InstancePoint* point,
+                            DestinationPoint* out);
+
 // Reads the relay log files of `instance` (its @@relay_log_index, relative to
 // @@datadir) into an index of its master's coordinates.
 Status IndexRelayLog(const Instance& instance, const PseudoGtidPattern& pattern, ServerIndex* out);

@@ -11,6 +11,10 @@
 // MariaDB GTID still checks the match exactly).
 #pragma once
 
+#include <functional>
+#include <string>
+
+#include "pgtid/coordinates.h"
 #include "pgtid/instance.h"
 #include "pgtid/instance_point.h"
 #include "pgtid/pseudo_gtid_pattern.h"
@@ -18,7 +22,35 @@
 
 namespace tidewatch::pgtid {
 
+// One row of SHOW RELAYLOG EVENTS: where the event starts in the relay log,
+// where it ends in the master's binlog (empty for events that are not the
+// master's: its Rotate, what the replica writes itself, End_log_pos 0).
+struct RelayLogRow {
+  BinlogCoordinates relay;
+  BinlogCoordinates master;
+  std::string type, info;
+  uint32_t server_id = 0;
+};
+
+// Every row of the relay logs the server still has, oldest first, until
+// `visit` returns false.
+Status WalkRelayLogEvents(SqlConnection& c, const Instance& instance,
+                          const std::function<bool(const RelayLogRow&)>& visit);
+
 Status LocateInRelayLogEvents(SqlConnection& c, const Instance& instance, const PseudoGtidPattern& pattern,
                               InstancePoint* out);
+
+// orchestrator's correlate-relaylog-pos: the event at relay log coordinates
+// `at` of `instance` (empty: the last event it executed) found in the relay
+// logs of `other`, a sibling (the same master), by the master's coordinates
+// that both relay logs carry.
+struct RelayLogCorrelation {
+  BinlogCoordinates instance;    // the instance's relay log coordinates looked up
+  BinlogCoordinates master;      // the event's end in the master's binlog
+  BinlogCoordinates correlated;  // where the event starts in other's relay log
+  BinlogCoordinates next;        // where the event after it starts there
+};
+Status CorrelateRelayLogPosition(SqlConnection& instance_sql, const Instance& instance, const BinlogCoordinates& at,
+                                 SqlConnection& other_sql, const Instance& other, RelayLogCorrelation* out);
 
 }  // namespace tidewatch::pgtid

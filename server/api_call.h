@@ -57,6 +57,10 @@ class ApiPath {
   std::vector<std::string> params_;
 };
 
+// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+'
+// is a space); "" when absent.
+std::string QueryValue(const std::string& query, const std::string& name);
+
 // The cluster a hint names — a cluster's name, an instance of it, or its
 // alias; false with orchestrator's error answered when none.
 bool ResolveClusterHint(analyzer::Monitor* monitor, ApiCall& c, const std::string& hint, std::string* cluster);

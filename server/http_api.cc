@@ -191,6 +191,10 @@ const std::vector<HttpApi::Route>& HttpApi::Routes() {
       {{"take-siblings"}, ":host/:port", kChange, &HttpApi::Relocation<R::kTakeSiblings>},
       {{"get-candidate-replica", "get-candidate-slave"}, ":host/:port", kRead,
        &HttpApi::Relocation<R::kGetCandidateReplica>},
+      // orchestrator's binary log commands (its CLI's; these paths are Tidewatch's): binlog_lookup_api.cc.
+      {{"find-binlog-entry"}, ":host/:port", kRead, &HttpApi::FindBinlogEntry},
+      {{"correlate-binlog-pos"}, ":host/:port/:belowHost/:belowPort", kRead, &HttpApi::CorrelateBinlogPos},
+      {{"correlate-relaylog-pos"}, ":host/:port/:belowHost/:belowPort", kRead, &HttpApi::CorrelateRelaylogPos},
   };
   return routes;
 }

@@ -118,6 +118,10 @@ class HttpApi {
     Relocate(c, kCommand);
   }
   void Relocate(Call& c, RelocationCommand command);
+  // Binary log lookups (binlog_lookup_api.cc).
+  void FindBinlogEntry(Call& c);
+  void CorrelateBinlogPos(Call& c);
+  void CorrelateRelaylogPos(Call& c);
 
   // A cluster name, an alias, or an instance's host:port → the cluster's
   // name; false, with the error answered, when none has it.

@@ -20,24 +20,6 @@ using analyzer::Clock;
 
 namespace {
 
-// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a space).
-std::string QueryValue(const std::string& query, const std::string& name) {
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string::npos) amp = query.size();
-    const std::string pair = query.substr(start, amp - start);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      std::replace(v.begin(), v.end(), '+', ' ');
-      return PercentDecode(v);
-    }
-    start = amp + 1;
-  }
-  return {};
-}
-
 // orchestrator's binlog format order (IsSmallerBinlogFormat): STATEMENT < MIXED < ROW.
 int FormatRank(const std::string& f) {
   if (f == "STATEMENT") return 0;

@@ -194,5 +194,69 @@ class OrchestratorClientReplicationTest(ClientTestCase):
         self.checksums_agree()
 
 
+class BinlogLookupsTest(ClientTestCase):
+    """find-binlog-entry, correlate-binlog-pos and correlate-relaylog-pos (orchestrator's CLI commands) on a
+    sandbox with Pseudo-GTID entries, each answer checked against SHOW BINLOG / RELAYLOG EVENTS."""
+
+    SPEC = "m>r1,r2"
+    BASE_PORT = 30770
+    API_PORT = 30779
+
+    def tidewatch(self, *args: str) -> str:
+        conf = os.path.join(self.sb.dir, "tidewatch.conf.json")
+        p = subprocess.run([tidewatch_binary(), *args, "-c", conf], capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        return p.stdout.strip()
+
+    def events(self, name: str, relay: bool = False) -> list[dict]:
+        what = "RELAYLOG" if relay else "BINLOG"
+        if relay:
+            files = [self.sb.rows(name, "SHOW SLAVE STATUS")[0]["Relay_Log_File"]]
+        else:
+            files = [r["Log_name"] for r in self.sb.rows(name, "SHOW BINARY LOGS")]
+        return [row for f in files for row in self.sb.rows(name, f"SHOW {what} EVENTS IN '{f}'")]
+
+    def test_find_and_correlate(self):
+        sb = self.sb
+        sb.tool("load", "--seconds", "2", "--rate", "20")
+        self.assertTrue(sleep_until(lambda: any("_pseudo_gtid_" in e["Info"] for e in self.events("m")), 30))
+        entry = [e for e in self.events("m") if e["Event_type"] == "Query" and "_pseudo_gtid_" in e["Info"]][-1]
+        statement = entry["Info"][entry["Info"].index("drop view"):]
+        self.assertEqual(self.tidewatch("find-binlog-entry", "-i", sb.key("m"), "--pattern", statement),
+                         f"{entry['Log_name']}:{entry['Pos']}")
+
+        # The last committed transaction of the master, and the same transaction in r1's binlog.
+        sb.tool("load", "--seconds", "1", "--rate", "10")
+        rows = self.events("m")
+        xid = [i for i, e in enumerate(rows) if e["Event_type"] == "Xid"][-1]
+        gtid = [e for e in rows[:xid] if e["Event_type"] == "Gtid"][-1]["Info"]
+        at = f"{rows[xid]['Log_name']}:{rows[xid]['End_log_pos']}"
+        self.assertTrue(sleep_until(lambda: any(e["Info"] == gtid for e in self.events("r1")), 30))
+        r1 = self.events("r1")
+        start = next(i for i, e in enumerate(r1) if e["Info"] == gtid)
+        want = next(e for e in r1[start:] if e["Event_type"] == "Xid")
+        self.assertEqual(self.tidewatch("correlate-binlog-pos", "-i", sb.key("m"), "--binlog", at, "-d", sb.key("r1")),
+                         f"{want['Log_name']}:{want['End_log_pos']}")
+
+        # r1's last executed relay log event, found in r2's relay log.
+        sb.tool("sql", "r1", "STOP SLAVE")
+        sb.tool("sql", "r2", "STOP SLAVE")
+        try:
+            out = self.tidewatch("correlate-relaylog-pos", "-i", sb.key("r1"), "-d", sb.key("r2"))
+            mine, theirs, after = out.split(";")
+            s1 = sb.rows("r1", "SHOW SLAVE STATUS")[0]
+            self.assertEqual(mine, f"{s1['Relay_Log_File']}:{s1['Relay_Log_Pos']}")
+            executed = [e for e in self.events("r1", relay=True) if int(e["Pos"]) < int(s1["Relay_Log_Pos"])][-1]
+            r2 = self.events("r2", relay=True)
+            k = next(i for i, e in enumerate(r2) if f"{e['Log_name']}:{e['Pos']}" == theirs)
+            self.assertEqual((r2[k]["End_log_pos"], r2[k]["Event_type"]),
+                             (executed["End_log_pos"], executed["Event_type"]))
+            if k + 1 < len(r2):
+                self.assertEqual(after, f"{r2[k + 1]['Log_name']}:{r2[k + 1]['Pos']}")
+        finally:
+            sb.tool("sql", "r1", "START SLAVE")
+            sb.tool("sql", "r2", "START SLAVE")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -317,6 +317,10 @@ int main(int argc, char** argv) {
       cmd->add_option("--seconds", orc.seconds, "the delay, in seconds")->required();
     } else if (c.extra != nullptr && std::string(c.extra) == "query") {
       cmd->add_option("-q,--query", orc.query, "the statement")->required();
+    } else if (c.extra != nullptr && std::string(c.extra) == "pattern") {
+      cmd->add_option("--pattern", orc.pattern, "the entry's whole statement")->required();
+    } else if (c.extra != nullptr && std::string(c.extra) == "relaylog") {
+      cmd->add_option("--binlog", orc.binlog, "relay log coordinates of -i, file:pos (default: the last executed)");
     } else if (c.extra != nullptr && std::string(c.extra) == "binlog") {
       cmd->add_option("--binlog", orc.binlog, "a binary log file, or file:pos")->required();
       if (std::string(c.name) == "purge-binary-logs") {

@@ -90,6 +90,12 @@ const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
       {"enable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 1, the IO thread restarted", 'i'},
       {"disable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 0, the IO thread restarted", 'i'},
       {"can-replicate-from-gtid", "Whether -i could replicate from -d by GTID", 'd'},
+      {"find-binlog-entry", "Where the Pseudo-GTID entry --pattern (the whole statement) is in the instance's "
+                            "binary logs", 'i', "pattern"},
+      {"correlate-binlog-pos", "The coordinates of -d that match --binlog=file:pos of -i (by Pseudo-GTID)", 'd',
+       "binlog"},
+      {"correlate-relaylog-pos", "The relay log coordinates of sibling -d that match -i's (--binlog=file:pos, or "
+                                 "the last executed)", 'd', "relaylog"},
       {"which-gtid-errant", "The instance's errant GTIDs (empty when none)", 'i'},
       {"locate-gtid-errant", "The binary logs of the instance that hold its errant GTIDs", 'i'},
       {"gtid-errant-reset-master", "Forget the errant GTIDs by RESET MASTER (an instance without replicas)", 'i'},
@@ -138,6 +144,11 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     path = "/api/topology-tabulated/" + Encode(hint);
   } else if (c == "can-replicate-from" || c == "can-replicate-from-gtid") {
     path = "/api/" + c + "/" + key + "/" + dest;
+  } else if (c == "find-binlog-entry") {
+    if (o.pattern.empty()) return fail("No pattern given");
+    path = "/api/find-binlog-entry/" + key + "?pattern=" + Encode(o.pattern);
+  } else if (c == "correlate-binlog-pos" || c == "correlate-relaylog-pos") {
+    path = "/api/" + c + "/" + key + "/" + dest + (o.binlog.empty() ? "" : "?binlog=" + Encode(o.binlog));
   } else if (c == "purge-binary-logs") {
     if (o.binlog.empty()) return fail("--binlog must name a binary log, or latest");
     path = "/api/purge-binary-logs/" + key + "/" + Encode(o.binlog) + (o.force ? "?force=true" : "");
@@ -194,6 +205,17 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     out << body["Details"].get<std::string>() << "\n";
   } else if (c == "can-replicate-from" || c == "can-replicate-from-gtid") {
     if (body.value("Message", "") == "true") out << KeyText(body["Details"]) << "\n";
+  } else if (c == "find-binlog-entry") {
+    out << body["Details"].value("LogFile", "") << ":" << body["Details"].value("LogPos", 0) << "\n";
+  } else if (c == "correlate-binlog-pos") {
+    const json& at = body["Details"]["Coordinates"];
+    out << at.value("LogFile", "") << ":" << at.value("LogPos", 0) << "\n";
+  } else if (c == "correlate-relaylog-pos") {
+    // orchestrator prints instance;correlated;next.
+    const json& d = body["Details"];
+    auto text = [](const json& at) { return at.value("LogFile", "") + ":" + std::to_string(at.value("LogPos", 0)); };
+    out << text(d["InstanceCoordinates"]) << ";" << text(d["CorrelatedCoordinates"]) << ";"
+        << text(d["NextCoordinates"]) << "\n";
   } else if (c == "which-gtid-errant") {
     out << body.value("GtidErrant", "") << "\n";
   } else if (c == "locate-gtid-errant") {

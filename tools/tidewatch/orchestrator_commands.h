@@ -20,7 +20,8 @@ struct OrchestratorCommandSpec {
   const char* help;
   char takes;  // 'i': -i, 'd': -i and -d, 'a': -i or -a (a cluster hint), 's': -i as a search string, 0: none
   // A further option the command needs: "seconds" (--seconds), "query" (-q),
-  // "binlog" (--binlog); nullptr for none.
+  // "binlog" (--binlog), "relaylog" (--binlog, optional), "pattern"
+  // (--pattern); nullptr for none.
   const char* extra = nullptr;
 };
 
@@ -37,6 +38,7 @@ struct OrchestratorCommandOptions {
   std::string query;        // -q (restart-replica-statements)
   std::string binlog;       // --binlog: a file (purge-binary-logs) or file:pos (master-pos-wait)
   bool force = false;       // --force (purge-binary-logs)
+  std::string pattern;      // --pattern (find-binlog-entry)
   bool json = false;
 };
 
