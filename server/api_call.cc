@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "base/percent_decode.h"
 #include "server/orchestrator_json.h"
 
 namespace tidewatch::server {
@@ -26,6 +27,24 @@ const std::string& ApiCall::Arg(const std::string& name) const {
   static const std::string kNone;
   auto it = args.find(name);
   return it == args.end() ? kNone : it->second;
+}
+
+std::string ApiCall::Query(const std::string& name) const {
+  const std::string& query = request.query;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      std::replace(v.begin(), v.end(), '+', ' ');
+      return PercentDecode(v);
+    }
+    start = amp + 1;
+  }
+  return {};
 }
 
 const std::string& ApiCall::ClusterHint() const {

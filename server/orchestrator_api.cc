@@ -5,7 +5,6 @@
 #include <map>
 
 #include "base/host_port.h"
-#include "base/percent_decode.h"
 #include "pgtid/replication_control.h"
 #include "server/ascii_topology.h"
 
@@ -15,24 +14,6 @@ using nlohmann::json;
 using analyzer::Clock;
 
 namespace {
-
-// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+' is a space).
-std::string QueryValue(const std::string& query, const std::string& name) {
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string::npos) amp = query.size();
-    const std::string pair = query.substr(start, amp - start);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      std::replace(v.begin(), v.end(), '+', ' ');
-      return PercentDecode(v);
-    }
-    start = amp + 1;
-  }
-  return {};
-}
 
 // orchestrator's binlog format order (IsSmallerBinlogFormat): STATEMENT < MIXED < ROW.
 int FormatRank(const std::string& f) {
@@ -229,7 +210,7 @@ void OrchestratorApi::AllInstances(Call& c) {
 // by depth, then most replicas first, then cluster and key. "" finds all.
 void OrchestratorApi::Search(Call& c) {
   std::string s = c.Arg("searchString");
-  if (s.empty()) s = QueryValue(c.request.query, "s");
+  if (s.empty()) s = c.Query("s");
   s.erase(0, s.find_first_not_of(" \t\r\n"));
   s.erase(s.find_last_not_of(" \t\r\n") + 1);
   json arr = json::array();

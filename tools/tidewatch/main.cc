@@ -309,10 +309,23 @@ int main(int argc, char** argv) {
     if (c.takes != 0) {
       auto* i = cmd->add_option("-i,--instance", orc.instance,
                                 c.takes == 's' ? "the string to search for" : "the instance, HOST:PORT");
-      if (c.takes != 'a') i->required();
+      if (c.takes != 'a' && c.takes != 'o') i->required();
     }
     if (c.takes == 'd') cmd->add_option("-d,-s,--destination", orc.destination, "the other instance, HOST:PORT")->required();
-    if (c.takes == 'a') cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
+    if (c.takes == 'a' || c.takes == 'o') {
+      cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
+    }
+    const std::string more = c.more;
+    if (more.find('t') != std::string::npos) {
+      cmd->add_option("-t,--tag", orc.tag, "the tag: NAME or NAME=VALUE (tagged: 'a,b=1,!c')")->required();
+    }
+    if (more.find('l') != std::string::npos || more.find('p') != std::string::npos) {
+      auto* p = cmd->add_option("--pool", orc.pool, "the pool's name");
+      if (more.find('l') != std::string::npos) p->required();
+    }
+    if (more.find('n') != std::string::npos) {
+      cmd->add_option("--hostname", orc.hostname, "the virtual (unresolved) host name")->required();
+    }
     cmd->add_option("-c,--config", orc_config_path,
                     "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
     cmd->add_option("--api", orc.api, "the daemon's HTTP address, HOST:PORT (default: ListenAddress)");
