@@ -29,6 +29,24 @@ const std::string& ApiCall::Arg(const std::string& name) const {
   return it == args.end() ? kNone : it->second;
 }
 
+std::string ApiCall::Query(const std::string& name) const {
+  const std::string& query = request.query;
+  size_t start = 0;
+  while (start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(start, amp - start);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
+      std::replace(v.begin(), v.end(), '+', ' ');
+      return PercentDecode(v);
+    }
+    start = amp + 1;
+  }
+  return {};
+}
+
 const std::string& ApiCall::ClusterHint() const {
   if (!instance.empty()) return instance;
   return args.count("clusterAlias") ? Arg("clusterAlias") : Arg("clusterHint");
@@ -104,23 +122,6 @@ void PublishAudit(analyzer::Monitor* monitor, sinks::Publisher* publisher, const
   a->set_user(user);
   a->set_message(message);
   (void)publisher->Publish(std::move(e));
-}
-
-std::string QueryValue(const std::string& query, const std::string& name) {
-  size_t start = 0;
-  while (start <= query.size()) {
-    size_t amp = query.find('&', start);
-    if (amp == std::string::npos) amp = query.size();
-    const std::string pair = query.substr(start, amp - start);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      std::string v = eq == std::string::npos ? "" : pair.substr(eq + 1);
-      std::replace(v.begin(), v.end(), '+', ' ');
-      return PercentDecode(v);
-    }
-    start = amp + 1;
-  }
-  return {};
 }
 
 }  // namespace tidewatch::server

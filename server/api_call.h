@@ -38,6 +38,9 @@ struct ApiCall {
   void Bare(const nlohmann::json& j) { Json(200, j); }
   // The argument, "" when the route has none of that name.
   const std::string& Arg(const std::string& name) const;
+  // The query string's value of `name`, percent-decoded ('+' is a space);
+  // "" when it has none.
+  std::string Query(const std::string& name) const;
   // What names the cluster: the instance, the alias or the hint; "" for none.
   const std::string& ClusterHint() const;
   // host:port from segments i, i+1; false (and an error answered) when the port is bad.
@@ -56,10 +59,6 @@ class ApiPath {
   std::vector<std::string> names_;
   std::vector<std::string> params_;
 };
-
-// The value of `name` in a query string ("a=1&b=2"), percent-decoded ('+'
-// is a space); "" when absent.
-std::string QueryValue(const std::string& query, const std::string& name);
 
 // The cluster a hint names — a cluster's name, an instance of it, or its
 // alias; false with orchestrator's error answered when none.

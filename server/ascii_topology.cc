@@ -1,7 +1,6 @@
 #include "server/ascii_topology.h"
 
 #include <algorithm>
-#include <functional>
 #include <set>
 
 #include "pgtid/executor.h"
@@ -53,7 +52,8 @@ std::string Details(const analyzer::InstanceRecord& r, const JsonSettings& s) {
 
 }  // namespace
 
-std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluster, const JsonSettings& s) {
+std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluster, const JsonSettings& s,
+                          const std::function<std::string(const std::string& key)>& tags) {
   std::vector<std::string> members;
   for (const auto& [k, r] : t.instances()) {
     if (r.cluster == cluster) members.push_back(k);
@@ -75,7 +75,7 @@ std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluste
     }
     head += key;
     if (!r.probe.instance_alias.empty()) head += " (" + r.probe.instance_alias + ")";
-    lines.emplace_back(head, Details(r, s));
+    lines.emplace_back(head, tags ? Details(r, s) + " [" + tags(key) + "]" : Details(r, s));
     std::vector<std::string> children;
     for (const auto& c : t.ReplicasOf(key)) {
       if (in.count(c) != 0) children.push_back(c);

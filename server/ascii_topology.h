@@ -7,6 +7,7 @@
 // A ring of co-masters without a top is drawn as branches at depth one.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "analyzer/topology.h"
@@ -15,6 +16,9 @@
 namespace tidewatch::server {
 
 // Lines joined by "\n", no trailing newline; empty for an unknown cluster.
-std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluster, const JsonSettings& s);
+// With `tags` (orchestrator's topology-tags), each line ends in
+// " [" + tags(key) + "]" after its fields, "[]" for an instance without tags.
+std::string AsciiTopology(const analyzer::Topology& t, const std::string& cluster, const JsonSettings& s,
+                          const std::function<std::string(const std::string& key)>& tags = nullptr);
 
 }  // namespace tidewatch::server

@@ -56,7 +56,7 @@ struct Indexes {
 }  // namespace
 
 void HttpApi::FindBinlogEntry(Call& c) {
-  const std::string text = QueryValue(c.request.query, "pattern");
+  const std::string text = c.Query("pattern");
   if (text.empty()) return c.Error("No pattern given");
   if (pattern_ == nullptr) return c.Error("PseudoGTIDPattern not configured; cannot use Pseudo-GTID");
   std::string host;
@@ -85,7 +85,7 @@ void HttpApi::FindBinlogEntry(Call& c) {
 
 void HttpApi::CorrelateBinlogPos(Call& c) {
   pgtid::BinlogCoordinates at;
-  if (!ParseCoordinates(QueryValue(c.request.query, "binlog"), &at)) {
+  if (!ParseCoordinates(c.Query("binlog"), &at)) {
     return c.Error("Expecting --binlog argument as file:pos");
   }
   if (pattern_ == nullptr) return c.Error("PseudoGTIDPattern not configured; cannot use Pseudo-GTID");
@@ -111,7 +111,7 @@ void HttpApi::CorrelateBinlogPos(Call& c) {
 
 void HttpApi::CorrelateRelaylogPos(Call& c) {
   pgtid::BinlogCoordinates at;
-  const std::string given = QueryValue(c.request.query, "binlog");
+  const std::string given = c.Query("binlog");
   if (!given.empty() && !ParseCoordinates(given, &at)) return c.Error("Expecting --binlog argument as file:pos");
   pgtid::ServerSession instance, other;
   Status s = pgtid::OpenSession(c.instance, config_.topology_user, config_.topology_password,

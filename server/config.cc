@@ -141,6 +141,10 @@ std::string Config::Redacted() const {
             {"RecoverMasterClusterFilters", recover_master_cluster_filters},
             {"RecoverIntermediateMasterClusterFilters", recover_intermediate_master_cluster_filters},
             {"RecoveryIgnoreHostnameFilters", recovery_ignore_hostname_filters},
+            {"InstancePoolExpiryMinutes", instance_pool_expiry_minutes},
+            {"ExpiryHostnameResolvesMinutes", expiry_hostname_resolves_minutes},
+            {"KVClusterMasterPrefix", kv_cluster_master_prefix},
+            {"OSCIgnoreHostnameFilters", osc_ignore_hostname_filters},
             {"FailureDetectionPeriodBlockMinutes", failure_detection_period_block_minutes},
             {"ApplyMySQLPromotionAfterMasterFailover", apply_mysql_promotion_after_master_failover},
             {"RecoveryConsumer", recovery_consumer},
@@ -242,6 +246,10 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"RecoverMasterClusterFilters", Strings(&c.recover_master_cluster_filters)},
       {"RecoverIntermediateMasterClusterFilters", Strings(&c.recover_intermediate_master_cluster_filters)},
       {"RecoveryIgnoreHostnameFilters", Strings(&c.recovery_ignore_hostname_filters)},
+      {"InstancePoolExpiryMinutes", Unsigned(&c.instance_pool_expiry_minutes, 1, 525600)},
+      {"ExpiryHostnameResolvesMinutes", Unsigned(&c.expiry_hostname_resolves_minutes, 1, 525600)},
+      {"KVClusterMasterPrefix", String(&c.kv_cluster_master_prefix)},
+      {"OSCIgnoreHostnameFilters", Strings(&c.osc_ignore_hostname_filters)},
       {"FailureDetectionPeriodBlockMinutes", Unsigned(&c.failure_detection_period_block_minutes, 0, 86400)},
       {"ApplyMySQLPromotionAfterMasterFailover", Bool(&c.apply_mysql_promotion_after_master_failover)},
       {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded", "kafka"})},
@@ -324,13 +332,15 @@ Status LoadConfig(const std::string& path, Config* out) {
     if (!re.ok()) return bad(key, re.error());
   }
   for (const auto* list : {&c.recover_master_cluster_filters, &c.recover_intermediate_master_cluster_filters,
-                            &c.recovery_ignore_hostname_filters, &c.promotion_ignore_hostname_filters}) {
+                            &c.recovery_ignore_hostname_filters, &c.promotion_ignore_hostname_filters,
+                            &c.osc_ignore_hostname_filters}) {
     for (const auto& f : *list) {
       RE2 re(f, RE2::Quiet);
       if (!re.ok()) {
         return bad(list == &c.recover_master_cluster_filters ? "RecoverMasterClusterFilters"
                    : list == &c.recovery_ignore_hostname_filters ? "RecoveryIgnoreHostnameFilters"
                    : list == &c.promotion_ignore_hostname_filters ? "PromotionIgnoreHostnameFilters"
+                   : list == &c.osc_ignore_hostname_filters ? "OSCIgnoreHostnameFilters"
                                                                  : "RecoverIntermediateMasterClusterFilters",
                    "\"" + f + "\": " + re.error());
       }

@@ -71,6 +71,12 @@ struct Config {
   bool prevent_cross_data_center_master_failover = false;      // PreventCrossDataCenterMasterFailover
   uint32_t candidate_instance_expire_minutes = 60;             // CandidateInstanceExpireMinutes
 
+  // Instance metadata (server/metadata_api.h).
+  uint32_t instance_pool_expiry_minutes = 60;                  // InstancePoolExpiryMinutes
+  uint32_t expiry_hostname_resolves_minutes = 60;              // ExpiryHostnameResolvesMinutes (unresolve registrations)
+  std::string kv_cluster_master_prefix = "mysql/master";       // KVClusterMasterPrefix
+  std::vector<std::string> osc_ignore_hostname_filters;        // OSCIgnoreHostnameFilters
+
   // HTTP.
   // ListenAddress: host:port, or ":port" for every interface (orchestrator's
   // default is ":3000"; Tidewatch's own default stays on loopback).

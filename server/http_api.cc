@@ -205,6 +205,7 @@ HttpApi::HttpApi(const Config& config, analyzer::Monitor* monitor, sinks::Publis
   json_.poll_interval = std::chrono::seconds(config.instance_poll_seconds);
   json_.reasonable_lag_seconds = config.reasonable_replication_lag_seconds;
   more_ = std::make_unique<OrchestratorApi>(config, monitor, publisher, json_);
+  metadata_ = std::make_unique<MetadataApi>(config, monitor, publisher, json_);
 }
 
 std::string HttpApi::UserOf(const HttpRequest& r) const {
@@ -291,10 +292,9 @@ void HttpApi::Dispatch(Call& c) {
     if (route.access == Route::kChange && !Authorize(c.request, c.response, true)) return;
     return (this->*route.handler)(c);
   }
-  if (more_ && more_->Handle(c.seg, c.request, c.user, [&] { return Authorize(c.request, c.response, true); },
-                             c.response)) {
-    return;
-  }
+  const auto authorize_change = [&] { return Authorize(c.request, c.response, true); };
+  if (more_->Handle(c.seg, c.request, c.user, authorize_change, c.response)) return;
+  if (metadata_->Handle(c.seg, c.request, c.user, authorize_change, c.response)) return;
   c.response->status = 404;
   c.response->content_type = "text/plain; charset=utf-8";
   c.response->body = "404 page not found\n";

@@ -47,6 +47,7 @@
 #include "server/api_call.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "server/metadata_api.h"
 #include "server/orchestrator_api.h"
 #include "server/orchestrator_json.h"
 #include "server/recovery.h"
@@ -144,8 +145,9 @@ class HttpApi {
   const sinks::EventStream* event_stream_ = nullptr;
   RecoveryConsumer* recovery_ = nullptr;
   JsonSettings json_;
-  // The paths this table does not have (orchestrator_api.h).
+  // The paths this table does not have (orchestrator_api.h, metadata_api.h).
   std::unique_ptr<OrchestratorApi> more_;
+  std::unique_ptr<MetadataApi> metadata_;
 };
 
 }  // namespace tidewatch::server

@@ -7,7 +7,6 @@
 #include <map>
 
 #include "base/host_port.h"
-#include "base/percent_decode.h"
 #include "pgtid/errant_gtid.h"
 #include "pgtid/replication_control.h"
 #include "pgtid/replication_steps.h"
@@ -224,7 +223,7 @@ void OrchestratorApi::AllInstances(Call& c) {
 // by depth, then most replicas first, then cluster and key. "" finds all.
 void OrchestratorApi::Search(Call& c) {
   std::string s = c.Arg("searchString");
-  if (s.empty()) s = QueryValue(c.request.query, "s");
+  if (s.empty()) s = c.Query("s");
   s.erase(0, s.find_first_not_of(" \t\r\n"));
   s.erase(s.find_last_not_of(" \t\r\n") + 1);
   json arr = json::array();
@@ -378,15 +377,15 @@ void OrchestratorApi::Control(Call& c) {
     if (ec != std::errc() || end != v.data() + v.size()) return c.Error("Invalid value provided for seconds");
   } else if (command == pgtid::ControlCommand::kPurgeBinaryLogs) {
     args.log_file = c.Arg("logFile");
-    args.force = QueryValue(c.request.query, "force") == "true";
+    args.force = c.Query("force") == "true";
   } else if (command == pgtid::ControlCommand::kRestartReplicaStatements) {
-    args.query = QueryValue(c.request.query, "q");
+    args.query = c.Query("q");
   } else if (command == pgtid::ControlCommand::kMasterPosWait) {
     args.until.file = c.Arg("logFile");
     const std::string& v = c.Arg("logPos");
     auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), args.until.pos);
     if (ec != std::errc() || end != v.data() + v.size()) return c.Error("Expecting coordinates as file:pos");
-    if (const std::string t = QueryValue(c.request.query, "timeout"); !t.empty()) {
+    if (const std::string t = c.Query("timeout"); !t.empty()) {
       args.wait = std::chrono::seconds(std::strtoll(t.c_str(), nullptr, 10));
     }
   }

@@ -309,19 +309,34 @@ int main(int argc, char** argv) {
     if (c.takes != 0) {
       auto* i = cmd->add_option("-i,--instance", orc.instance,
                                 c.takes == 's' ? "the string to search for" : "the instance, HOST:PORT");
-      if (c.takes != 'a') i->required();
+      if (c.takes != 'a' && c.takes != 'o') i->required();
     }
     if (c.takes == 'd') cmd->add_option("-d,-s,--destination", orc.destination, "the other instance, HOST:PORT")->required();
-    if (c.takes == 'a') cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
-    if (c.extra != nullptr && std::string(c.extra) == "seconds") {
+    if (c.takes == 'a' || c.takes == 'o') {
+      cmd->add_option("-a,--alias", orc.alias, "the cluster: its name, alias or an instance");
+    }
+    const std::string more = c.more;
+    if (more.find('t') != std::string::npos) {
+      cmd->add_option("-t,--tag", orc.tag, "the tag: NAME or NAME=VALUE (tagged: 'a,b=1,!c')")->required();
+    }
+    if (more.find('l') != std::string::npos || more.find('p') != std::string::npos) {
+      auto* p = cmd->add_option("--pool", orc.pool, "the pool's name");
+      if (more.find('l') != std::string::npos) p->required();
+    }
+    if (more.find('n') != std::string::npos) {
+      cmd->add_option("--hostname", orc.hostname, "the virtual (unresolved) host name")->required();
+    }
+    if (more.find('S') != std::string::npos) {
       cmd->add_option("--seconds", orc.seconds, "the delay, in seconds")->required();
-    } else if (c.extra != nullptr && std::string(c.extra) == "query") {
-      cmd->add_option("-q,--query", orc.query, "the statement")->required();
-    } else if (c.extra != nullptr && std::string(c.extra) == "pattern") {
+    }
+    if (more.find('q') != std::string::npos) cmd->add_option("-q,--query", orc.query, "the statement")->required();
+    if (more.find('P') != std::string::npos) {
       cmd->add_option("--pattern", orc.pattern, "the entry's whole statement")->required();
-    } else if (c.extra != nullptr && std::string(c.extra) == "relaylog") {
+    }
+    if (more.find('r') != std::string::npos) {
       cmd->add_option("--binlog", orc.binlog, "relay log coordinates of -i, file:pos (default: the last executed)");
-    } else if (c.extra != nullptr && std::string(c.extra) == "binlog") {
+    }
+    if (more.find('b') != std::string::npos) {
       cmd->add_option("--binlog", orc.binlog, "a binary log file, or file:pos")->required();
       if (std::string(c.name) == "purge-binary-logs") {
         cmd->add_flag("--force", orc.force, "purge even what a replica has not executed");

@@ -1,5 +1,6 @@
 #include "tools/tidewatch/orchestrator_commands.h"
 
+#include <map>
 #include <ostream>
 
 #include "base/host_port.h"
@@ -77,12 +78,12 @@ const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
       {"set-writeable", "SET GLOBAL read_only = 0", 'i'},
       {"flush-binary-logs", "FLUSH BINARY LOGS", 'i'},
       {"purge-binary-logs", "PURGE BINARY LOGS TO --binlog (a file, or latest), refused while a replica needs them "
-                            "(unless --force)", 'i', "binlog"},
-      {"delay-replication", "MASTER_DELAY=--seconds, the replication threads left as they were", 'i', "seconds"},
+                            "(unless --force)", 'i', "b"},
+      {"delay-replication", "MASTER_DELAY=--seconds, the replication threads left as they were", 'i', "S"},
       {"restart-replica-statements", "The statements that apply -q with the replication threads stopped and "
-                                     "put them back (printed, not run)", 'i', "query"},
+                                     "put them back (printed, not run)", 'i', "q"},
       {"master-pos-wait", "Wait until the replica has executed up to --binlog=file:pos of its master", 'i',
-       "binlog"},
+       "b"},
       {"enable-gtid", "Replicate by GTID (MariaDB: slave_pos, taken from the master at the executed position)", 'i'},
       {"disable-gtid", "Replicate by file and position again, from the executed position", 'i'},
       {"enable-semi-sync-master", "rpl_semi_sync_master_enabled = 1", 'i'},
@@ -91,15 +92,38 @@ const std::vector<OrchestratorCommandSpec>& OrchestratorCommands() {
       {"disable-semi-sync-replica", "rpl_semi_sync_slave_enabled = 0, the IO thread restarted", 'i'},
       {"can-replicate-from-gtid", "Whether -i could replicate from -d by GTID", 'd'},
       {"find-binlog-entry", "Where the Pseudo-GTID entry --pattern (the whole statement) is in the instance's "
-                            "binary logs", 'i', "pattern"},
+                            "binary logs", 'i', "P"},
       {"correlate-binlog-pos", "The coordinates of -d that match --binlog=file:pos of -i (by Pseudo-GTID)", 'd',
-       "binlog"},
+       "b"},
       {"correlate-relaylog-pos", "The relay log coordinates of sibling -d that match -i's (--binlog=file:pos, or "
-                                 "the last executed)", 'd', "relaylog"},
+                                 "the last executed)", 'd', "r"},
       {"which-gtid-errant", "The instance's errant GTIDs (empty when none)", 'i'},
       {"locate-gtid-errant", "The binary logs of the instance that hold its errant GTIDs", 'i'},
       {"gtid-errant-reset-master", "Forget the errant GTIDs by RESET MASTER (an instance without replicas)", 'i'},
       {"gtid-errant-inject-empty", "An empty transaction per errant GTID on the cluster's master (MySQL)", 'i'},
+      {"which-cluster-domain", "The domain of the instance's cluster (DetectClusterDomainQuery)", 'a'},
+      {"which-cluster-osc-replicas", "Replicas of a cluster fit to control a pt-online-schema-change", 'a'},
+      {"dominant-dc", "The data center where most writable masters are", 0},
+      {"tags", "The instance's tags, name=value", 'i'},
+      {"tag-value", "The value of the instance's tag --tag NAME", 'i', "t"},
+      {"tag", "Tag the instance: --tag NAME or --tag NAME=VALUE", 'i', "t"},
+      {"untag", "Remove the tag --tag NAME[=VALUE] from the instance", 'i', "t"},
+      {"untag-all", "Remove the tag --tag NAME=VALUE from every instance", 0, "t"},
+      {"tagged", "The instances a tag string selects: --tag 'a,b=1,!c' (every part must hold)", 0, "t"},
+      {"topology-tags", "A cluster's tree with each instance's tags", 'a'},
+      {"submit-pool-instances", "Set the instances of --pool: -i HOST:PORT,HOST:PORT,…", 's', "l"},
+      {"cluster-pool-instances", "A cluster's pools and their instances (--pool: that pool)", 'a', "p"},
+      {"which-heuristic-cluster-pool-instances",
+       "A cluster's pooled instances (in --pool, or any pool) whose last check was valid", 'a', "p"},
+      {"register-hostname-unresolve", "The virtual name (--hostname) replicas use for the instance's host", 'i',
+       "n"},
+      {"deregister-hostname-unresolve", "Remove the instance host's virtual name", 'i'},
+      {"forget-cluster", "Forget every instance of a cluster", 'a'},
+      {"snapshot-topologies", "Record every instance's master (<StateDir>/topology-snapshots/)", 0},
+      {"submit-masters-to-kv-stores",
+       "The key-value pairs orchestrator writes for the masters (Tidewatch has no KV store to write them to)", 'o'},
+      {"raft-leader", "The raft leader (Tidewatch runs no raft: an error)", 0},
+      {"raft-health", "Whether the raft group is healthy (Tidewatch runs no raft: an error)", 0},
   };
   return specs;
 }
@@ -121,6 +145,13 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
   if ((spec->takes == 'i' || spec->takes == 'd') && key.empty()) return fail("-i must be HOST:PORT");
   if (spec->takes == 'd' && dest.empty()) return fail("-d must be HOST:PORT");
   if (spec->takes == 'a' && hint.empty()) return fail("give -i HOST:PORT or -a CLUSTER");
+  const std::string more = spec->more;
+  if (more.find('t') != std::string::npos && o.tag.empty()) return fail("give --tag");
+  if (more.find('l') != std::string::npos && o.pool.empty()) return fail("give --pool");
+  if (more.find('n') != std::string::npos && o.hostname.empty()) return fail("give --hostname");
+  if (c == "submit-pool-instances" && o.instance.empty()) return fail("give -i HOST:PORT,HOST:PORT,…");
+  const std::string tag_query = "?tag=" + Encode(o.tag);
+  const std::string pool_path = o.pool.empty() ? "" : "/" + Encode(o.pool);
 
   std::string path;
   if (c == "which-instance" || c == "which-master" || c == "is-replicating" || c == "is-replication-stopped" ||
@@ -162,6 +193,37 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     if (colon == std::string::npos) return fail("--binlog must be file:pos");
     path = "/api/master-pos-wait/" + key + "/" + Encode(o.binlog.substr(0, colon)) + "/" +
            Encode(o.binlog.substr(colon + 1));
+  } else if (c == "which-cluster-domain") {
+    path = "/api/cluster-info/" + Encode(hint);
+  } else if (c == "which-cluster-osc-replicas") {
+    path = "/api/cluster-osc-replicas/" + Encode(hint);
+  } else if (c == "dominant-dc") {
+    path = "/api/masters";
+  } else if (c == "tags") {
+    path = "/api/tags/" + key;
+  } else if (c == "tag-value" || c == "tag" || c == "untag") {
+    path = "/api/" + c + "/" + key + tag_query;
+  } else if (c == "untag-all" || c == "tagged") {
+    path = "/api/" + c + tag_query;
+  } else if (c == "topology-tags" || c == "forget-cluster") {
+    path = "/api/" + c + "/" + Encode(hint);
+  } else if (c == "submit-pool-instances") {
+    path = "/api/submit-pool-instances/" + Encode(o.pool) + "?instances=" + Encode(o.instance);
+  } else if (c == "cluster-pool-instances") {
+    path = "/api/cluster-pool-instances/" + Encode(hint) + pool_path;
+  } else if (c == "which-heuristic-cluster-pool-instances") {
+    path = "/api/heuristic-cluster-pool-instances/" + Encode(hint) + pool_path;
+  } else if (c == "register-hostname-unresolve") {
+    path = "/api/register-hostname-unresolve/" + key + "/" + Encode(o.hostname);
+  } else if (c == "snapshot-topologies") {
+    path = "/api/snapshot-topologies";
+  } else if (c == "submit-masters-to-kv-stores") {
+    path = "/api/submit-masters-to-kv-stores" + (hint.empty() ? "" : "/" + Encode(hint));
+  } else if (c == "raft-leader") {
+    // orchestrator-client asks raft-state first, and raft-leader only of a raft member.
+    path = "/api/raft-state";
+  } else if (c == "raft-health") {
+    path = "/api/raft-health";
   } else {
     path = "/api/" + c + "/" + key;
   }
@@ -230,6 +292,60 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     out << o.instance << "\n";
   } else if (c == "refresh") {
     out << KeyText(body["Details"]) << "\n";
+  } else if (c == "which-cluster-domain") {
+    out << body.value("ClusterDomain", "") << "\n";
+  } else if (c == "which-cluster-osc-replicas") {
+    for (const auto& i : body) out << KeyText(i["Key"]) << "\n";
+  } else if (c == "dominant-dc") {
+    // orchestrator-client's `sort | uniq -c | sort -nr | head -n 1`: the most
+    // frequent, the greatest name among equals.
+    std::map<std::string, int> count;
+    for (const auto& i : body) ++count[i.value("DataCenter", "")];
+    std::string best;
+    int most = 0;
+    for (const auto& [dc, n] : count) {
+      if (n >= most) best = dc, most = n;
+    }
+    if (most > 0) out << best << "\n";
+  } else if (c == "tags") {
+    for (const auto& t : body) out << t.get<std::string>() << "\n";
+  } else if (c == "tag-value") {
+    out << body.get<std::string>() << "\n";
+  } else if (c == "tag" || c == "register-hostname-unresolve" || c == "deregister-hostname-unresolve") {
+    out << KeyText(body["Details"]) << "\n";
+  } else if (c == "untag" || c == "untag-all") {
+    for (const auto& k : body["Details"]) out << KeyText(k) << "\n";
+  } else if (c == "tagged") {
+    for (const auto& k : body) out << KeyText(k) << "\n";
+  } else if (c == "topology-tags") {
+    out << body["Details"].get<std::string>() << "\n";
+  } else if (c == "submit-pool-instances") {
+    out << body["Details"].get<std::string>() << "\n";
+  } else if (c == "cluster-pool-instances") {
+    // orchestrator's columns: cluster, alias, pool, instance.
+    const std::string message = body.value("Message", "");
+    const std::string cluster = message.substr(message.rfind(' ') + 1);
+    std::string alias = cluster;
+    int st = 0;
+    json info;
+    if (api.Get("/api/cluster-info/" + Encode(cluster), &st, &info).ok() && st == 200) {
+      alias = info.value("ClusterAlias", cluster);
+    }
+    for (const auto& [pool, keys] : body["Details"].items()) {
+      for (const auto& k : keys) out << cluster << "\t" << alias << "\t" << pool << "\t" << KeyText(k) << "\n";
+    }
+  } else if (c == "which-heuristic-cluster-pool-instances") {
+    for (const auto& i : body["Details"]) out << KeyText(i["Key"]) << "\n";
+  } else if (c == "snapshot-topologies") {
+    out << body["Details"].get<std::string>() << "\n";
+  } else if (c == "submit-masters-to-kv-stores") {
+    for (const auto& p : body["Details"]) {
+      out << p.value("Key", "") << ":" << p.value("Value", "") << "\n";
+    }
+  } else if (c == "forget-cluster") {
+    // orchestrator-client prints nothing.
+  } else if (c == "raft-leader" || c == "raft-health") {
+    out << body.dump() << "\n";
   } else {
     out << KeyText(body["Details"]["Key"]) << "\n";
   }
