@@ -47,6 +47,9 @@ constexpr CommandName kCommandNames[] = {
     {"take-siblings", RelocationCommand::kTakeSiblings},
     {"get-candidate-replica", RelocationCommand::kGetCandidateReplica},
     {"match", RelocationCommand::kMatchBelow},
+    // orchestrator's move-equivalent places a replica by coordinates it saw
+    // equal earlier; the index gives them exactly, so relocate's choice serves.
+    {"move-equivalent", RelocationCommand::kRelocate},
     {"multi-match-slaves", RelocationCommand::kMultiMatch},
     {"match-replicas", RelocationCommand::kMultiMatch},
     {"match-slaves", RelocationCommand::kMultiMatch},

@@ -59,6 +59,10 @@ class OrchestratorClientRelocationsTest(ClientTestCase):
             self.assertEqual(self.lines("relocate", "-i", r3, "-d", m), [f"{r3}<{m}"])
             self.assertEqual(self.lines("relocate", "-i", r3, "-d", r1), [f"{r3}<{r1}"])
             self.assertEqual(self.master_of("r3"), r1)
+            # move-equivalent is relocate's choice: here up to the grandparent, and back.
+            self.assertEqual(self.lines("move-equivalent", "-i", r3, "-d", m), [f"{r3}<{m}"])
+            self.assertEqual(self.master_of("r3"), m)
+            self.assertEqual(self.lines("relocate", "-i", r3, "-d", r1), [f"{r3}<{r1}"])
 
             # r3 and r1 swap; then r1 moves up again beside r3.
             self.assertEqual(self.lines("take-master", "-i", r3), [f"{r3}<{m}"])

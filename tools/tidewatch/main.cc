@@ -157,6 +157,7 @@ int main(int argc, char** argv) {
       cmd->alias(name.replace(name.find("replica"), 7, "slave"));
     }
     if (std::string(c.name) == "match-below") cmd->alias("match");
+    if (std::string(c.name) == "relocate") cmd->alias("move-equivalent");
     cmd->add_option("-i,--instance", reloc.instance, "the instance, HOST:PORT")->required();
     if (c.destination) {
       cmd->add_option("-s,-d,--destination", reloc.destination, "destination, HOST:PORT")->required();
