@@ -78,6 +78,15 @@ struct Monitor::Impl {
   AnalysisTracker tracker;
   bool settled = false;
   MonitorMetrics counters;
+  // Forgotten instances are not discovered again through their master or
+  // replicas for three poll intervals (orchestrator's forgetInstanceKeys);
+  // an explicit Discover lifts it.
+  std::map<std::string, Steady::time_point> forgotten_until;
+
+  bool ForgottenLocked(const std::string& key) const {
+    auto it = forgotten_until.find(key);
+    return it != forgotten_until.end() && Steady::now() < it->second;
+  }
 
   explicit Impl(MonitorOptions options, Publish p)
       : o(std::move(options)), publish(std::move(p)), workers(std::max<size_t>(1, o.workers)),
@@ -172,6 +181,7 @@ struct Monitor::Impl {
     std::lock_guard<std::mutex> lock(mu);
     ++counters.probes;
     if (!p.reachable) ++counters.probe_failures;
+    if (ForgottenLocked(p.key)) return {};  // a probe that was under way when it was forgotten
     ChangeScope scope = topology.ApplyProbe(p, &msgs);
     Analyze(scope, &msgs);
     Emit(&msgs);
@@ -185,9 +195,14 @@ struct Monitor::Impl {
   void AfterProbe(const std::shared_ptr<Server>& s, const ProbeResult& p, const std::vector<std::string>& referenced) {
     s->in_flight = false;
     if (s->forgotten || !running) return;
-    for (const auto& k : referenced) {
-      if (servers.count(k) == 0) Dispatch(EnsureServer(k));
+    std::vector<std::string> fresh;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (const auto& k : referenced) {
+        if (servers.count(k) == 0 && !ForgottenLocked(k)) fresh.push_back(k);
+      }
     }
+    for (const auto& k : fresh) Dispatch(EnsureServer(k));
     if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->streaming) {
       if (!s->follower || s->follower->unverified()) {
         LoadStored(s, p);
@@ -469,6 +484,10 @@ ProbeResult Monitor::Discover(const std::string& key) {
     host = key;
     port = impl_->o.probe.default_port;
   }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->forgotten_until.erase(host + ":" + std::to_string(port));
+  }
   ProbeResult p = ProbeInstance(impl_->o.probe, host, port);
   std::vector<std::string> referenced = impl_->Apply(p);
   asio::post(impl_->io, [this, p, referenced] {
@@ -484,6 +503,8 @@ bool Monitor::Forget(const std::string& key) {
   {
     std::vector<v1::Envelope> msgs;
     std::lock_guard<std::mutex> lock(impl_->mu);
+    std::erase_if(impl_->forgotten_until, [](const auto& f) { return f.second <= Steady::now(); });
+    impl_->forgotten_until[key] = Steady::now() + 3 * impl_->o.poll_interval;
     known = impl_->topology.Forget(key, &msgs);
     if (known) {
       ChangeScope all;
@@ -512,6 +533,10 @@ bool Monitor::SetMaintenance(const std::string& key, Suspension s) {
 
 bool Monitor::SetDowntime(const std::string& key, Suspension s) {
   return impl_->ChangeInstance(key, [&](Topology& t) { t.SetDowntime(key, std::move(s)); });
+}
+
+bool Monitor::SetCandidate(const std::string& key, std::string rule, Clock::time_point until) {
+  return impl_->ChangeInstance(key, [&](Topology& t) { t.SetCandidate(key, std::move(rule), until); });
 }
 
 void Monitor::Read(const std::function<void(const Topology&, const AnalysisTracker&)>& f) const {

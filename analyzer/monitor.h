@@ -106,6 +106,8 @@ class Monitor {
   bool Forget(const std::string& key);
   bool SetMaintenance(const std::string& key, Suspension s);
   bool SetDowntime(const std::string& key, Suspension s);
+  // register-candidate (InstanceRecord::PromotionRuleAt); false if unknown.
+  bool SetCandidate(const std::string& key, std::string rule, Clock::time_point until);
 
   // Runs `f` with the model and the open analyses, under the model's lock.
   void Read(const std::function<void(const Topology&, const AnalysisTracker&)>& f) const;

@@ -392,6 +392,14 @@ bool Topology::SetDowntime(const std::string& key, Suspension s) {
   return true;
 }
 
+bool Topology::SetCandidate(const std::string& key, std::string rule, Clock::time_point until) {
+  auto it = instances_.find(key);
+  if (it == instances_.end()) return false;
+  it->second.registered_rule = std::move(rule);
+  it->second.registered_until = until;
+  return true;
+}
+
 void Topology::SetMaster(InstanceRecord& r, std::string master) {
   if (r.master_key == master) return;
   if (!r.master_key.empty()) {

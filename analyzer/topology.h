@@ -73,6 +73,16 @@ struct InstanceRecord {
   StreamInfo stream;
   Suspension maintenance, downtime;
   bool coordinates_stale = false;   // no progress between two probes while replicating
+  // register-candidate: a promotion rule that, until it expires, stands
+  // instead of the one DetectPromotionRuleQuery gives.
+  std::string registered_rule;
+  Clock::time_point registered_until{};
+
+  // The promotion rule in force: the registered one, else the detected one
+  // ("" when neither says).
+  const std::string& PromotionRuleAt(Clock::time_point now) const {
+    return !registered_rule.empty() && now < registered_until ? registered_rule : probe.promotion_rule;
+  }
 };
 
 // The clusters a change may have changed the analysis of; `all` after a
@@ -112,6 +122,7 @@ class Topology {
 
   bool SetMaintenance(const std::string& key, Suspension s);
   bool SetDowntime(const std::string& key, Suspension s);
+  bool SetCandidate(const std::string& key, std::string rule, Clock::time_point until);
 
   const InstanceRecord* Find(const std::string& key) const;
   const std::map<std::string, InstanceRecord>& instances() const { return instances_; }

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -608,10 +609,17 @@ void HttpApi::MasterTakeover(Call& c) {
 }
 
 void HttpApi::RegisterCandidate(Call& c) {
-  if (recovery_ == nullptr) return c.Error("no recovery consumer runs in this daemon (tidewatch run --recover)");
+  // orchestrator's register-candidate: the rule stands for the instance, in
+  // a failover's candidate choice and in its JSON, over
+  // DetectPromotionRuleQuery's answer, for CandidateInstanceExpireMinutes —
+  // kept in the model, so that whichever consumer recovers sees it.
+  static const std::set<std::string> kRules = {"must", "prefer", "neutral", "prefer_not", "must_not"};
   const std::string& rule = c.Arg("promotionRule");
-  Status s = recovery_->RegisterCandidate(c.instance, rule);
-  if (!s.ok()) return c.Error(s.message());
+  if (kRules.count(rule) == 0) {
+    return c.Error("unknown promotion rule \"" + rule + "\" (must, prefer, neutral, prefer_not, must_not)");
+  }
+  const auto until = analyzer::Clock::now() + std::chrono::minutes(config_.candidate_instance_expire_minutes);
+  if (!monitor_->SetCandidate(c.instance, rule, until)) return c.Error("Cannot read instance: " + c.instance);
   Audit("register-candidate", c.instance, c.user, rule);
   c.Ok("Registered candidate " + c.instance + ": " + rule, InstanceKeyJson(c.instance));
 }

@@ -172,8 +172,9 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
   j["IsRecentlyChecked"] = now - r.last_checked <= 5 * s.poll_interval;
   j["SecondsSinceLastSeen"] = NullInt(since_seen);
   j["CountMySQLSnapshots"] = 0;
-  j["IsCandidate"] = pr.promotion_rule == "prefer" || pr.promotion_rule == "must";
-  j["PromotionRule"] = pr.promotion_rule.empty() ? "neutral" : pr.promotion_rule;
+  const std::string& rule = r.PromotionRuleAt(Clock::now());
+  j["IsCandidate"] = rule == "prefer" || rule == "must";
+  j["PromotionRule"] = rule.empty() ? "neutral" : rule;
   j["IsDowntimed"] = downtimed;
   j["DowntimeReason"] = downtimed ? r.downtime.reason : "";
   j["DowntimeOwner"] = downtimed ? r.downtime.owner : "";

@@ -235,40 +235,22 @@ size_t RecoveryConsumer::Acknowledge(const std::string& cluster) {
   return n;
 }
 
-Status RecoveryConsumer::RegisterCandidate(const std::string& key, const std::string& rule) {
-  static const std::set<std::string> kRules = {"must", "prefer", "neutral", "prefer_not", "must_not"};
-  if (kRules.count(rule) == 0) {
-    return Status::InvalidArgument("unknown promotion rule \"" + rule + "\" (must, prefer, neutral, prefer_not, must_not)");
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  candidates_[key] = Candidate{rule, Steady::now() + std::chrono::minutes(config_.candidate_instance_expire_minutes)};
-  return Status::OK();
-}
-
-std::string RecoveryConsumer::RegisteredRule(const std::string& key) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = candidates_.find(key);
-  return it == candidates_.end() || it->second.until < Steady::now() ? "" : it->second.rule;
-}
-
 pgtid::PromotionPolicy RecoveryConsumer::PolicyFor(const std::string& failed,
                                                    const std::vector<std::string>& replicas) const {
   pgtid::PromotionPolicy policy;
-  std::map<std::string, std::string> detected, data_center;
+  std::map<std::string, std::string> rules, data_center;
   std::string failed_dc;
   monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
     if (const auto* rec = t.Find(failed)) failed_dc = rec->probe.data_center;
     for (const auto& k : replicas) {
       if (const auto* rec = t.Find(k)) {
-        detected[k] = rec->probe.promotion_rule;
+        rules[k] = rec->PromotionRuleAt(analyzer::Clock::now());
         data_center[k] = rec->probe.data_center;
       }
     }
   });
   for (const auto& k : replicas) {
-    std::string rule = RegisteredRule(k);
-    if (rule.empty()) rule = detected[k];
-    if (!rule.empty()) policy.rules[k] = rule;
+    if (!rules[k].empty()) policy.rules[k] = rules[k];
     const std::string host = ParseHostPort(k).value_or(HostPort{k, 0}).host;
     if (Matches(config_.promotion_ignore_hostname_filters, host)) {
       policy.excluded[k] = "matches PromotionIgnoreHostnameFilters";

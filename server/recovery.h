@@ -135,13 +135,6 @@ class RecoveryConsumer {
   // of all ("" : ack-all-recoveries), and looks again at the failures the
   // block (or the global switch) held back. Returns how many were acknowledged.
   size_t Acknowledge(const std::string& cluster);
-  // orchestrator's register-candidate: `rule` ("must", "prefer", "neutral",
-  // "prefer_not", "must_not") stands for `key` in a failover's candidate
-  // choice, over DetectPromotionRuleQuery's answer, for
-  // CandidateInstanceExpireMinutes. An error for an unknown rule.
-  Status RegisterCandidate(const std::string& key, const std::string& rule);
-  // The rule registered for `key` and not expired, "" when none.
-  std::string RegisteredRule(const std::string& key) const;
   // Recoveries, newest first; of one cluster when `cluster` is not empty.
   std::vector<RecoveryRecord> Recoveries(const std::string& cluster = "") const;
 
@@ -194,11 +187,6 @@ class RecoveryConsumer {
   bool stopping_ = false, busy_ = false, enabled_ = true;
   std::deque<RecoveryRecord> records_;  // newest first, bounded
   std::map<std::string, std::chrono::steady_clock::time_point> detections_;  // key|code → last hook run
-  struct Candidate {
-    std::string rule;
-    std::chrono::steady_clock::time_point until;
-  };
-  std::map<std::string, Candidate> candidates_;  // register-candidate
   uint64_t next_id_ = 1;
   std::thread thread_;
 };

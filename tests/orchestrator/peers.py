@@ -192,6 +192,7 @@ class ClientTestCase(unittest.TestCase):
     UP_ARGS: tuple[str, ...] = ()
     BASE_PORT = 0
     API_PORT = 0
+    CONFIG: dict = {}  # more configuration for the daemon
 
     @classmethod
     def setUpClass(cls):
@@ -203,7 +204,8 @@ class ClientTestCase(unittest.TestCase):
         servers = len(set(n for part in cls.SPEC.split(";") for n in part.replace(">", ",").split(",")))
         try:
             cls.daemon = Daemon(cls.sb.dir, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                                             "DiscoverySeeds": [cls.sb.key("m")], "InstancePollSeconds": 1},
+                                             "DiscoverySeeds": [cls.sb.key("m")], "InstancePollSeconds": 1,
+                                             **cls.CONFIG},
                                 cls.API_PORT)
             sb = cls.sb
             ok = sleep_until(lambda: len(cls.daemon.get("/api/cluster/" + sb.key("m")) or []) == servers, 30)
