@@ -78,19 +78,15 @@ struct Monitor::Impl {
   AnalysisTracker tracker;
   bool settled = false;
   MonitorMetrics counters;
-  // Forgotten instances are not discovered again through their master or
-  // replicas for three poll intervals (orchestrator's forgetInstanceKeys);
-  // an explicit Discover lifts it.
-  std::map<std::string, Steady::time_point> forgotten_until;
-
-  bool ForgottenLocked(const std::string& key) const {
-    auto it = forgotten_until.find(key);
-    return it != forgotten_until.end() && Steady::now() < it->second;
-  }
 
   explicit Impl(MonitorOptions options, Publish p)
       : o(std::move(options)), publish(std::move(p)), workers(std::max<size_t>(1, o.workers)),
-        topology(o.topology) {}
+        topology([this] {
+          // Forgotten for three poll intervals, as orchestrator's forgetInstanceKeys.
+          TopologyOptions t = o.topology;
+          t.forget_cooldown = 3 * o.poll_interval;
+          return t;
+        }()) {}
 
   // --- Publishing (under mu). ---
 
@@ -181,7 +177,7 @@ struct Monitor::Impl {
     std::lock_guard<std::mutex> lock(mu);
     ++counters.probes;
     if (!p.reachable) ++counters.probe_failures;
-    if (ForgottenLocked(p.key)) return {};  // a probe that was under way when it was forgotten
+    if (topology.Forgotten(p.key)) return {};  // a probe that was under way when it was forgotten
     ChangeScope scope = topology.ApplyProbe(p, &msgs);
     Analyze(scope, &msgs);
     Emit(&msgs);
@@ -199,7 +195,7 @@ struct Monitor::Impl {
     {
       std::lock_guard<std::mutex> lock(mu);
       for (const auto& k : referenced) {
-        if (servers.count(k) == 0 && !ForgottenLocked(k)) fresh.push_back(k);
+        if (servers.count(k) == 0 && !topology.Forgotten(k)) fresh.push_back(k);
       }
     }
     for (const auto& k : fresh) Dispatch(EnsureServer(k));
@@ -486,7 +482,7 @@ ProbeResult Monitor::Discover(const std::string& key) {
   }
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->forgotten_until.erase(host + ":" + std::to_string(port));
+    impl_->topology.Unforget(host + ":" + std::to_string(port));
   }
   ProbeResult p = ProbeInstance(impl_->o.probe, host, port);
   std::vector<std::string> referenced = impl_->Apply(p);
@@ -503,8 +499,6 @@ bool Monitor::Forget(const std::string& key) {
   {
     std::vector<v1::Envelope> msgs;
     std::lock_guard<std::mutex> lock(impl_->mu);
-    std::erase_if(impl_->forgotten_until, [](const auto& f) { return f.second <= Steady::now(); });
-    impl_->forgotten_until[key] = Steady::now() + 3 * impl_->o.poll_interval;
     known = impl_->topology.Forget(key, &msgs);
     if (known) {
       ChangeScope all;

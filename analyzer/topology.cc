@@ -133,6 +133,7 @@ const InstanceRecord* Topology::Find(const std::string& key) const {
 }
 
 void Topology::Expect(const std::string& key) {
+  if (Forgotten(key)) return;
   auto [it, added] = instances_.try_emplace(key);
   if (added) it->second.key = key;
 }
@@ -356,7 +357,14 @@ void Topology::SetPseudoGtid(const std::string& key, bool has_entries) {
   if (it != instances_.end()) it->second.pseudo_gtid = has_entries;
 }
 
+bool Topology::Forgotten(const std::string& key) const {
+  auto it = forgotten_until_.find(key);
+  return it != forgotten_until_.end() && Clock::now() < it->second;
+}
+
 bool Topology::Forget(const std::string& key, std::vector<v1::Envelope>* out) {
+  std::erase_if(forgotten_until_, [](const auto& f) { return f.second <= Clock::now(); });
+  forgotten_until_[key] = Clock::now() + options_.forget_cooldown;
   auto it = instances_.find(key);
   if (it == instances_.end()) return false;
   v1::Envelope e = MessageAbout(key);

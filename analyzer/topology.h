@@ -99,6 +99,9 @@ struct ChangeScope {
 
 struct TopologyOptions {
   int64_t reasonable_replication_lag_seconds = 10;
+  // A forgotten instance is not expected again through its master or
+  // replicas for this long (orchestrator: three InstancePollSeconds).
+  std::chrono::milliseconds forget_cooldown{15000};
 };
 
 class Topology {
@@ -112,8 +115,11 @@ class Topology {
   ChangeScope ApplyStream(const std::string& key, const binlog::StreamStatus& s, std::vector<v1::Envelope>* out);
   void StreamProgress(const std::string& key, const std::string& file, uint64_t pos, uint64_t events);
   void SetPseudoGtid(const std::string& key, bool has_entries);
-  // Removes the instance; false if it was not known.
+  // Removes the instance; false if it was not known. It is not expected
+  // again for the forget cooldown, unless Unforget lifts that.
   bool Forget(const std::string& key, std::vector<v1::Envelope>* out);
+  bool Forgotten(const std::string& key) const;
+  void Unforget(const std::string& key) { forgotten_until_.erase(key); }
   // A known instance (probed or not) that a master or replica pointed at.
   void Expect(const std::string& key);
   // An instance as a previous run last saw it (topology_store.h): known with
@@ -156,6 +162,7 @@ class Topology {
   // Sets r's master, keeping replicas_ in step.
   void SetMaster(InstanceRecord& r, std::string master);
 
+  std::map<std::string, Clock::time_point> forgotten_until_;
   TopologyOptions options_;
   std::map<std::string, InstanceRecord> instances_;
   // Indexes over instances_, so that what one probe changes costs what its

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "pgtid/host_names.h"
+
 namespace tidewatch::pgtid {
 
 namespace {
@@ -26,7 +28,7 @@ Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStat
   if (!s.ok()) return s;
   if (r.rows.empty()) return Status::OK();
   out->configured = true;
-  out->master_host = Col(r, {"Master_Host", "Source_Host"});
+  out->master_host = ResolveHost(Col(r, {"Master_Host", "Source_Host"}));
   out->master_port = static_cast<uint16_t>(ParseUnsigned(Col(r, {"Master_Port", "Source_Port"})));
   out->read_master = {Col(r, {"Master_Log_File", "Source_Log_File"}),
                       ParseUnsigned(Col(r, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
@@ -122,7 +124,7 @@ std::string ChangeMasterSql(const SqlConnection& c, const Instance& i, const Cha
   const bool source = i.ReplicaSpelling();
   const std::string k = source ? "SOURCE_" : "MASTER_";
   std::string s = source ? "CHANGE REPLICATION SOURCE TO " : "CHANGE MASTER TO ";
-  s += k + "HOST=" + c.Literal(t.host) + ", " + k + "PORT=" + std::to_string(t.port);
+  s += k + "HOST=" + c.Literal(UnresolveHost(t.host)) + ", " + k + "PORT=" + std::to_string(t.port);
   if (t.use_gtid.empty()) {
     s += ", " + k + "LOG_FILE=" + c.Literal(t.coordinates.file) + ", " + k +
          "LOG_POS=" + std::to_string(t.coordinates.pos);

@@ -57,6 +57,14 @@ std::string HostnameUnresolveStore::Unresolve(const std::string& hostname, Clock
   return it->second.virtual_name;
 }
 
+std::string HostnameUnresolveStore::Resolve(const std::string& name, Clock::time_point now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [host, r] : names_) {
+    if (r.virtual_name == name && r.at + expiry_ >= now) return host;
+  }
+  return name;
+}
+
 std::map<std::string, std::string> HostnameUnresolveStore::All(Clock::time_point now) const {
   std::map<std::string, std::string> out;
   std::lock_guard<std::mutex> lock(mu_);

@@ -5,7 +5,8 @@
 // ExpiryHostnameResolvesMinutes after it was last made (orchestrator's
 // ExpireHostnameUnresolve); the registrant renews it by registering again.
 // Kept in memory and, with a path, in that JSON file, rewritten on every
-// change. Thread-safe.
+// change. Thread-safe. Installed as the process's pgtid::HostNames, so
+// that replicas are pointed at the virtual name and read back by the host's.
 #pragma once
 
 #include <chrono>
@@ -14,10 +15,11 @@
 #include <string>
 
 #include "base/status.h"
+#include "pgtid/host_names.h"
 
 namespace tidewatch::server {
 
-class HostnameUnresolveStore {
+class HostnameUnresolveStore : public pgtid::HostNames {
  public:
   using Clock = std::chrono::system_clock;
 
@@ -29,7 +31,11 @@ class HostnameUnresolveStore {
   // (orchestrator's deregistration).
   Status Register(const std::string& hostname, const std::string& virtual_name, Clock::time_point now = Clock::now());
   // The unexpired virtual name of `hostname`; `hostname` itself when none.
-  std::string Unresolve(const std::string& hostname, Clock::time_point now = Clock::now()) const;
+  std::string Unresolve(const std::string& hostname, Clock::time_point now) const;
+  // The host a virtual name stands for; `name` itself when none.
+  std::string Resolve(const std::string& name, Clock::time_point now) const;
+  std::string Unresolve(const std::string& hostname) const override { return Unresolve(hostname, Clock::now()); }
+  std::string Resolve(const std::string& name) const override { return Resolve(name, Clock::now()); }
   // Host name → virtual name, the unexpired ones.
   std::map<std::string, std::string> All(Clock::time_point now = Clock::now()) const;
 

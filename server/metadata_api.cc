@@ -133,6 +133,8 @@ const std::vector<MetadataApi::Route>& MetadataApi::Routes() {
   return routes;
 }
 
+MetadataApi::~MetadataApi() { pgtid::RemoveHostNames(&unresolve_); }
+
 MetadataApi::MetadataApi(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher,
                          JsonSettings json)
     : config_(config),
@@ -144,6 +146,7 @@ MetadataApi::MetadataApi(const Config& config, analyzer::Monitor* monitor, sinks
              config.default_instance_port),
       unresolve_(StatePath(config, "hostname-unresolve.json"),
                  std::chrono::minutes(config.expiry_hostname_resolves_minutes)) {
+  pgtid::SetHostNames(&unresolve_);
   for (const Status* s : {&tags_.load_status(), &pools_.load_status(), &unresolve_.load_status()}) {
     if (!s->ok()) spdlog::warn("instance metadata not loaded: {}", s->message());
   }

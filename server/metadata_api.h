@@ -45,6 +45,7 @@ namespace tidewatch::server {
 class MetadataApi {
  public:
   MetadataApi(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher, JsonSettings json);
+  ~MetadataApi();
 
   // As OrchestratorApi::Handle.
   bool Handle(const std::vector<std::string>& seg, const HttpRequest& request, const std::string& user,

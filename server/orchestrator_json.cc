@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "base/host_port.h"
+#include "pgtid/host_names.h"
 #include "pgtid/executor.h"
 
 namespace tidewatch::server {
@@ -180,7 +181,12 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
   j["DowntimeOwner"] = downtimed ? r.downtime.owner : "";
   j["DowntimeEndTimestamp"] = downtimed ? Timestamp(r.downtime.until) : "";
   j["ElapsedDowntime"] = 0;
-  j["UnresolvedHostname"] = "";
+  {
+    // register-hostname-unresolve: the name replicas are given for this host.
+    const std::string host = r.key.substr(0, r.key.rfind(':'));
+    const std::string unresolved = pgtid::UnresolveHost(host);
+    j["UnresolvedHostname"] = unresolved == host ? "" : unresolved;
+  }
   j["AllowTLS"] = r.stream.tls;
   j["Problems"] = ProblemsOf(r, s);
   j["LastDiscoveryLatency"] = static_cast<int64_t>(pr.latency_ms * 1e6);

@@ -3,7 +3,8 @@
 what the daemon answers afterwards: the Pseudo-GTID and GTID moves (match, match-up, match-up-replicas,
 move-gtid, move-replicas-gtid, last-pseudo-gtid), topology and clusters-alias, discover / async-discover /
 forget, downtime and maintenance (a move of an instance in maintenance refused), register-candidate,
-replication-analysis, the global recovery switch, deregister-hostname-unresolve, and the raft commands a
+replication-analysis, the global recovery switch, register- and deregister-hostname-unresolve (a replica
+moved below an instance is told its virtual name, and read back by the real one), and the raft commands a
 node without raft refuses.
 
 Needs ../shared/peers/orchestrator-client beside the source tree, curl and jq (a missing peer is a
@@ -114,9 +115,26 @@ class OrchestratorClientOperationsTest(ClientTestCase):
         self.assertEqual(self.oc("check-global-recoveries").strip(), "enabled")
 
     def test_4_hostname_unresolve_and_raft(self):
-        r1 = self.sb.key("r1")
-        self.assertEqual(self.lines("register-hostname-unresolve", "-i", r1, "--hostname", "db-r1.example"), [r1])
-        self.assertEqual(self.lines("deregister-hostname-unresolve", "-i", r1), [r1])
+        sb = self.sb
+        r1, r2, r3 = sb.key("r1"), sb.key("r2"), sb.key("r3")
+        # Every sandbox server's host is 127.0.0.1; "127.1" is another name of it.
+        self.assertEqual(self.lines("register-hostname-unresolve", "-i", r2, "--hostname", "127.1"), [r2])
+        try:
+            self.assertEqual(self.lines("move-gtid", "-i", r3, "-d", r2), [f"{r3}<{r2}"])
+            s = sb.rows("r3", "SHOW SLAVE STATUS")[0]
+            self.assertEqual((s["Master_Host"], s["Master_Port"], s["Slave_IO_Running"], s["Slave_SQL_Running"]),
+                             ("127.1", str(sb.port("r2")), "Yes", "Yes"))
+            # Read back by the host's own name: the model has the edge.
+            self.assertTrue(sleep_until(lambda: self.lines("which-master", "-i", r3) == [r2], 20))
+            self.assertNotIn(f"127.1:{sb.port('r2')}", self.lines("all-instances"))
+            self.assertEqual(self.lines("move-gtid", "-i", r3, "-d", r1), [f"{r3}<{r1}"])
+            self.assertEqual(sb.rows("r3", "SHOW SLAVE STATUS")[0]["Master_Host"], "127.1")
+        finally:
+            self.assertEqual(self.lines("deregister-hostname-unresolve", "-i", r2), [r2])
+            sb.tool("sql", "r3", "STOP SLAVE")
+            sb.tool("sql", "r3", "CHANGE MASTER TO MASTER_HOST='127.0.0.1'")
+            sb.tool("sql", "r3", "START SLAVE")
+        self.assertTrue(sleep_until(lambda: self.lines("which-master", "-i", r3) == [r1], 20))
         for command in ("raft-leader", "raft-health", "raft-leader-hostname"):
             self.assertIn("not running with raft setup", self.oc(command, ok=False), command)
 
