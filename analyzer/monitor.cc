@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <re2/re2.h>
 #include <spdlog/spdlog.h>
 
 #include "base/host_port.h"
@@ -78,6 +79,8 @@ struct Monitor::Impl {
   AnalysisTracker tracker;
   bool settled = false;
   MonitorMetrics counters;
+  std::vector<std::unique_ptr<RE2>> ignore_any, ignore_master, ignore_replica;  // set at construction
+  Steady::time_point last_unseen_check{};
 
   explicit Impl(MonitorOptions options, Publish p)
       : o(std::move(options)), publish(std::move(p)), workers(std::max<size_t>(1, o.workers)),
@@ -85,8 +88,52 @@ struct Monitor::Impl {
           // Forgotten for three poll intervals, as orchestrator's forgetInstanceKeys.
           TopologyOptions t = o.topology;
           t.forget_cooldown = 3 * o.poll_interval;
+          t.ignore_master = [this](const std::string& key) { return IgnoredAs(key, ignore_master); };
           return t;
-        }()) {}
+        }()) {
+    for (const auto& [from, to] : {std::pair{&o.ignore_hostname_filters, &ignore_any},
+                                   std::pair{&o.ignore_master_filters, &ignore_master},
+                                   std::pair{&o.ignore_replica_filters, &ignore_replica}}) {
+      for (const auto& f : *from) to->push_back(std::make_unique<RE2>(f, RE2::Quiet));
+    }
+  }
+
+  // Whether `key` is not to be discovered through a neighbour in that role.
+  bool IgnoredAs(const std::string& key, const std::vector<std::unique_ptr<RE2>>& role) const {
+    for (const auto* list : {&ignore_any, &role}) {
+      for (const auto& re : *list) {
+        if (re->ok() && RE2::PartialMatch(key, *re)) return true;
+      }
+    }
+    return false;
+  }
+
+  bool ForgetInstance(const std::string& key) {
+    bool known = false;
+    {
+      std::vector<v1::Envelope> msgs;
+      std::lock_guard<std::mutex> lock(mu);
+      known = topology.Forget(key, &msgs);
+      if (known) {
+        ChangeScope all;
+        all.all = true;
+        Analyze(all, &msgs);
+      }
+      Emit(&msgs);
+    }
+    asio::post(io, [this, key] {
+      auto it = servers.find(key);
+      if (it == servers.end()) return;
+      it->second->forgotten = true;
+      if (it->second->follower) it->second->follower->StopFollowing();
+      if (o.store != nullptr) (void)o.store->Forget(key);
+      auto s = it->second;
+      servers.erase(it);
+      // Destroyed once its stream has ended.
+      asio::post(io, [s] { (void)s; });
+    });
+    return known;
+  }
 
   // --- Publishing (under mu). ---
 
@@ -172,7 +219,8 @@ struct Monitor::Impl {
 
   // Applies a probe to the model (any thread). Returns the keys the probe
   // pointed at (its master, its replicas) for discovery.
-  std::vector<std::string> Apply(const ProbeResult& p) {
+  std::vector<std::string> Apply(ProbeResult p) {
+    std::erase_if(p.replica_keys, [this](const std::string& k) { return IgnoredAs(k, ignore_replica); });
     std::vector<v1::Envelope> msgs;
     std::lock_guard<std::mutex> lock(mu);
     ++counters.probes;
@@ -182,7 +230,8 @@ struct Monitor::Impl {
     Analyze(scope, &msgs);
     Emit(&msgs);
     std::vector<std::string> referenced = p.replica_keys;
-    if (const InstanceRecord* r = topology.Find(p.key); r != nullptr && !r->master_key.empty()) {
+    if (const InstanceRecord* r = topology.Find(p.key);
+        r != nullptr && !r->master_key.empty() && !IgnoredAs(r->master_key, ignore_master)) {
       referenced.push_back(r->master_key);
     }
     return referenced;
@@ -243,6 +292,22 @@ struct Monitor::Impl {
       }
     }
     if (report_progress) last_progress = now;
+    if (o.forget_unseen.count() > 0 &&
+        now - last_unseen_check >= std::min<Steady::duration>(std::chrono::minutes(1), o.forget_unseen / 2)) {
+      // UnseenInstanceForgetHours, as orchestrator's ForgetLongUnseenInstances.
+      last_unseen_check = now;
+      std::vector<std::string> unseen;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        for (const auto& [k, r] : topology.instances()) {
+          if (r.last_seen != Clock::time_point{} && Clock::now() - r.last_seen > o.forget_unseen) unseen.push_back(k);
+        }
+      }
+      for (const auto& k : unseen) {
+        spdlog::info("forgetting {}: not seen for {} s (UnseenInstanceForgetHours)", k, o.forget_unseen.count());
+        ForgetInstance(k);
+      }
+    }
     if (now - last_sync >= o.store_sync_interval) {
       SyncIndexes();
       SaveTopologyLater();
@@ -494,32 +559,7 @@ ProbeResult Monitor::Discover(const std::string& key) {
   return p;
 }
 
-bool Monitor::Forget(const std::string& key) {
-  bool known = false;
-  {
-    std::vector<v1::Envelope> msgs;
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    known = impl_->topology.Forget(key, &msgs);
-    if (known) {
-      ChangeScope all;
-      all.all = true;
-      impl_->Analyze(all, &msgs);
-    }
-    impl_->Emit(&msgs);
-  }
-  asio::post(impl_->io, [this, key] {
-    auto it = impl_->servers.find(key);
-    if (it == impl_->servers.end()) return;
-    it->second->forgotten = true;
-    if (it->second->follower) it->second->follower->StopFollowing();
-    if (impl_->o.store != nullptr) (void)impl_->o.store->Forget(key);
-    auto s = it->second;
-    impl_->servers.erase(it);
-    // Destroyed once its stream has ended.
-    asio::post(impl_->io, [s] { (void)s; });
-  });
-  return known;
-}
+bool Monitor::Forget(const std::string& key) { return impl_->ForgetInstance(key); }
 
 bool Monitor::SetMaintenance(const std::string& key, Suspension s) {
   return impl_->ChangeInstance(key, [&](Topology& t) { t.SetMaintenance(key, std::move(s)); });

@@ -68,6 +68,16 @@ struct MonitorOptions {
   AnalysisOptions analysis;
   TopologyOptions topology;
   std::vector<std::string> seeds;                     // DiscoverySeeds
+  // orchestrator's DiscoveryIgnoreHostnameFilters,
+  // DiscoveryIgnoreMasterHostnameFilters and
+  // DiscoveryIgnoreReplicaHostnameFilters: RE2 patterns on host:port. A
+  // match is not discovered through a neighbour — any neighbour, its
+  // replica, its master — and an ignored replica is not listed among its
+  // master's. Seeds and Discover() are not filtered.
+  std::vector<std::string> ignore_hostname_filters, ignore_master_filters, ignore_replica_filters;
+  // UnseenInstanceForgetHours: an instance not seen for this long is
+  // forgotten (0: never); looked for every minute, or every half of it.
+  std::chrono::seconds forget_unseen{std::chrono::hours(240)};
   // After a stream breaks, the server and its replicas are re-checked at
   // these delays (the first at once).
   std::vector<std::chrono::milliseconds> recheck_after{

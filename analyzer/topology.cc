@@ -238,7 +238,10 @@ ChangeScope Topology::ApplyProbe(const ProbeResult& p, std::vector<v1::Envelope>
         Expect(k);
       }
     }
-    if (!r.master_key.empty() && instances_.count(r.master_key) == 0) Expect(r.master_key);
+    if (!r.master_key.empty() && instances_.count(r.master_key) == 0 &&
+        !(options_.ignore_master && options_.ignore_master(r.master_key))) {
+      Expect(r.master_key);
+    }
     if (!had_probe || old_master != r.master_key || old_alias != p.cluster_alias) scope.all = true;
     if (!had_probe) {
       v1::Envelope e;

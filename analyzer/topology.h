@@ -16,6 +16,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -102,6 +103,9 @@ struct TopologyOptions {
   // A forgotten instance is not expected again through its master or
   // replicas for this long (orchestrator: three InstancePollSeconds).
   std::chrono::milliseconds forget_cooldown{15000};
+  // A master not to be expected through its replicas
+  // (DiscoveryIgnoreMasterHostnameFilters); unset: none.
+  std::function<bool(const std::string& key)> ignore_master;
 };
 
 class Topology {

@@ -137,6 +137,10 @@ std::string Config::Redacted() const {
             {"PseudoGTIDPatternIsFixedSubstring", pseudo_gtid.fixed_substring},
             {"PseudoGTIDMonotonicHint", pseudo_gtid.monotonic_hint},
             {"AutoPseudoGTID", auto_pseudo_gtid},
+            {"DiscoveryIgnoreHostnameFilters", discovery_ignore_hostname_filters},
+            {"DiscoveryIgnoreMasterHostnameFilters", discovery_ignore_master_hostname_filters},
+            {"DiscoveryIgnoreReplicaHostnameFilters", discovery_ignore_replica_hostname_filters},
+            {"UnseenInstanceForgetHours", unseen_instance_forget_hours},
             {"RecoveryPeriodBlockSeconds", recovery_period_block_seconds},
             {"RecoverMasterClusterFilters", recover_master_cluster_filters},
             {"RecoverIntermediateMasterClusterFilters", recover_intermediate_master_cluster_filters},
@@ -242,6 +246,10 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"PseudoGTIDPatternIsFixedSubstring", Bool(&c.pseudo_gtid.fixed_substring)},
       {"PseudoGTIDMonotonicHint", String(&c.pseudo_gtid.monotonic_hint)},
       {"AutoPseudoGTID", Bool(&c.auto_pseudo_gtid)},
+      {"DiscoveryIgnoreHostnameFilters", Strings(&c.discovery_ignore_hostname_filters)},
+      {"DiscoveryIgnoreMasterHostnameFilters", Strings(&c.discovery_ignore_master_hostname_filters)},
+      {"DiscoveryIgnoreReplicaHostnameFilters", Strings(&c.discovery_ignore_replica_hostname_filters)},
+      {"UnseenInstanceForgetHours", Unsigned(&c.unseen_instance_forget_hours, 0, 24 * 365 * 100)},
       {"RecoveryPeriodBlockSeconds", Unsigned(&c.recovery_period_block_seconds, 0, 86400 * 365)},
       {"RecoverMasterClusterFilters", Strings(&c.recover_master_cluster_filters)},
       {"RecoverIntermediateMasterClusterFilters", Strings(&c.recover_intermediate_master_cluster_filters)},
@@ -331,19 +339,18 @@ Status LoadConfig(const std::string& path, Config* out) {
     RE2 re(pattern, RE2::Quiet);
     if (!re.ok()) return bad(key, re.error());
   }
-  for (const auto* list : {&c.recover_master_cluster_filters, &c.recover_intermediate_master_cluster_filters,
-                            &c.recovery_ignore_hostname_filters, &c.promotion_ignore_hostname_filters,
-                            &c.osc_ignore_hostname_filters}) {
+  for (const auto& [key, list] : std::vector<std::pair<const char*, const std::vector<std::string>*>>{
+           {"RecoverMasterClusterFilters", &c.recover_master_cluster_filters},
+           {"RecoverIntermediateMasterClusterFilters", &c.recover_intermediate_master_cluster_filters},
+           {"RecoveryIgnoreHostnameFilters", &c.recovery_ignore_hostname_filters},
+           {"PromotionIgnoreHostnameFilters", &c.promotion_ignore_hostname_filters},
+           {"OSCIgnoreHostnameFilters", &c.osc_ignore_hostname_filters},
+           {"DiscoveryIgnoreHostnameFilters", &c.discovery_ignore_hostname_filters},
+           {"DiscoveryIgnoreMasterHostnameFilters", &c.discovery_ignore_master_hostname_filters},
+           {"DiscoveryIgnoreReplicaHostnameFilters", &c.discovery_ignore_replica_hostname_filters}}) {
     for (const auto& f : *list) {
       RE2 re(f, RE2::Quiet);
-      if (!re.ok()) {
-        return bad(list == &c.recover_master_cluster_filters ? "RecoverMasterClusterFilters"
-                   : list == &c.recovery_ignore_hostname_filters ? "RecoveryIgnoreHostnameFilters"
-                   : list == &c.promotion_ignore_hostname_filters ? "PromotionIgnoreHostnameFilters"
-                   : list == &c.osc_ignore_hostname_filters ? "OSCIgnoreHostnameFilters"
-                                                                 : "RecoverIntermediateMasterClusterFilters",
-                   "\"" + f + "\": " + re.error());
-      }
+      if (!re.ok()) return bad(key, "\"" + f + "\": " + re.error());
     }
   }
   if (!c.pseudo_gtid.fixed_substring) {

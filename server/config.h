@@ -46,6 +46,11 @@ struct Config {
 
   // Recovery.
   uint32_t recovery_period_block_seconds = 3600;  // RecoveryPeriodBlockSeconds
+  // DiscoveryIgnoreHostnameFilters, DiscoveryIgnoreMasterHostnameFilters,
+  // DiscoveryIgnoreReplicaHostnameFilters: RE2 patterns on host:port.
+  std::vector<std::string> discovery_ignore_hostname_filters, discovery_ignore_master_hostname_filters,
+      discovery_ignore_replica_hostname_filters;
+  uint32_t unseen_instance_forget_hours = 240;                   // UnseenInstanceForgetHours (0: never)
   std::vector<std::string> recover_master_cluster_filters;               // RecoverMasterClusterFilters
   std::vector<std::string> recover_intermediate_master_cluster_filters;  // RecoverIntermediateMasterClusterFilters
   std::map<std::string, std::vector<std::string>> hooks;  // PostMasterFailoverProcesses and the other hook lists

@@ -125,6 +125,10 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
   o.topology.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
   o.seeds = c.discovery_seeds;
+  o.ignore_hostname_filters = c.discovery_ignore_hostname_filters;
+  o.ignore_master_filters = c.discovery_ignore_master_hostname_filters;
+  o.ignore_replica_filters = c.discovery_ignore_replica_hostname_filters;
+  o.forget_unseen = std::chrono::hours(c.unseen_instance_forget_hours);
   return o;
 }
 

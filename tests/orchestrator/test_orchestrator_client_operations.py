@@ -20,7 +20,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import ClientTestCase, sleep_until  # noqa: E402
+from peers import ClientTestCase, Daemon, sleep_until  # noqa: E402
 
 
 class OrchestratorClientOperationsTest(ClientTestCase):
@@ -137,6 +137,46 @@ class OrchestratorClientOperationsTest(ClientTestCase):
         self.assertTrue(sleep_until(lambda: self.lines("which-master", "-i", r3) == [r1], 20))
         for command in ("raft-leader", "raft-health", "raft-leader-hostname"):
             self.assertIn("not running with raft setup", self.oc(command, ok=False), command)
+
+
+class DiscoveryFiltersTest(ClientTestCase):
+    """orchestrator's DiscoveryIgnoreReplicaHostnameFilters, DiscoveryIgnoreHostnameFilters and
+    DiscoveryIgnoreMasterHostnameFilters: what matches is not discovered through a neighbour; an explicit
+    discover still reads it."""
+
+    SPEC = "m>r1,r2;r1>r3"
+    BASE_PORT = 30790
+    API_PORT = 30799
+    CONFIG = {"DiscoveryIgnoreReplicaHostnameFilters": [":30792$"], "DiscoveryIgnoreHostnameFilters": [":30793$"]}
+    EXPECT_SERVERS = 2
+
+    def test_filters(self):
+        sb = self.sb
+        m, r1, r2, r3 = (sb.key(n) for n in ("m", "r1", "r2", "r3"))
+        # Several polls later, still only m and r1; m lists r1 alone.
+        self.assertFalse(sleep_until(lambda: len(self.lines("all-instances")) > 2, 4), self.lines("all-instances"))
+        self.assertEqual(self.lines("all-instances"), [m, r1])
+        self.assertEqual(self.lines("which-replicas", "-i", m), [r1])
+        self.assertEqual(self.lines("which-replicas", "-i", r1), [])
+        self.assertEqual(self.lines("discover", "-i", r2), [r2])
+        self.assertEqual(self.lines("all-instances"), [m, r1, r2])
+
+        # Another daemon, seeded with r3, told not to discover r1 as a master.
+        directory = os.path.join(sb.dir, "second")
+        os.makedirs(directory)
+        second = Daemon(directory, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
+                                    "DiscoverySeeds": [r3], "InstancePollSeconds": 1,
+                                    "DiscoveryIgnoreMasterHostnameFilters": [":30791$"]}, 30798)
+        try:
+            self.assertTrue(sleep_until(lambda: second.get("/api/all-instances") is not None and
+                                        len(second.get("/api/all-instances")) >= 1, 20))
+            self.assertFalse(sleep_until(lambda: len(second.get("/api/all-instances")) > 1, 4))
+            keys = [f"{i['Key']['Hostname']}:{i['Key']['Port']}" for i in second.get("/api/all-instances")]
+            self.assertEqual(keys, [r3])
+            inst = second.get(f"/api/instance/127.0.0.1/{sb.port('r3')}")
+            self.assertEqual(inst["MasterKey"]["Port"], sb.port("r1"), "its master is still known by name")
+        finally:
+            second.stop()
 
 
 if __name__ == "__main__":

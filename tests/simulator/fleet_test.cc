@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/instance_probe.h"
+#include "analyzer/monitor.h"
 #include "pgtid/index_follower.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "simulator/fleet.h"
@@ -232,6 +233,45 @@ TEST(Fleet, RotationsAreFollowedAndOldFilesExpire) {
   size_t connects = 0;
   for (const auto& st : statuses) connects += st.state == binlog::StreamState::kConnecting;
   EXPECT_EQ(connects, 1u);
+}
+
+// UnseenInstanceForgetHours: a server that stays dead is forgotten once it
+// has not been seen for that long; the others stay.
+TEST(Fleet, AnInstanceUnseenForLongIsForgotten) {
+  simulator::FleetOptions fo;
+  fo.base_port = 24990;
+  fo.clusters = 1;
+  fo.replicas = 2;
+  RunningFleet f(fo);
+  const std::string m = f.fleet().NameOf(0), r1 = f.fleet().NameOf(1), r2 = f.fleet().NameOf(2);
+  analyzer::MonitorOptions mo;
+  mo.probe.user = "sim";
+  mo.probe.password = "sim";
+  mo.follow_streams = false;
+  mo.poll_interval = 200ms;
+  mo.seeds = {m};
+  mo.forget_unseen = 2s;
+  analyzer::Monitor monitor(mo, [](v1::Envelope&&) {});
+  monitor.Start();
+  auto known = [&](const std::string& k) {
+    bool found = false;
+    monitor.Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { found = t.Find(k) != nullptr; });
+    return found;
+  };
+  auto wait = [](const std::function<bool()>& pred, std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > end) return false;
+      std::this_thread::sleep_for(50ms);
+    }
+    return true;
+  };
+  ASSERT_TRUE(wait([&] { return known(m) && known(r1) && known(r2); }, 10s));
+  ASSERT_TRUE(f.On([&] { return f.fleet().Kill(r1); }));
+  EXPECT_TRUE(known(r1)) << "not forgotten at once";
+  EXPECT_TRUE(wait([&] { return !known(r1); }, 15s)) << r1 << " is still known";
+  EXPECT_TRUE(known(m) && known(r2));
+  monitor.Stop();
 }
 
 }  // namespace
