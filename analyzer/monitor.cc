@@ -226,6 +226,12 @@ struct Monitor::Impl {
     ++counters.probes;
     if (!p.reachable) ++counters.probe_failures;
     if (topology.Forgotten(p.key)) return {};  // a probe that was under way when it was forgotten
+    if (!p.reachable) {
+      const InstanceRecord* before = topology.Find(p.key);
+      if (before == nullptr || before->reachable || before->last_error != p.error) {
+        spdlog::warn("{}: cannot be read: {}", p.key, p.error);
+      }
+    }
     ChangeScope scope = topology.ApplyProbe(p, &msgs);
     Analyze(scope, &msgs);
     Emit(&msgs);

@@ -403,6 +403,13 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
     } else {
       tls_context->set_verify_mode(asio::ssl::verify_none);
     }
+    if (!options.tls_cert.empty()) {
+      tls_context->use_certificate_chain_file(options.tls_cert, ec);
+      if (ec) co_return Status::InvalidArgument("TLS certificate " + options.tls_cert + ": " + ec.message());
+      tls_context->use_private_key_file(options.tls_key.empty() ? options.tls_cert : options.tls_key,
+                                        asio::ssl::context::pem, ec);
+      if (ec) co_return Status::InvalidArgument("TLS key " + options.tls_key + ": " + ec.message());
+    }
     tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(socket, *tls_context);
     Arm(options.connect_timeout);
     co_await tls->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));

@@ -27,17 +27,12 @@
 #include "binlog/format_description.h"
 #include "binlog/raw_event.h"
 #include "base/status.h"
+#include "base/tls_settings.h"
 
 namespace tidewatch::binlog {
 
 // TLS on the replication connection, as the MySQL clients' --ssl-mode.
-enum class TlsMode {
-  kDisabled,        // never
-  kPreferred,       // when the server offers it, without verifying the certificate
-  kRequired,        // always, without verifying the certificate
-  kVerifyCa,        // always, the certificate signed by tls_ca
-  kVerifyIdentity,  // as kVerifyCa, and issued for `host`
-};
+using tidewatch::TlsMode;
 
 struct ReplicaStreamOptions {
   std::string host = "127.0.0.1";
@@ -74,6 +69,7 @@ struct ReplicaStreamOptions {
   int max_reconnects = -1;
   TlsMode tls_mode = TlsMode::kDisabled;
   std::string tls_ca;  // PEM file of the CA for kVerifyCa/kVerifyIdentity (empty: system CAs)
+  std::string tls_cert, tls_key;  // a client certificate and its key (mutual TLS); empty: none
   // Events whose timestamp is older than this (against the local clock) put
   // the stream in kLagging until it is back within half of it, or idle.
   std::chrono::seconds lag_threshold{10};

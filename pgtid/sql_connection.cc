@@ -3,7 +3,9 @@
 #include <mysql.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <charconv>
+#include <mutex>
 
 namespace tidewatch::pgtid {
 
@@ -54,6 +56,21 @@ SqlConnection::~SqlConnection() {
   if (mysql_ != nullptr) mysql_close(Handle(mysql_));
 }
 
+namespace {
+std::mutex g_tls_mu;
+TlsSettings g_topology_tls;
+}  // namespace
+
+void SetTopologyTls(TlsSettings tls) {
+  std::lock_guard<std::mutex> lock(g_tls_mu);
+  g_topology_tls = std::move(tls);
+}
+
+TlsSettings TopologyTls() {
+  std::lock_guard<std::mutex> lock(g_tls_mu);
+  return g_topology_tls;
+}
+
 Status SqlConnection::Connect(const SqlEndpoint& endpoint, std::unique_ptr<SqlConnection>* out) {
   std::unique_ptr<SqlConnection> c(new SqlConnection(endpoint));
   MYSQL* m = mysql_init(nullptr);
@@ -67,6 +84,20 @@ Status SqlConnection::Connect(const SqlEndpoint& endpoint, std::unique_ptr<SqlCo
   mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   my_bool no_reconnect = 0;
   mysql_options(m, MYSQL_OPT_RECONNECT, &no_reconnect);
+  const TlsSettings tls = endpoint.tls.value_or(TopologyTls());
+  if (tls.mode != TlsMode::kDisabled && tls.mode != TlsMode::kPreferred) {
+    // Connector/C: SSL_ENFORCE refuses a server without TLS;
+    // SSL_VERIFY_SERVER_CERT checks the chain and the host name.
+    my_bool enforce = 1, verify = tls.Verifies() ? 1 : 0;
+    mysql_optionsv(m, MYSQL_OPT_SSL_ENFORCE, &enforce);
+    mysql_optionsv(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &verify);
+    // A CA given makes Connector/C verify the chain: only when verifying.
+    if (!tls.ca.empty() && tls.Verifies()) mysql_optionsv(m, MYSQL_OPT_SSL_CA, tls.ca.c_str());
+  }
+  if (tls.mode != TlsMode::kDisabled && !tls.cert.empty()) {
+    mysql_optionsv(m, MYSQL_OPT_SSL_CERT, tls.cert.c_str());
+    mysql_optionsv(m, MYSQL_OPT_SSL_KEY, (tls.key.empty() ? tls.cert : tls.key).c_str());
+  }
   if (mysql_real_connect(m, endpoint.host.c_str(), endpoint.user.c_str(), endpoint.password.c_str(),
                          nullptr, endpoint.port, nullptr, 0) == nullptr) {
     c->last_errno_ = mysql_errno(m);

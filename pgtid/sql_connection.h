@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "base/tls_settings.h"
 
 namespace tidewatch::pgtid {
 
@@ -24,6 +25,8 @@ struct SqlEndpoint {
   uint16_t port = 3306;
   std::string user;
   std::string password;
+  // Unset: the process's topology TLS (SetTopologyTls).
+  std::optional<TlsSettings> tls;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds read_timeout{30000};
 
@@ -41,6 +44,12 @@ struct SqlResult {
   std::optional<std::string> Get(size_t row, std::string_view name) const;
   std::string GetOr(size_t row, std::string_view name, std::string fallback = "") const;
 };
+
+// The TLS of every connection to a watched server whose endpoint does not
+// say otherwise: orchestrator's MySQLTopologySSL* settings, installed once
+// from the configuration before the first connection. Default: preferred.
+void SetTopologyTls(TlsSettings tls);
+TlsSettings TopologyTls();
 
 // A whole number as the text protocol sends it; 0 for text that is not one
 // (NULL, empty).

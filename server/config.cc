@@ -175,6 +175,12 @@ std::string Config::Redacted() const {
             {"IndexMaxEntries", index_max_entries},
             {"IndexWindowEvents", index_window_events},
             {"ProducerId", producer_id},
+            {"MySQLTopologyUseMutualTLS", topology_use_mutual_tls},
+            {"MySQLTopologySSLSkipVerify", topology_ssl_skip_verify},
+            {"MySQLTopologyUseMixedTLS", topology_use_mixed_tls},
+            {"MySQLTopologySSLCAFile", topology_ssl_ca_file},
+            {"MySQLTopologySSLCertFile", topology_ssl_cert_file},
+            {"MySQLTopologySSLPrivateKeyFile", topology_ssl_private_key_file},
             {"StateDir", state_dir},
             {"IndexStoreFile", index_store_file},
             {"PseudoGTIDInjectionIntervalMilliseconds", pseudo_gtid_injection_interval_ms},
@@ -195,6 +201,19 @@ std::string Config::Redacted() const {
   j["KafkaProperties"] = props;
   for (const auto& [k, v] : hooks) j[k] = v;
   return j.dump(2);
+}
+
+TlsSettings TopologyTlsOf(const Config& c) {
+  TlsSettings t;
+  t.ca = c.topology_ssl_ca_file;
+  if (c.topology_use_mutual_tls) {
+    t.mode = c.topology_ssl_skip_verify ? TlsMode::kRequired : TlsMode::kVerifyIdentity;
+    if (!c.topology_ssl_skip_verify) {
+      t.cert = c.topology_ssl_cert_file;
+      t.key = c.topology_ssl_private_key_file;
+    }
+  }
+  return t;
 }
 
 Status LoadConfig(const std::string& path, Config* out) {
@@ -284,6 +303,12 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"StreamReadTimeoutMilliseconds", Unsigned(&c.stream_read_timeout_ms, 0, 3600000)},
       {"ProbeWorkers", Unsigned(&c.probe_workers, 1, 1024)},
       {"ProducerId", String(&c.producer_id)},
+      {"MySQLTopologyUseMutualTLS", Bool(&c.topology_use_mutual_tls)},
+      {"MySQLTopologySSLSkipVerify", Bool(&c.topology_ssl_skip_verify)},
+      {"MySQLTopologyUseMixedTLS", Bool(&c.topology_use_mixed_tls)},
+      {"MySQLTopologySSLCAFile", String(&c.topology_ssl_ca_file)},
+      {"MySQLTopologySSLCertFile", String(&c.topology_ssl_cert_file)},
+      {"MySQLTopologySSLPrivateKeyFile", String(&c.topology_ssl_private_key_file)},
       {"StateDir", String(&c.state_dir)},
       {"IndexStoreFile", String(&c.index_store_file)},
       {"PseudoGTIDInjectionIntervalMilliseconds", Unsigned(&c.pseudo_gtid_injection_interval_ms, 10, 3600000)},
@@ -352,6 +377,12 @@ Status LoadConfig(const std::string& path, Config* out) {
       RE2 re(f, RE2::Quiet);
       if (!re.ok()) return bad(key, "\"" + f + "\": " + re.error());
     }
+  }
+  for (const auto& [key, file] : std::vector<std::pair<const char*, const std::string*>>{
+           {"MySQLTopologySSLCAFile", &c.topology_ssl_ca_file},
+           {"MySQLTopologySSLCertFile", &c.topology_ssl_cert_file},
+           {"MySQLTopologySSLPrivateKeyFile", &c.topology_ssl_private_key_file}}) {
+    if (!file->empty() && !std::filesystem::is_regular_file(*file)) return bad(key, "no such file " + *file);
   }
   if (!c.pseudo_gtid.fixed_substring) {
     std::unique_ptr<pgtid::PseudoGtidPattern> pattern;

@@ -12,6 +12,7 @@
 
 #include "base/host_port.h"
 #include "base/status.h"
+#include "base/tls_settings.h"
 #include "pgtid/pseudo_gtid_pattern.h"
 
 namespace tidewatch::server {
@@ -116,6 +117,11 @@ struct Config {
   uint64_t index_max_entries = 1 << 20;      // IndexMaxEntries
   uint64_t index_window_events = 1 << 21;    // IndexWindowEvents
   std::string producer_id;                   // ProducerId (default tidewatch@<host name>)
+  // orchestrator's MySQLTopologyUseMutualTLS, MySQLTopologySSLSkipVerify,
+  // MySQLTopologySSLCAFile, MySQLTopologySSLCertFile,
+  // MySQLTopologySSLPrivateKeyFile, MySQLTopologyUseMixedTLS (TopologyTlsOf).
+  bool topology_use_mutual_tls = false, topology_ssl_skip_verify = false, topology_use_mixed_tls = true;
+  std::string topology_ssl_ca_file, topology_ssl_cert_file, topology_ssl_private_key_file;
   std::string state_dir;                     // StateDir: sequence reservation, default spool and index store
   std::string index_store_file;              // IndexStoreFile (default <StateDir>/indexes.sqlite)
   uint32_t pseudo_gtid_injection_interval_ms = 1000;  // PseudoGTIDInjectionIntervalMilliseconds (AutoPseudoGTID)
@@ -140,6 +146,15 @@ const std::vector<std::string>& HookKeys();
 
 // Reads `path`; with an empty path, the first of /etc/tidewatch.conf.json and
 // ./tidewatch.conf.json that exists, else the defaults.
+// TLS to the watched servers, as orchestrator makes it from its
+// MySQLTopology* settings (go/db/tls.go): with MySQLTopologyUseMutualTLS
+// always, the certificate verified (host name included) against
+// MySQLTopologySSLCAFile unless MySQLTopologySSLSkipVerify, with the client
+// certificate and key when verifying; otherwise whenever the server offers
+// it (which serves MySQLTopologyUseMixedTLS: a server that requires TLS gets
+// it), without verification.
+TlsSettings TopologyTlsOf(const Config& config);
+
 Status LoadConfig(const std::string& path, Config* out);
 
 }  // namespace tidewatch::server

@@ -1,5 +1,7 @@
 #include "server/daemon.h"
 
+#include "pgtid/sql_connection.h"
+
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -110,7 +112,11 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.stream.register_as_replica = c.register_as_replica;
   o.stream.report_host = c.report_host;
   o.stream.report_port = c.report_port;
-  o.stream.tls_mode = binlog::TlsMode::kPreferred;
+  const TlsSettings tls = TopologyTlsOf(c);
+  o.stream.tls_mode = tls.mode;
+  o.stream.tls_ca = tls.ca;
+  o.stream.tls_cert = tls.cert;
+  o.stream.tls_key = tls.key;
   o.stream.heartbeat_period = std::chrono::milliseconds(c.stream_heartbeat_ms);
   o.stream.read_timeout =
       std::chrono::milliseconds(c.stream_read_timeout_ms ? c.stream_read_timeout_ms : 3 * c.stream_heartbeat_ms);
@@ -137,6 +143,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     err << "tidewatch run: " << why << "\n";
     return 2;
   };
+  pgtid::SetTopologyTls(TopologyTlsOf(config));
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
   Status s = pgtid::PseudoGtidPattern::Create(config.pseudo_gtid, &pattern);
   if (!s.ok()) return fail(s.message());

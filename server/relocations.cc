@@ -128,7 +128,11 @@ pgtid::ExecutorOptions ExecutorOptionsOf(const Config& config) {
   eo.stream.user = config.topology_user;
   eo.stream.password = config.topology_password;
   eo.stream.server_id = config.short_read_server_id();
-  eo.stream.tls_mode = binlog::TlsMode::kPreferred;
+  const TlsSettings tls = TopologyTlsOf(config);
+  eo.stream.tls_mode = tls.mode;
+  eo.stream.tls_ca = tls.ca;
+  eo.stream.tls_cert = tls.cert;
+  eo.stream.tls_key = tls.key;
   return eo;
 }
 

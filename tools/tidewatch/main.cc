@@ -36,6 +36,7 @@ bool LoadConfigReporting(const std::string& path, tidewatch::server::Config* con
     return false;
   }
   for (const auto& w : config->warnings) std::cerr << "tidewatch: warning: " << w << "\n";
+  tidewatch::pgtid::SetTopologyTls(tidewatch::server::TopologyTlsOf(*config));
   return true;
 }
 }  // namespace
