@@ -181,6 +181,8 @@ std::string Config::Redacted() const {
             {"MySQLTopologySSLCAFile", topology_ssl_ca_file},
             {"MySQLTopologySSLCertFile", topology_ssl_cert_file},
             {"MySQLTopologySSLPrivateKeyFile", topology_ssl_private_key_file},
+            {"URLPrefix", url_prefix},
+            {"StatusEndpoint", status_endpoint},
             {"StateDir", state_dir},
             {"IndexStoreFile", index_store_file},
             {"PseudoGTIDInjectionIntervalMilliseconds", pseudo_gtid_injection_interval_ms},
@@ -309,6 +311,8 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"MySQLTopologySSLCAFile", String(&c.topology_ssl_ca_file)},
       {"MySQLTopologySSLCertFile", String(&c.topology_ssl_cert_file)},
       {"MySQLTopologySSLPrivateKeyFile", String(&c.topology_ssl_private_key_file)},
+      {"URLPrefix", String(&c.url_prefix)},
+      {"StatusEndpoint", String(&c.status_endpoint)},
       {"StateDir", String(&c.state_dir)},
       {"IndexStoreFile", String(&c.index_store_file)},
       {"PseudoGTIDInjectionIntervalMilliseconds", Unsigned(&c.pseudo_gtid_injection_interval_ms, 10, 3600000)},
@@ -377,6 +381,14 @@ Status LoadConfig(const std::string& path, Config* out) {
       RE2 re(f, RE2::Quiet);
       if (!re.ok()) return bad(key, "\"" + f + "\": " + re.error());
     }
+  }
+  // orchestrator's normalization: no slash at either end, then one in front.
+  while (!c.url_prefix.empty() && c.url_prefix.front() == '/') c.url_prefix.erase(0, 1);
+  while (!c.url_prefix.empty() && c.url_prefix.back() == '/') c.url_prefix.pop_back();
+  if (!c.url_prefix.empty()) c.url_prefix = "/" + c.url_prefix;
+  if (c.url_prefix.find_first_of("?#% ") != std::string::npos) return bad("URLPrefix", "not a URL path");
+  if (c.status_endpoint.empty() || c.status_endpoint.front() != '/') {
+    return bad("StatusEndpoint", "\"" + c.status_endpoint + "\" is not a path starting with /");
   }
   for (const auto& [key, file] : std::vector<std::pair<const char*, const std::string*>>{
            {"MySQLTopologySSLCAFile", &c.topology_ssl_ca_file},

@@ -122,6 +122,8 @@ struct Config {
   // MySQLTopologySSLPrivateKeyFile, MySQLTopologyUseMixedTLS (TopologyTlsOf).
   bool topology_use_mutual_tls = false, topology_ssl_skip_verify = false, topology_use_mixed_tls = true;
   std::string topology_ssl_ca_file, topology_ssl_cert_file, topology_ssl_private_key_file;
+  std::string url_prefix;                    // URLPrefix, normalized: "/x" or ""
+  std::string status_endpoint = "/api/status";  // StatusEndpoint
   std::string state_dir;                     // StateDir: sequence reservation, default spool and index store
   std::string index_store_file;              // IndexStoreFile (default <StateDir>/indexes.sqlite)
   uint32_t pseudo_gtid_injection_interval_ms = 1000;  // PseudoGTIDInjectionIntervalMilliseconds (AutoPseudoGTID)

@@ -285,6 +285,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     ho.port = listen.port;
     ho.stream = stream.get();
     ho.handler = [&api](const HttpRequest& rq, HttpResponse* rs) { api->Handle(rq, rs); };
+    ho.url_prefix = config.url_prefix;
     ho.authorize = [&api](const HttpRequest& rq, HttpResponse* rs) { return api->Authorize(rq, rs, false); };
     s = HttpServer::Start(ho, &http);
     if (!s.ok()) return fail(s.message());

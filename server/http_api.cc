@@ -274,6 +274,12 @@ void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
   }
   if (!Authorize(request, response, false)) return;
   if (request.path == "/metrics") return Metrics(response);
+  if (request.path == config_.status_endpoint && request.path != "/api/status") {
+    // StatusEndpoint: orchestrator's health check at the path configured.
+    static const std::vector<std::string> kNone;
+    Call c{request, response, kNone, UserOf(request), {}, {}, {}};
+    return Health(c);
+  }
   if (request.path == "/" || request.path.rfind("/dashboard/", 0) == 0) return Dashboard(request, response);
   auto seg = Segments(request.path);
   if (seg.size() < 2 || seg[0] != "api") {

@@ -50,12 +50,13 @@ struct StreamClient {
   std::unique_ptr<sinks::EventStream::Subscription> subscription;
 };
 
-HttpRequest RequestOf(const http::request<http::string_body>& req, const tcp::socket& s) {
+// `path`: the request's path, without the URL prefix.
+HttpRequest RequestOf(const http::request<http::string_body>& req, const tcp::socket& s, std::string_view path) {
   HttpRequest r;
   r.method = std::string(req.method_string());
   std::string_view target(req.target().data(), req.target().size());
   auto q = target.find('?');
-  r.path = std::string(target.substr(0, q));
+  r.path = std::string(path);
   if (q != std::string_view::npos) r.query = std::string(target.substr(q + 1));
   for (const auto& f : req) {
     std::string name(f.name_string());
@@ -152,9 +153,25 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto q = target.find('?');
     std::string_view path = target.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    if (const std::string& prefix = options.url_prefix; !prefix.empty()) {
+      if (path == prefix) {
+        // The page's relative paths resolve under the prefix only with its slash.
+        HttpResponse moved;
+        moved.status = 301;
+        moved.content_type = "text/plain; charset=utf-8";
+        moved.headers.emplace_back("Location", prefix + "/" + (query.empty() ? "" : "?" + std::string(query)));
+        co_await Write(s, moved);
+        co_return;
+      }
+      if (path.substr(0, prefix.size() + 1) != prefix + "/") {
+        co_await Respond(s, http::status::not_found, "404 page not found");
+        co_return;
+      }
+      path.remove_prefix(prefix.size());
+    }
     if (path != "/api/stream" || options.stream == nullptr) {
       if (options.handler) {
-        co_await Handle(s, RequestOf(req, s));
+        co_await Handle(s, RequestOf(req, s, path));
         co_return;
       }
       const std::string why = "no such path: " + std::string(path);
@@ -163,7 +180,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
     if (options.authorize) {
       HttpResponse refusal;
-      if (!options.authorize(RequestOf(req, s), &refusal)) {
+      if (!options.authorize(RequestOf(req, s, path), &refusal)) {
         co_await Write(s, refusal);
         co_return;
       }

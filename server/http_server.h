@@ -55,6 +55,9 @@ struct HttpServerOptions {
   sinks::EventStream* stream = nullptr;  // /api/stream; none: a path like any other
   HttpHandler handler;                   // every path but /api/stream; none: 404
   HttpAuthorizer authorize;              // /api/stream requests; none: open
+  // orchestrator's URLPrefix ("/orchestrator"; "": none): every path is
+  // served under it, and only there — the handlers see paths without it.
+  std::string url_prefix;
   size_t handler_threads = 4;
   size_t max_request_bytes = 1 << 20;
 };

@@ -89,7 +89,7 @@ class Sandbox:
 class Daemon:
     """`tidewatch run` with a config written from `config`, its output in <dir>/tidewatch.log."""
 
-    def __init__(self, directory: str, config: dict, listen_port: int):
+    def __init__(self, directory: str, config: dict, listen_port: int, health_path: str = "/api/health"):
         self.dir = directory
         self.port = listen_port
         self.config_path = os.path.join(directory, "tidewatch.conf.json")
@@ -103,7 +103,7 @@ class Daemon:
         self.proc = subprocess.Popen([tidewatch_binary(), "run", "-c", self.config_path], stdout=out,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         out.close()
-        if not wait_until(lambda: self.get("/api/health") is not None or self.proc.poll() is not None, 30):
+        if not wait_until(lambda: self.get(health_path) is not None or self.proc.poll() is not None, 30):
             raise AssertionError("tidewatch run did not answer /api/health:\n" + tail(self.log))
         if self.proc.poll() is not None:
             raise AssertionError(f"tidewatch run exited ({self.proc.returncode}):\n" + tail(self.log))

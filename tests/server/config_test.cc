@@ -70,6 +70,92 @@ TEST_F(ConfigTest, OrchestratorsDefaultListenAddressLoads) {
   EXPECT_EQ(c.listen_address, ":3000");
 }
 
+// Every key of the orchestrator configuration Vitess ships as its sample
+// (docker/orchestrator in vitessio/vitess), with values of our own: it loads,
+// the keys Tidewatch has take effect, and the others are only warned about.
+TEST_F(ConfigTest, VitessSampleConfigurationLoads) {
+  const std::string json = R"({
+    "ActiveNodeExpireSeconds": 5, "ApplyMySQLPromotionAfterMasterFailover": true,
+    "AuditLogFile": "/tmp/audit.log", "AuditToSyslog": false, "AuthenticationMethod": "", "AuthUserHeader": "",
+    "BackendDB": "sqlite", "BinlogEventsChunkSize": 10000, "CandidateInstanceExpireMinutes": 45,
+    "CoMasterRecoveryMustPromoteOtherCoMaster": false, "DataCenterPattern": "[.]([^.]+)[.][^.]+[.]example[.]com",
+    "Debug": true, "DefaultInstancePort": 3306, "DetachLostSlavesAfterMasterFailover": true,
+    "DetectClusterAliasQuery": "SELECT 'alias'", "DetectClusterDomainQuery": "",
+    "DetectInstanceAliasQuery": "SELECT 'instance'", "DetectPromotionRuleQuery": "SELECT 'neutral'",
+    "DetectDataCenterQuery": "SELECT 'dc1'", "DetectSemiSyncEnforcedQuery": "SELECT 0",
+    "DiscoverByShowSlaveHosts": false, "EnableSyslog": false, "ExpiryHostnameResolvesMinutes": 60,
+    "DelayMasterPromotionIfSQLThreadNotUpToDate": true, "FailureDetectionPeriodBlockMinutes": 10,
+    "GraphiteAddr": "", "GraphiteConvertHostnameDotsToUnderscores": true, "GraphitePath": "",
+    "HostnameResolveMethod": "none", "HTTPAuthPassword": "", "HTTPAuthUser": "",
+    "InstanceBulkOperationsWaitTimeoutSeconds": 10, "InstancePollSeconds": 5, "ListenAddress": ":3000",
+    "MasterFailoverLostInstancesDowntimeMinutes": 0, "MySQLConnectTimeoutSeconds": 1,
+    "MySQLHostnameResolveMethod": "none", "MySQLTopologyCredentialsConfigFile": "",
+    "MySQLTopologyMaxPoolConnections": 3, "MySQLTopologyPassword": "pw", "MySQLTopologyReadTimeoutSeconds": 3,
+    "MySQLTopologySSLCAFile": "", "MySQLTopologySSLCertFile": "", "MySQLTopologySSLPrivateKeyFile": "",
+    "MySQLTopologySSLSkipVerify": true, "MySQLTopologyUseMutualTLS": false, "MySQLTopologyUser": "orc",
+    "OnFailureDetectionProcesses": ["echo detected {failureType}"], "OSCIgnoreHostnameFilters": [],
+    "PhysicalEnvironmentPattern": "[.]([^.]+[.][^.]+)[.]example[.]com",
+    "PostFailoverProcesses": ["echo recovered {failureType}"],
+    "PostIntermediateMasterFailoverProcesses": ["echo im {failedHost}"],
+    "PostMasterFailoverProcesses": ["echo promoted {successorHost}", "reparent {successorAlias}"],
+    "PostponeSlaveRecoveryOnLagMinutes": 0, "PostUnsuccessfulFailoverProcesses": [], "PowerAuthUsers": ["*"],
+    "PreFailoverProcesses": ["echo will recover {failureCluster}"], "ProblemIgnoreHostnameFilters": [],
+    "PromotionIgnoreHostnameFilters": [], "ReadLongRunningQueries": false, "ReadOnly": false,
+    "ReasonableMaintenanceReplicationLagSeconds": 20, "ReasonableReplicationLagSeconds": 12,
+    "RecoverMasterClusterFilters": [".*"], "RecoveryIgnoreHostnameFilters": [], "RecoveryPeriodBlockSeconds": 60,
+    "ReduceReplicationAnalysisCount": true, "RejectHostnameResolvePattern": "",
+    "RemoveTextFromHostnameDisplay": ".example.com:3306", "ReplicationLagQuery": "", "ServeAgentsHttp": false,
+    "SkipBinlogEventsContaining": [], "SkipBinlogServerUnresolveCheck": true, "SkipOrchestratorDatabaseUpdate": false,
+    "SlaveStartPostWaitMilliseconds": 1000, "SnapshotTopologiesIntervalHours": 0, "SQLite3DataFile": ":memory:",
+    "SSLCAFile": "", "SSLCertFile": "", "SSLPrivateKeyFile": "", "SSLSkipVerify": false, "SSLValidOUs": [],
+    "StaleSeedFailMinutes": 60, "StatusEndpoint": "/api/status", "StatusOUVerify": false, "UnseenAgentForgetHours": 6,
+    "UnseenInstanceForgetHours": 240, "UseMutualTLS": false, "UseSSL": false, "VerifyReplicationFilters": false
+  })";
+  Config c;
+  auto s = LoadConfig(Write("vitess.json", json), &c);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(c.listen_address, ":3000");
+  EXPECT_EQ(c.topology_user, "orc");
+  EXPECT_EQ(c.instance_poll_seconds, 5u);
+  EXPECT_EQ(c.reasonable_replication_lag_seconds, 12u);
+  EXPECT_EQ(c.candidate_instance_expire_minutes, 45u);
+  EXPECT_EQ(c.detect_instance_alias_query, "SELECT 'instance'");
+  EXPECT_EQ(c.detect_data_center_query, "SELECT 'dc1'");
+  EXPECT_EQ(c.recover_master_cluster_filters, std::vector<std::string>{".*"});
+  EXPECT_EQ(c.hooks["PostMasterFailoverProcesses"],
+            (std::vector<std::string>{"echo promoted {successorHost}", "reparent {successorAlias}"}));
+  EXPECT_EQ(c.hooks["OnFailureDetectionProcesses"].size(), 1u);
+  EXPECT_EQ(c.status_endpoint, "/api/status");
+  EXPECT_EQ(c.unseen_instance_forget_hours, 240u);
+  EXPECT_TRUE(c.topology_ssl_skip_verify);
+  EXPECT_EQ(TopologyTlsOf(c).mode, TlsMode::kPreferred) << "no mutual TLS: TLS when offered";
+  // Keys Tidewatch has no use for are warned about, by name, and nothing else is.
+  for (const char* ignored : {"BackendDB", "SQLite3DataFile", "GraphiteAddr", "HostnameResolveMethod"}) {
+    bool warned = false;
+    for (const auto& w : c.warnings) warned = warned || w.find(std::string("unknown key ") + ignored) != std::string::npos;
+    EXPECT_TRUE(warned) << ignored;
+  }
+  for (const auto& w : c.warnings) {
+    for (const char* used : {"ListenAddress", "DetectPromotionRuleQuery", "UnseenInstanceForgetHours", "StatusEndpoint",
+                             "MySQLTopologySSLSkipVerify", "PostMasterFailoverProcesses"}) {
+      EXPECT_EQ(w.find(std::string("unknown key ") + used + " "), std::string::npos) << w;
+    }
+  }
+}
+
+TEST_F(ConfigTest, UrlPrefixAndTlsFiles) {
+  Config c;
+  ASSERT_TRUE(LoadConfig(Write("prefix.json", R"({"URLPrefix": "orchestrator/"})"), &c).ok());
+  EXPECT_EQ(c.url_prefix, "/orchestrator");
+  ASSERT_TRUE(LoadConfig(Write("prefix2.json", R"({"URLPrefix": "/"})"), &c).ok());
+  EXPECT_EQ(c.url_prefix, "");
+  auto s = LoadConfig(Write("tls.json", R"({"MySQLTopologyUseMutualTLS": true, "MySQLTopologySSLCAFile": "/nonexistent"})"), &c);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("MySQLTopologySSLCAFile"), std::string::npos) << s.message();
+  EXPECT_FALSE(LoadConfig(Write("status.json", R"({"StatusEndpoint": "health"})"), &c).ok());
+  EXPECT_FALSE(LoadConfig(Write("ignore.json", R"({"DiscoveryIgnoreHostnameFilters": ["(x"]})"), &c).ok());
+}
+
 TEST_F(ConfigTest, BadValuesNameTheirKey) {
   struct Case {
     const char* json;
