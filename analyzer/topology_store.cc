@@ -1,15 +1,11 @@
 #include "analyzer/topology_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+
+#include "base/atomic_file.h"
 
 namespace tidewatch::analyzer {
 
@@ -149,26 +145,7 @@ Status SaveTopology(const std::string& path, const Topology& topology) {
     if (r.probed) instances.push_back(ProbeJson(r.probe));
   }
   const std::string text = json{{"version", kVersion}, {"instances", instances}}.dump() + "\n";
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return Status::IOError(tmp + ": " + why);
-    }
-    done += static_cast<size_t>(n);
-  }
-  const bool synced = ::fsync(fd) == 0;
-  ::close(fd);
-  if (!synced || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": " + std::strerror(errno));
-  }
-  return Status::OK();
+  return ReplaceFile(path, text);
 }
 
 Status LoadTopology(const std::string& path, std::vector<ProbeResult>* out) {

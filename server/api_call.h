@@ -8,6 +8,7 @@
 // to one who may not change things.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -59,6 +60,35 @@ class ApiPath {
   std::vector<std::string> names_;
   std::vector<std::string> params_;
 };
+
+// One path of a table of orchestrator's paths served by an object of type
+// Api: the path, whether it changes things, the member that answers it.
+template <typename Api>
+struct ApiRoute {
+  ApiRoute(std::initializer_list<const char*> names, std::string_view params, bool changes,
+           void (Api::*answer)(ApiCall&))
+      : path(names, params), change(changes), handler(answer) {}
+
+  ApiPath path;
+  bool change;
+  void (Api::*handler)(ApiCall&);
+};
+
+// The first of `routes` whose path the call's is, answered by `api` (after
+// `authorize_change` for a change). False when none is the call's path.
+template <typename Api>
+bool AnswerRoute(Api* api, const std::vector<ApiRoute<Api>>& routes, ApiCall& c,
+                 const std::function<bool()>& authorize_change) {
+  if (c.seg.empty()) return false;
+  for (const auto& route : routes) {
+    if (!route.path.Matches(c)) continue;
+    if (!route.path.Keys(c)) return true;
+    if (route.change && !authorize_change()) return true;
+    (api->*route.handler)(c);
+    return true;
+  }
+  return false;
+}
 
 // The cluster a hint names — a cluster's name, an instance of it, or its
 // alias; false with orchestrator's error answered when none.

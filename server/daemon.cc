@@ -286,6 +286,8 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     ho.stream = stream.get();
     ho.handler = [&api](const HttpRequest& rq, HttpResponse* rs) { api->Handle(rq, rs); };
     ho.url_prefix = config.url_prefix;
+    // orchestrator serves a custom StatusEndpoint at that very path, the default under the prefix.
+    if (config.status_endpoint != "/api/status") ho.unprefixed_path = config.status_endpoint;
     ho.authorize = [&api](const HttpRequest& rq, HttpResponse* rs) { return api->Authorize(rq, rs, false); };
     s = HttpServer::Start(ho, &http);
     if (!s.ok()) return fail(s.message());

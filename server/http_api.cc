@@ -274,8 +274,15 @@ void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
   }
   if (!Authorize(request, response, false)) return;
   if (request.path == "/metrics") return Metrics(response);
-  if (request.path == config_.status_endpoint && request.path != "/api/status") {
-    // StatusEndpoint: orchestrator's health check at the path configured.
+  if (config_.status_endpoint != "/api/status" &&
+      (request.path == config_.status_endpoint || request.path == "/api/status")) {
+    // A custom StatusEndpoint replaces /api/status, as orchestrator's does.
+    if (request.path == "/api/status") {
+      response->status = 404;
+      response->content_type = "text/plain; charset=utf-8";
+      response->body = "404 page not found\n";
+      return;
+    }
     static const std::vector<std::string> kNone;
     Call c{request, response, kNone, UserOf(request), {}, {}, {}};
     return Health(c);

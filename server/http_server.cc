@@ -153,7 +153,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     auto q = target.find('?');
     std::string_view path = target.substr(0, q);
     std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-    if (const std::string& prefix = options.url_prefix; !prefix.empty()) {
+    if (const std::string& prefix = options.url_prefix; !prefix.empty() && path != options.unprefixed_path) {
       if (path == prefix) {
         // The page's relative paths resolve under the prefix only with its slash.
         HttpResponse moved;

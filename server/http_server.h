@@ -58,6 +58,9 @@ struct HttpServerOptions {
   // orchestrator's URLPrefix ("/orchestrator"; "": none): every path is
   // served under it, and only there — the handlers see paths without it.
   std::string url_prefix;
+  // A path served as it is, outside the prefix (orchestrator's custom
+  // StatusEndpoint); "": none.
+  std::string unprefixed_path;
   size_t handler_threads = 4;
   size_t max_request_bytes = 1 << 20;
 };

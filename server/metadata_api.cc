@@ -79,16 +79,6 @@ json KeysJson(const std::vector<std::string>& keys) {
 
 }  // namespace
 
-// One of orchestrator's paths (api_call.h), whether it is authorized as a change, its handler.
-struct MetadataApi::Route {
-  Route(std::initializer_list<const char*> n, std::string_view p, bool ch, void (MetadataApi::*h)(Call&))
-      : path(n, p), change(ch), handler(h) {}
-
-  ApiPath path;
-  bool change;
-  void (MetadataApi::*handler)(Call&);
-};
-
 const std::vector<MetadataApi::Route>& MetadataApi::Routes() {
   using A = MetadataApi;
   static const std::vector<Route> routes = {
@@ -153,17 +143,9 @@ MetadataApi::MetadataApi(const Config& config, analyzer::Monitor* monitor, sinks
 }
 
 bool MetadataApi::Handle(const std::vector<std::string>& seg, const HttpRequest& request, const std::string& user,
-                         const std::function<bool()>& authorize_change, HttpResponse* response) {
-  if (seg.empty()) return false;
+                          const std::function<bool()>& authorize_change, HttpResponse* response) {
   Call c{request, response, seg, user, {}, {}, {}};
-  for (const Route& route : Routes()) {
-    if (!route.path.Matches(c)) continue;
-    if (!route.path.Keys(c)) return true;
-    if (route.change && !authorize_change()) return true;
-    (this->*route.handler)(c);
-    return true;
-  }
-  return false;
+  return AnswerRoute(this, Routes(), c, authorize_change);
 }
 
 void MetadataApi::Audit(const std::string& action, const std::string& instance, const std::string& user,

@@ -53,7 +53,7 @@ class MetadataApi {
 
  private:
   using Call = ApiCall;
-  struct Route;
+  using Route = ApiRoute<MetadataApi>;
   static const std::vector<Route>& Routes();
 
   void Tags(Call& c);

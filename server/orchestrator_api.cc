@@ -81,16 +81,6 @@ std::string TabulateTopology(const std::string& tree) {
   return out;
 }
 
-// One of orchestrator's paths (api_call.h), whether it changes things, its handler.
-struct OrchestratorApi::Route {
-  Route(std::initializer_list<const char*> n, std::string_view p, bool ch, void (OrchestratorApi::*h)(Call&))
-      : path(n, p), change(ch), handler(h) {}
-
-  ApiPath path;
-  bool change;
-  void (OrchestratorApi::*handler)(Call&);
-};
-
 const std::vector<OrchestratorApi::Route>& OrchestratorApi::Routes() {
   using A = OrchestratorApi;
   static const std::vector<Route> routes = {
@@ -133,17 +123,9 @@ OrchestratorApi::OrchestratorApi(const Config& config, analyzer::Monitor* monito
     : config_(config), monitor_(monitor), publisher_(publisher), json_(json) {}
 
 bool OrchestratorApi::Handle(const std::vector<std::string>& seg, const HttpRequest& request, const std::string& user,
-                             const std::function<bool()>& authorize_change, HttpResponse* response) {
-  if (seg.empty()) return false;
+                              const std::function<bool()>& authorize_change, HttpResponse* response) {
   Call c{request, response, seg, user, {}, {}, {}};
-  for (const Route& route : Routes()) {
-    if (!route.path.Matches(c)) continue;
-    if (!route.path.Keys(c)) return true;
-    if (route.change && !authorize_change()) return true;
-    (this->*route.handler)(c);
-    return true;
-  }
-  return false;
+  return AnswerRoute(this, Routes(), c, authorize_change);
 }
 
 bool OrchestratorApi::ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const {
@@ -296,30 +278,12 @@ std::string OrchestratorApi::CannotReplicateFrom(const analyzer::InstanceRecord&
   return {};
 }
 
-void OrchestratorApi::CanReplicateFrom(Call& c) {
-  std::string error, why;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    const auto* r = t.Find(c.instance);
-    const auto* s = t.Find(c.below);
-    if (r == nullptr || !r->probed) {
-      error = "Cannot read instance: " + c.instance;
-    } else if (s == nullptr || !s->probed) {
-      error = "Cannot read instance: " + c.below;
-    } else {
-      why = CannotReplicateFrom(*r, *s);
-    }
-  });
-  if (!error.empty()) return c.Error(error);
-  // orchestrator answers a refusal as an error, and "true" with the source's key.
-  if (!why.empty()) return c.Error(why);
-  c.Ok("true", InstanceKeyJson(c.below));
-}
-
-// orchestrator's CanReplicateFromGTID: CanReplicateFrom, then
+// orchestrator's CanReplicateFrom (go/inst/instance.go) over what the model
+// last read of both; with `gtid`, CanReplicateFromGTID: then also
 // CheckMoveViaGTID (go/inst/instance_topology.go) — the instance replicates
 // by Oracle GTID and the other supports it, or by MariaDB GTID and the other
-// is a MariaDB server.
-void OrchestratorApi::CanReplicateFromGtid(Call& c) {
+// is a MariaDB server. A refusal is an error; "true" comes with the source's key.
+void OrchestratorApi::CanReplicate(Call& c, bool gtid) {
   std::string error, why;
   monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
     const auto* r = t.Find(c.instance);
@@ -328,7 +292,7 @@ void OrchestratorApi::CanReplicateFromGtid(Call& c) {
       error = "Cannot read instance: " + c.instance;
     } else if (s == nullptr || !s->probed) {
       error = "Cannot read instance: " + c.below;
-    } else if (why = CannotReplicateFrom(*r, *s); why.empty()) {
+    } else if (why = CannotReplicateFrom(*r, *s); why.empty() && gtid) {
       const auto &ri = r->probe.instance, &si = s->probe.instance;
       const bool oracle = !ri.mariadb && ri.replica.UsesGtid() && !si.mariadb && si.gtid_mode == "ON";
       const bool mariadb = ri.mariadb && ri.replica.UsesGtid() && si.mariadb;

@@ -52,7 +52,7 @@ class OrchestratorApi {
 
  private:
   using Call = ApiCall;
-  struct Route;
+  using Route = ApiRoute<OrchestratorApi>;
   static const std::vector<Route>& Routes();
 
   void InstanceReplicas(Call& c);
@@ -61,8 +61,9 @@ class OrchestratorApi {
   void AllInstances(Call& c);
   void Search(Call& c);
   void TopologyTabulated(Call& c);
-  void CanReplicateFrom(Call& c);
-  void CanReplicateFromGtid(Call& c);
+  void CanReplicateFrom(Call& c) { CanReplicate(c, false); }
+  void CanReplicateFromGtid(Call& c) { CanReplicate(c, true); }
+  void CanReplicate(Call& c, bool gtid);
   void Refresh(Call& c);
   void Control(Call& c);
   void ErrantGtid(Call& c);
