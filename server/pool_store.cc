@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/host_port.h"
+#include "base/trim_space.h"
 #include "server/state_file.h"
 
 namespace tidewatch::server {
@@ -11,12 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-std::string Trim(const std::string& s) {
-  const char* ws = " \t\n\r\v\f";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
+std::string Trim(const std::string& s) { return std::string(TrimSpace(s)); }
 
 int64_t Seconds(PoolStore::Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();

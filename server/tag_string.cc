@@ -2,17 +2,13 @@
 
 #include <algorithm>
 
+#include "base/trim_space.h"
+
 namespace tidewatch::server {
 
 namespace {
 
-std::string Trim(const std::string& s) {
-  // Go's strings.TrimSpace: ASCII white space here.
-  const char* ws = " \t\n\r\v\f";
-  const size_t b = s.find_first_not_of(ws);
-  if (b == std::string::npos) return {};
-  return s.substr(b, s.find_last_not_of(ws) - b + 1);
-}
+std::string Trim(const std::string& s) { return std::string(TrimSpace(s)); }
 
 }  // namespace
 

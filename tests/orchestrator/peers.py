@@ -183,7 +183,42 @@ __all__ = ["Sandbox", "Daemon", "peer", "tidewatch_binary", "start_orchestrator"
            "sleep_until", "tail", "time"]
 
 
-class ClientTestCase(unittest.TestCase):
+class ClientCommands:
+    """orchestrator-client run against the daemon at API_PORT, and what MariaDB says: for test cases with
+    `client` (the peer's path), `daemon`, `sb` and API_PORT."""
+
+    API_PORT = 0
+
+    def oc(self, command: str, *args: str, ok: bool = True) -> str:
+        env = dict(os.environ, ORCHESTRATOR_API=f"http://127.0.0.1:{self.API_PORT}/api")
+        p = subprocess.run([self.client, "-c", command, *args], capture_output=True, text=True, env=env, timeout=120)
+        # 141 (SIGPIPE) is the client's own race, not an answer: some of its functions pipe the
+        # response into one that prints a variable instead of reading (`print_response |
+        # print_details`), and under `set -o pipefail` the writer's SIGPIPE becomes the exit status.
+        # An error answer exits 1.
+        if ok and p.returncode not in (0, 141):
+            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} failed ({p.returncode}):\n"
+                                 f"{p.stdout}{p.stderr}\n" + tail(self.daemon.log))
+        if not ok and p.returncode != 1:
+            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} succeeded:\n{p.stdout}")
+        return p.stdout if ok else p.stdout + p.stderr
+
+    def lines(self, command: str, *args: str) -> list[str]:
+        return [line for line in self.oc(command, *args).splitlines() if line]
+
+    def master_of(self, name: str) -> str:
+        """The master of sandbox server `name` as MariaDB says (host:port; "" when it is no replica), after
+        checking that it replicates without error."""
+        rows = self.sb.rows(name, "SHOW SLAVE STATUS")
+        if not rows:
+            return ""
+        s = rows[0]
+        self.assertEqual((s["Slave_IO_Running"], s["Slave_SQL_Running"], s["Last_SQL_Error"]), ("Yes", "Yes", ""),
+                         f"{name} replicates")
+        return f"127.0.0.1:{s['Master_Port']}"
+
+
+class ClientTestCase(ClientCommands, unittest.TestCase):
     """orchestrator-client (the real one) against `tidewatch run` following a sandbox. Subclasses set
     SPEC, UP_ARGS, BASE_PORT and API_PORT; the daemon has discovered every server of SPEC when the
     tests start."""
@@ -222,19 +257,3 @@ class ClientTestCase(unittest.TestCase):
         cls.daemon.stop()
         cls.sb.down()
 
-    def oc(self, command: str, *args: str, ok: bool = True) -> str:
-        env = dict(os.environ, ORCHESTRATOR_API=f"http://127.0.0.1:{self.API_PORT}/api")
-        p = subprocess.run([self.client, "-c", command, *args], capture_output=True, text=True, env=env, timeout=120)
-        # 141 (SIGPIPE) is the client's own race, not an answer: some of its functions pipe the
-        # response into one that prints a variable instead of reading (`print_response |
-        # print_details`), and under `set -o pipefail` the writer's SIGPIPE becomes the exit status.
-        # An error answer exits 1.
-        if ok and p.returncode not in (0, 141):
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} failed ({p.returncode}):\n"
-                                 f"{p.stdout}{p.stderr}\n" + tail(self.daemon.log))
-        if not ok and p.returncode != 1:
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} succeeded:\n{p.stdout}")
-        return p.stdout if ok else p.stdout + p.stderr
-
-    def lines(self, command: str, *args: str) -> list[str]:
-        return [line for line in self.oc(command, *args).splitlines() if line]

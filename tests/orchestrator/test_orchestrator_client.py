@@ -13,7 +13,6 @@ failure, not a skip). Run: python3 tests/orchestrator/test_orchestrator_client.p
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import unittest
 

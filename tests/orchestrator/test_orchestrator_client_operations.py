@@ -13,7 +13,6 @@ failure, not a skip). Run: python3 tests/orchestrator/test_orchestrator_client_o
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import unittest
@@ -29,15 +28,6 @@ class OrchestratorClientOperationsTest(ClientTestCase):
     API_PORT = 30789
     # Candidates and the global switch are the recovery consumer's.
     CONFIG = {"RecoveryConsumer": "embedded"}
-
-    def master_of(self, name: str) -> str:
-        rows = self.sb.rows(name, "SHOW SLAVE STATUS")
-        if not rows:
-            return ""
-        s = rows[0]
-        self.assertEqual((s["Slave_IO_Running"], s["Slave_SQL_Running"], s["Last_SQL_Error"]), ("Yes", "Yes", ""),
-                         f"{name} replicates")
-        return f"127.0.0.1:{s['Master_Port']}"
 
     def test_1_moves(self):
         sb = self.sb

@@ -31,15 +31,6 @@ class OrchestratorClientRelocationsTest(ClientTestCase):
     BASE_PORT = 30740
     API_PORT = 30749
 
-    def master_of(self, name: str) -> str:
-        rows = self.sb.rows(name, "SHOW SLAVE STATUS")
-        if not rows:
-            return ""
-        s = rows[0]
-        self.assertEqual((s["Slave_IO_Running"], s["Slave_SQL_Running"], s["Last_SQL_Error"]), ("Yes", "Yes", ""),
-                         f"{name} replicates")
-        return f"127.0.0.1:{s['Master_Port']}"
-
     def test_relocations(self):
         sb = self.sb
         m, r1, r2, r3 = (sb.key(n) for n in ("m", "r1", "r2", "r3"))

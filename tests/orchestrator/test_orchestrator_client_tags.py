@@ -26,13 +26,15 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import Daemon, Sandbox, peer, sleep_until, tail, tidewatch_binary  # noqa: E402
+from peers import ClientCommands, Daemon, Sandbox, peer, sleep_until, tail, tidewatch_binary  # noqa: E402
 
 BASE_PORT = 28700
 API_PORT = 28790
 
 
-class OrchestratorClientTagsTest(unittest.TestCase):
+class OrchestratorClientTagsTest(ClientCommands, unittest.TestCase):
+    API_PORT = API_PORT
+
     @classmethod
     def setUpClass(cls):
         cls.client = peer("orchestrator-client")
@@ -74,20 +76,6 @@ class OrchestratorClientTagsTest(unittest.TestCase):
 
     def state(self, *parts: str) -> str:
         return os.path.join(self.sb.dir, "tidewatch-state", *parts)
-
-    def oc(self, command: str, *args: str, ok: bool = True) -> str:
-        env = dict(os.environ, ORCHESTRATOR_API=f"http://127.0.0.1:{API_PORT}/api")
-        p = subprocess.run([self.client, "-c", command, *args], capture_output=True, text=True, env=env, timeout=120)
-        # 141 (SIGPIPE): orchestrator-client's own race under pipefail (see peers.ClientTestCase.oc).
-        if ok and p.returncode not in (0, 141):
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} failed ({p.returncode}):\n"
-                                 f"{p.stdout}{p.stderr}\n" + tail(self.daemon.log))
-        if not ok and p.returncode != 1:
-            raise AssertionError(f"orchestrator-client -c {command} {' '.join(args)} succeeded:\n{p.stdout}")
-        return p.stdout if ok else p.stdout + p.stderr
-
-    def lines(self, command: str, *args: str) -> list[str]:
-        return [line for line in self.oc(command, *args).splitlines() if line]
 
     def tw(self, command: str, *args: str) -> subprocess.CompletedProcess:
         return subprocess.run([tidewatch_binary(), command, *args, "--api", f"127.0.0.1:{API_PORT}"],
