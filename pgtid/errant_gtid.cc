@@ -64,16 +64,6 @@ Status HeadEventInfo(SqlConnection& c, const std::string& file, const std::strin
   return Status::OK();
 }
 
-Status RestartAsBefore(SqlConnection& c, const Instance& before, std::vector<std::string>* log) {
-  if (!before.replica.configured) return Status::OK();
-  const std::string verb = before.ReplicaSpelling() ? " REPLICA" : " SLAVE";
-  Status s;
-  if (before.replica.sql_running) s = RunLogged(c, "START" + verb + " SQL_THREAD", log);
-  const bool io = before.replica.io_running == "Yes" || before.replica.io_running == "Connecting";
-  if (s.ok() && io) s = RunLogged(c, "START" + verb + " IO_THREAD", log);
-  return s;
-}
-
 }  // namespace
 
 Status LocateErrantGtid(SqlConnection& c, const Instance& i, const std::string& errant,
@@ -173,7 +163,7 @@ Status ResetMasterErrant(SqlConnection& c, Instance* i, const std::string& erran
     if (!s.ok()) return s;
   }
   auto fail = [&](const std::string& why) {
-    (void)RestartAsBefore(c, before, log);
+    (void)StartThreadsAsBefore(c, before, log);
     return Status::InvalidArgument("gtid-errant-reset-master: " + why);
   };
   std::string set_statement;
@@ -220,11 +210,11 @@ Status ResetMasterErrant(SqlConnection& c, Instance* i, const std::string& erran
   s = RunLogged(c, "RESET MASTER", log);
   if (s.ok()) s = RunLogged(c, set_statement, log);
   if (!s.ok()) {
-    (void)RestartAsBefore(c, before, log);
+    (void)StartThreadsAsBefore(c, before, log);
     return Status::InvalidArgument("gtid-errant-reset-master: error while resetting master on " + name +
                                    ", after which intended to issue " + set_statement + ". Error was: " + s.message());
   }
-  s = RestartAsBefore(c, before, log);
+  s = StartThreadsAsBefore(c, before, log);
   if (s.ok()) s = ReadInstance(c, i);
   return s;
 }

@@ -112,13 +112,17 @@ Status ReadInstance(SqlConnection& c, Instance* out) {
   return ReadReplicaStatus(c, *out, &out->replica);
 }
 
-std::string StopReplicaSql(const Instance& i, bool io_thread_only) {
-  std::string s = i.ReplicaSpelling() ? "STOP REPLICA" : "STOP SLAVE";
-  if (io_thread_only) s += " IO_THREAD";
+namespace {
+std::string ThreadsSql(const char* verb, const Instance& i, ReplicaThreads threads) {
+  std::string s = std::string(verb) + (i.ReplicaSpelling() ? " REPLICA" : " SLAVE");
+  if (threads == ReplicaThreads::kIo) s += " IO_THREAD";
+  if (threads == ReplicaThreads::kSql) s += " SQL_THREAD";
   return s;
 }
+}  // namespace
 
-std::string StartReplicaSql(const Instance& i) { return i.ReplicaSpelling() ? "START REPLICA" : "START SLAVE"; }
+std::string StopReplicaSql(const Instance& i, ReplicaThreads threads) { return ThreadsSql("STOP", i, threads); }
+std::string StartReplicaSql(const Instance& i, ReplicaThreads threads) { return ThreadsSql("START", i, threads); }
 
 std::string ChangeMasterSql(const SqlConnection& c, const Instance& i, const ChangeMasterTarget& t) {
   const bool source = i.ReplicaSpelling();

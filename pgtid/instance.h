@@ -37,6 +37,9 @@ struct ReplicaStatus {
 
   std::string Master() const { return master_host + ":" + std::to_string(master_port); }
   bool UsesGtid() const { return !using_gtid.empty() && using_gtid != "No"; }
+  // An IO thread that is connecting counts as running: CHANGE MASTER refuses
+  // it as it refuses a running one (ER_SLAVE_MUST_STOP).
+  bool IoThreadRuns() const { return io_running == "Yes" || io_running == "Connecting"; }
   // The SQL thread has applied everything complete in the relay log and
   // waits for more (MariaDB and MySQL: "Slave has read all relay log;
   // waiting for more updates", 8.0.26+ "Replica has read all relay log; …").
@@ -69,9 +72,12 @@ Status ReadInstance(SqlConnection& c, Instance* out);
 // Only SHOW SLAVE STATUS, for polling a replica.
 Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStatus* out);
 
+// Which replication threads a STOP or START names.
+enum class ReplicaThreads { kBoth, kIo, kSql };
+
 // Statements in the instance's spelling. Strings are quoted literals.
-std::string StopReplicaSql(const Instance& i, bool io_thread_only = false);
-std::string StartReplicaSql(const Instance& i);
+std::string StopReplicaSql(const Instance& i, ReplicaThreads threads = ReplicaThreads::kBoth);
+std::string StartReplicaSql(const Instance& i, ReplicaThreads threads = ReplicaThreads::kBoth);
 
 struct ChangeMasterTarget {
   std::string host;

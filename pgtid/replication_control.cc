@@ -62,23 +62,18 @@ Status Exec(SqlConnection& c, const std::string& sql, ControlResult* out) {
 // orchestrator's ReplicationThreadsStopped: both threads strictly stopped.
 bool ThreadsStopped(const ReplicaStatus& r) { return r.io_running == "No" && !r.sql_running; }
 
-// An IO thread that is connecting counts as running: CHANGE MASTER refuses
-// it as it refuses a running one (ER_SLAVE_MUST_STOP).
-bool IoThreadRuns(const ReplicaStatus& r) { return r.io_running == "Yes" || r.io_running == "Connecting"; }
-
 // orchestrator's GetReplicationRestartPreserveStatements: the running
 // threads stopped (IO first), `sql`, and the same threads started again
 // (SQL first), so replication ends as it was.
 std::vector<std::string> RestartPreserving(const Instance& i, const std::string& sql) {
-  const std::string verb = i.ReplicaSpelling() ? " REPLICA" : " SLAVE";
-  const bool io = i.replica.configured && IoThreadRuns(i.replica);
+  const bool io = i.replica.configured && i.replica.IoThreadRuns();
   const bool sql_thread = i.replica.configured && i.replica.sql_running;
   std::vector<std::string> out;
-  if (io) out.push_back("STOP" + verb + " IO_THREAD");
-  if (sql_thread) out.push_back("STOP" + verb + " SQL_THREAD");
+  if (io) out.push_back(StopReplicaSql(i, ReplicaThreads::kIo));
+  if (sql_thread) out.push_back(StopReplicaSql(i, ReplicaThreads::kSql));
   if (!sql.empty()) out.push_back(sql);
-  if (sql_thread) out.push_back("START" + verb + " SQL_THREAD");
-  if (io) out.push_back("START" + verb + " IO_THREAD");
+  if (sql_thread) out.push_back(StartReplicaSql(i, ReplicaThreads::kSql));
+  if (io) out.push_back(StartReplicaSql(i, ReplicaThreads::kIo));
   return out;
 }
 
@@ -196,8 +191,8 @@ Status ReplicationControl::Run(ControlCommand command, const std::string& instan
       // both stopped (orchestrator's StopReplicationNicely: it starts the SQL
       // thread even of a stopped replica).
       if (!i.replica.configured) return Status::InvalidArgument(not_replica);
-      s = Exec(*c, StopReplicaSql(i, /*io_thread_only=*/true), out);
-      if (s.ok()) s = Exec(*c, (i.ReplicaSpelling() ? "START REPLICA" : "START SLAVE") + std::string(" SQL_THREAD"), out);
+      s = Exec(*c, StopReplicaSql(i, ReplicaThreads::kIo), out);
+      if (s.ok()) s = Exec(*c, StartReplicaSql(i, ReplicaThreads::kSql), out);
       if (!s.ok()) return s;
       if (i.replica.sql_delay == 0) {
         const auto deadline = Clock::now() + options_.nice_stop_timeout;
@@ -322,10 +317,9 @@ Status ReplicationControl::Run(ControlCommand command, const std::string& instan
       }
       if (!master_side && enabled == enable) return Status::OK();
       s = Exec(*c, "SET GLOBAL " + var + " = " + (enable ? "1" : "0"), out);
-      if (!s.ok() || master_side || !i.replica.configured || !IoThreadRuns(i.replica)) return s;
-      const std::string verb = i.ReplicaSpelling() ? " REPLICA" : " SLAVE";
-      s = Exec(*c, "STOP" + verb + " IO_THREAD", out);
-      return s.ok() ? Exec(*c, "START" + verb + " IO_THREAD", out) : s;
+      if (!s.ok() || master_side || !i.replica.configured || !i.replica.IoThreadRuns()) return s;
+      s = Exec(*c, StopReplicaSql(i, ReplicaThreads::kIo), out);
+      return s.ok() ? Exec(*c, StartReplicaSql(i, ReplicaThreads::kIo), out) : s;
     }
     case ControlCommand::kPurgeBinaryLogs:
       return PurgeBinaryLogs(*c, i, args, out);
@@ -374,17 +368,11 @@ Status ReplicationControl::SwitchGtid(SqlConnection& c, Instance* i, bool enable
     return Status::InvalidArgument("Cannot enable GTID on " + instance + ": gtid_mode is " +
                                    (i->gtid_mode.empty() ? std::string("OFF") : i->gtid_mode));
   }
-  const bool io = IoThreadRuns(i->replica), sql_thread = i->replica.sql_running;
+  const Instance before = *i;
   const std::string master = i->replica.Master();
   Status s = StopReplication(c, i, &out->statements);
   if (!s.ok()) return s;
-  auto restart = [&]() -> Status {
-    const std::string verb = i->ReplicaSpelling() ? " REPLICA" : " SLAVE";
-    Status st;
-    if (sql_thread) st = RunLogged(c, "START" + verb + " SQL_THREAD", &out->statements);
-    if (st.ok() && io) st = RunLogged(c, "START" + verb + " IO_THREAD", &out->statements);
-    return st;
-  };
+  auto restart = [&] { return StartThreadsAsBefore(c, before, &out->statements); };
   ChangeMasterTarget t;
   t.host = i->replica.master_host;
   t.port = i->replica.master_port;
@@ -419,7 +407,7 @@ Status ReplicationControl::SwitchGtid(SqlConnection& c, Instance* i, bool enable
   if (!s.ok()) return s;
   s = restart();
   if (!s.ok()) return s;
-  if (io && sql_thread) {
+  if (before.replica.IoThreadRuns() && before.replica.sql_running) {
     if (std::string why = AwaitReplicating(c, *i, master, options_.start_wait * 5); !why.empty()) {
       return Status::InvalidArgument(std::string("Cannot ") + (enable ? "enable" : "disable") + " GTID on " +
                                      instance + ": " + why);

@@ -64,7 +64,7 @@ Status StopReplication(SqlConnection& c, Instance* i, std::vector<std::string>* 
 
 Status StopReplicationNicely(SqlConnection& c, Instance* i, std::chrono::milliseconds timeout,
                              std::vector<std::string>* log) {
-  Status s = RunLogged(c, StopReplicaSql(*i, /*io_thread_only=*/true), log);
+  Status s = RunLogged(c, StopReplicaSql(*i, ReplicaThreads::kIo), log);
   if (!s.ok()) return s;
   // The relay log applied: executed up to what was read — or, when the IO
   // thread stopped inside a transaction, everything complete applied and
@@ -159,6 +159,14 @@ ChangeMasterTarget PositionOf(const Instance& i, const std::string& host, uint16
 std::string ExecutedGtid(const Instance& i) {
   if (!i.mariadb) return i.gtid_executed;
   return i.replica.using_gtid == "Current_Pos" ? i.gtid_current_pos : i.gtid_slave_pos;
+}
+
+Status StartThreadsAsBefore(SqlConnection& c, const Instance& before, std::vector<std::string>* log) {
+  if (!before.replica.configured) return Status::OK();
+  Status s;
+  if (before.replica.sql_running) s = RunLogged(c, StartReplicaSql(before, ReplicaThreads::kSql), log);
+  if (s.ok() && before.replica.IoThreadRuns()) s = RunLogged(c, StartReplicaSql(before, ReplicaThreads::kIo), log);
+  return s;
 }
 
 std::string RestoreReplication(SqlConnection& c, const Instance& before, std::vector<std::string>* log) {

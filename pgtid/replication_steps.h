@@ -71,6 +71,11 @@ ChangeMasterTarget PositionOf(const Instance& i, const std::string& host, uint16
 // gtid_slave_pos; MySQL: gtid_executed).
 std::string ExecutedGtid(const Instance& i);
 
+// The replication threads that ran in `before` (the replica as read before
+// they were stopped) started again, SQL thread first; none when it is no
+// replica.
+Status StartThreadsAsBefore(SqlConnection& c, const Instance& before, std::vector<std::string>* log);
+
 // `before` (a replica as read while stopped) put back on its master at its
 // position then, and started. "" when it was, or why not.
 std::string RestoreReplication(SqlConnection& c, const Instance& before, std::vector<std::string>* log);
