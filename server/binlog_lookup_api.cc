@@ -5,55 +5,19 @@
 // orchestrator has these on its command line only; the paths are Tidewatch's.
 
 #include <chrono>
-#include <cstdlib>
 
-#include "analyzer/live_index_source.h"
 #include "base/host_port.h"
 #include "pgtid/matcher.h"
 #include "pgtid/relay_log_events.h"
 #include "pgtid/replication_steps.h"
+#include "server/binlog_stream.h"
 #include "server/http_api.h"
+#include "server/orchestrator_json.h"
 #include "server/relocations.h"
 
 namespace tidewatch::server {
 
 using nlohmann::json;
-
-namespace {
-
-json CoordinatesJson(const pgtid::BinlogCoordinates& c) { return {{"LogFile", c.file}, {"LogPos", c.pos}}; }
-
-// "file:pos" → coordinates; false when it is not that.
-bool ParseCoordinates(const std::string& text, pgtid::BinlogCoordinates* out) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-  out->file = text.substr(0, colon);
-  char* end = nullptr;
-  out->pos = std::strtoull(text.c_str() + colon + 1, &end, 10);
-  return *end == '\0';
-}
-
-// The daemon's live indexes, and the servers' binlogs when those do not
-// know enough.
-struct Indexes {
-  Indexes(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern)
-      : options(ExecutorOptionsInDaemon(config, monitor)),
-        fallback(options.stream, pattern),
-        live(monitor, &fallback, Credentials(config)) {}
-
-  static pgtid::SqlEndpoint Credentials(const Config& config) {
-    pgtid::SqlEndpoint e;
-    e.user = config.topology_user;
-    e.password = config.topology_password;
-    return e;
-  }
-
-  pgtid::ExecutorOptions options;
-  pgtid::StreamingIndexSource fallback;
-  analyzer::LiveIndexSource live;
-};
-
-}  // namespace
 
 void HttpApi::FindBinlogEntry(Call& c) {
   const std::string text = c.Query("pattern");
@@ -62,7 +26,7 @@ void HttpApi::FindBinlogEntry(Call& c) {
   std::string host;
   uint16_t port = 0;
   SplitHostPort(c.instance, &host, &port);
-  Indexes indexes(config_, monitor_, pattern_);
+  DaemonIndexes indexes(config_, monitor_, pattern_);
   const pgtid::ServerIndex* index = nullptr;
   Status s = indexes.live.CaughtUp(host, port, &index);
   const pgtid::PseudoGtidEntry* e = s.ok() ? index->FindEntry(text) : nullptr;
@@ -85,7 +49,7 @@ void HttpApi::FindBinlogEntry(Call& c) {
 
 void HttpApi::CorrelateBinlogPos(Call& c) {
   pgtid::BinlogCoordinates at;
-  if (!ParseCoordinates(c.Query("binlog"), &at)) {
+  if (!ParseFilePos(c.Query("binlog"), &at.file, &at.pos)) {
     return c.Error("Expecting --binlog argument as file:pos");
   }
   if (pattern_ == nullptr) return c.Error("PseudoGTIDPattern not configured; cannot use Pseudo-GTID");
@@ -93,7 +57,7 @@ void HttpApi::CorrelateBinlogPos(Call& c) {
   uint16_t port = 0, dport = 0;
   SplitHostPort(c.instance, &host, &port);
   SplitHostPort(c.below, &dhost, &dport);
-  Indexes indexes(config_, monitor_, pattern_);
+  DaemonIndexes indexes(config_, monitor_, pattern_);
   const pgtid::ServerIndex *source = nullptr, *destination = nullptr;
   Status s = indexes.live.CaughtUp(host, port, &source);
   if (s.ok()) s = indexes.live.CaughtUp(dhost, dport, &destination);
@@ -112,7 +76,7 @@ void HttpApi::CorrelateBinlogPos(Call& c) {
 void HttpApi::CorrelateRelaylogPos(Call& c) {
   pgtid::BinlogCoordinates at;
   const std::string given = c.Query("binlog");
-  if (!given.empty() && !ParseCoordinates(given, &at)) return c.Error("Expecting --binlog argument as file:pos");
+  if (!given.empty() && !ParseFilePos(given, &at.file, &at.pos)) return c.Error("Expecting --binlog argument as file:pos");
   pgtid::ServerSession instance, other;
   Status s = pgtid::OpenSession(c.instance, config_.topology_user, config_.topology_password,
                                 std::chrono::seconds(30), &instance);
@@ -123,10 +87,10 @@ void HttpApi::CorrelateRelaylogPos(Call& c) {
   pgtid::RelayLogCorrelation r;
   if (s.ok()) s = pgtid::CorrelateRelayLogPosition(*instance.c, instance.i, at, *other.c, other.i, &r);
   if (!s.ok()) return c.Error(s.message());
-  c.Ok("correlated", {{"InstanceCoordinates", CoordinatesJson(r.instance)},
+  c.Ok("correlated", {{"InstanceCoordinates", CoordinatesJson(r.instance, 1)},
                       {"MasterCoordinates", CoordinatesJson(r.master)},
-                      {"CorrelatedCoordinates", CoordinatesJson(r.correlated)},
-                      {"NextCoordinates", CoordinatesJson(r.next)}});
+                      {"CorrelatedCoordinates", CoordinatesJson(r.correlated, 1)},
+                      {"NextCoordinates", CoordinatesJson(r.next, 1)}});
 }
 
 }  // namespace tidewatch::server

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "base/host_port.h"
 #include "pgtid/errant_gtid.h"
@@ -361,19 +362,6 @@ void OrchestratorApi::Control(Call& c) {
     if (!s.ok()) return c.Error(s.message());
     return c.Ok("statements for: " + c.instance, result.planned);
   }
-  const char* name = pgtid::ControlCommandName(command);
-  std::string statements;
-  for (const auto& st : result.statements) statements += (statements.empty() ? "" : "; ") + st;
-  Audit(name, c.instance, c.user, s.ok() ? statements : "refused: " + s.message() +
-                                                             (statements.empty() ? "" : " (after " + statements + ")"));
-  // The model sees the change at once, whatever happened.
-  monitor_->Discover(c.instance);
-  if (!s.ok()) return c.Error(s.message());
-  json details;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    if (const auto* r = t.Find(c.instance)) details = InstanceJson(*r, t, json_);
-  });
-  details["Statements"] = result.statements;  // Tidewatch's own: what was issued
   // orchestrator's messages (go/http/api.go).
   static const std::map<pgtid::ControlCommand, std::string> kMessages = {
       {pgtid::ControlCommand::kStartReplica, "Replica started: "},
@@ -387,9 +375,11 @@ void OrchestratorApi::Control(Call& c) {
       {pgtid::ControlCommand::kFlushBinaryLogs, "Binary logs flushed on: "},
   };
   std::string message;
+  std::optional<json> details;
   if (command == pgtid::ControlCommand::kDelayReplication) {
     // orchestrator answers the seconds.
-    return c.Ok("Replication delayed: " + c.instance, args.seconds);
+    message = "Replication delayed: " + c.instance;
+    details = args.seconds;
   } else if (command == pgtid::ControlCommand::kEnableSemiSyncMaster ||
              command == pgtid::ControlCommand::kDisableSemiSyncMaster) {
     message = std::string("master semi-sync set to ") +
@@ -413,7 +403,26 @@ void OrchestratorApi::Control(Call& c) {
   } else {
     message = kMessages.at(command) + c.instance;
   }
-  c.Ok(message, details);
+  AnswerChange(c, pgtid::ControlCommandName(command), s, result.statements, message, std::move(details));
+}
+
+void OrchestratorApi::AnswerChange(Call& c, const std::string& action, const Status& s,
+                                   const std::vector<std::string>& statements, const std::string& message,
+                                   std::optional<json> details) {
+  std::string issued;
+  for (const auto& st : statements) issued += (issued.empty() ? "" : "; ") + st;
+  Audit(action, c.instance, c.user,
+        s.ok() ? issued : "refused: " + s.message() + (issued.empty() ? "" : " (after " + issued + ")"));
+  // The model sees the change at once, whatever happened.
+  monitor_->Discover(c.instance);
+  if (!s.ok()) return c.Error(s.message());
+  if (details) return c.Ok(message, *details);
+  json instance;
+  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+    if (const auto* r = t.Find(c.instance)) instance = InstanceJson(*r, t, json_);
+  });
+  instance["Statements"] = statements;  // Tidewatch's own: what was issued
+  c.Ok(message, instance);
 }
 
 // orchestrator's locate-gtid-errant, gtid-errant-reset-master and
@@ -468,18 +477,7 @@ void OrchestratorApi::ErrantGtid(Call& c) {
     if (s.ok()) s = pgtid::InjectEmptyErrant(*m.c, m.i, session.i, errant, &injected, &statements);
     message = "Have injected " + std::to_string(injected) + " transactions on cluster master " + top;
   }
-  std::string issued;
-  for (const auto& st : statements) issued += (issued.empty() ? "" : "; ") + st;
-  Audit(command, c.instance, c.user, s.ok() ? issued : "refused: " + s.message() +
-                                                         (issued.empty() ? "" : " (after " + issued + ")"));
-  monitor_->Discover(c.instance);
-  if (!s.ok()) return c.Error(s.message());
-  json details;
-  monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
-    if (const auto* r = t.Find(c.instance)) details = InstanceJson(*r, t, json_);
-  });
-  details["Statements"] = statements;
-  c.Ok(message, details);
+  AnswerChange(c, command, s, statements, message);
 }
 
 }  // namespace tidewatch::server

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,12 @@ class OrchestratorApi {
   void Refresh(Call& c);
   void Control(Call& c);
   void ErrantGtid(Call& c);
+  // After a change: audited (what was issued, or why it was refused), the
+  // instance probed again so that the model has it whatever happened, and
+  // answered — the error, or `message` with `details`, by default the
+  // instance's JSON and the statements issued.
+  void AnswerChange(Call& c, const std::string& action, const Status& s, const std::vector<std::string>& statements,
+                    const std::string& message, std::optional<nlohmann::json> details = std::nullopt);
 
   bool ResolveCluster(Call& c, const std::string& hint, std::string* cluster) const;
   void Audit(const std::string& action, const std::string& instance, const std::string& user,

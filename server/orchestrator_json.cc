@@ -14,10 +14,6 @@ using analyzer::Clock;
 
 namespace {
 
-json Coordinates(const pgtid::BinlogCoordinates& c, int type = 0) {
-  return {{"LogFile", c.file}, {"LogPos", c.pos}, {"Type", type}};
-}
-
 json NullInt(const std::optional<int64_t>& v) { return {{"Int64", v.value_or(0)}, {"Valid", v.has_value()}}; }
 
 // orchestrator's backend datetime text: "YYYY-MM-DD hh:mm:ss" (local time).
@@ -55,6 +51,10 @@ bool InstanceKeyLess(const std::string& a, const std::string& b) {
   if (!SplitHostPort(a, &ha, &pa)) ha = a;
   if (!SplitHostPort(b, &hb, &pb)) hb = b;
   return std::tie(ha, pa) < std::tie(hb, pb);
+}
+
+json CoordinatesJson(const pgtid::BinlogCoordinates& c, int type) {
+  return {{"LogFile", c.file}, {"LogPos", c.pos}, {"Type", type}};
 }
 
 json InstanceKeyJson(const std::string& key) {
@@ -117,7 +117,7 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
   j["LogBinEnabled"] = i.log_bin;
   j["LogSlaveUpdatesEnabled"] = i.log_slave_updates;
   j["LogReplicationUpdatesEnabled"] = i.log_slave_updates;
-  j["SelfBinlogCoordinates"] = Coordinates(i.self);
+  j["SelfBinlogCoordinates"] = CoordinatesJson(i.self);
   j["MasterKey"] = r.master_key.empty() ? json{{"Hostname", ""}, {"Port", 0}} : InstanceKeyJson(r.master_key);
   j["MasterUUID"] = "";
   j["AncestryUUID"] = "";
@@ -134,10 +134,10 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
   j["UsingOracleGTID"] = !i.mariadb && rs.UsesGtid();
   j["UsingMariaDBGTID"] = i.mariadb && rs.UsesGtid();
   j["UsingPseudoGTID"] = r.pseudo_gtid;
-  j["ReadBinlogCoordinates"] = Coordinates(rs.read_master);
-  j["ExecBinlogCoordinates"] = Coordinates(rs.exec_master);
+  j["ReadBinlogCoordinates"] = CoordinatesJson(rs.read_master);
+  j["ExecBinlogCoordinates"] = CoordinatesJson(rs.exec_master);
   j["IsDetached"] = false;
-  j["RelaylogCoordinates"] = Coordinates({rs.relay_log_file, rs.relay_log_pos}, 1);
+  j["RelaylogCoordinates"] = CoordinatesJson({rs.relay_log_file, rs.relay_log_pos}, 1);
   j["LastSQLError"] = rs.last_sql_error;
   j["LastIOError"] = rs.last_io_error;
   j["SecondsBehindMaster"] = NullInt(rs.seconds_behind);
@@ -195,7 +195,7 @@ json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t
                                         ? binlog::StreamStateName(r.stream.state)
                                         : "none"},
                           {"Reason", r.stream.reason},
-                          {"Coordinates", Coordinates({r.stream.file, r.stream.pos})},
+                          {"Coordinates", CoordinatesJson({r.stream.file, r.stream.pos})},
                           {"Events", r.stream.events}};
   return j;
 }
@@ -216,7 +216,7 @@ json AnalysisJson(const analyzer::ReplicationAnalysis& a, const analyzer::Topolo
   j["AnalyzedInstanceDataCenter"] = r ? r->probe.data_center : "";
   j["AnalyzedInstanceRegion"] = r ? r->probe.region : "";
   j["AnalyzedInstancePhysicalEnvironment"] = r ? r->probe.physical_environment : "";
-  j["AnalyzedInstanceBinlogCoordinates"] = Coordinates(r ? r->probe.instance.self : pgtid::BinlogCoordinates{});
+  j["AnalyzedInstanceBinlogCoordinates"] = CoordinatesJson(r ? r->probe.instance.self : pgtid::BinlogCoordinates{});
   j["IsMaster"] = a.is_master;
   j["IsReplicationGroupMember"] = false;
   j["IsCoMaster"] = a.is_co_master;

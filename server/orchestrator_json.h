@@ -31,6 +31,8 @@ bool InstanceKeyLess(const std::string& a, const std::string& b);
 
 // {"Hostname": host, "Port": port} of "host:port".
 nlohmann::json InstanceKeyJson(const std::string& key);
+// orchestrator's BinlogCoordinates: LogFile, LogPos, Type (0 a binary log, 1 a relay log).
+nlohmann::json CoordinatesJson(const pgtid::BinlogCoordinates& c, int type = 0);
 nlohmann::json InstanceJson(const analyzer::InstanceRecord& r, const analyzer::Topology& t, const JsonSettings& s);
 nlohmann::json AnalysisJson(const analyzer::ReplicationAnalysis& a, const analyzer::Topology& t);
 nlohmann::json ClusterInfoJson(const std::string& cluster, const analyzer::Topology& t, bool automated_master,

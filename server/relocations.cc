@@ -332,18 +332,23 @@ pgtid::ExecutorOptions ExecutorOptionsInDaemon(const Config& config, analyzer::M
   return eo;
 }
 
+DaemonIndexes::DaemonIndexes(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern)
+    : options(ExecutorOptionsInDaemon(config, monitor)),
+      fallback(options.stream, pattern),
+      live(monitor, &fallback, [&config] {
+        pgtid::SqlEndpoint credentials;
+        credentials.user = config.topology_user;
+        credentials.password = config.topology_password;
+        return credentials;
+      }()) {}
+
 Status RelocateInDaemon(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern,
                         RelocationRequest request, RelocationResult* out) {
   monitor->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
     for (const auto& [k, r] : t.instances()) request.known.push_back(k);
   });
-  pgtid::ExecutorOptions eo = ExecutorOptionsInDaemon(config, monitor);
-  pgtid::StreamingIndexSource fallback(eo.stream, pattern);
-  pgtid::SqlEndpoint credentials;
-  credentials.user = config.topology_user;
-  credentials.password = config.topology_password;
-  analyzer::LiveIndexSource live(monitor, &fallback, credentials);
-  Relocations relocations(eo, pattern, &live);
+  DaemonIndexes indexes(config, monitor, pattern);
+  Relocations relocations(indexes.options, pattern, &indexes.live);
   if (request.command == RelocationCommand::kMakeCoMaster) {
     Status s = ReplicationCredentialsOf(config, request.instance, &request.replication_user,
                                         &request.replication_password);

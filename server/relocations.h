@@ -26,6 +26,8 @@
 #include "base/status.h"
 #include "pgtid/coordinates.h"
 #include "pgtid/executor.h"
+#include "pgtid/index_source.h"
+#include "analyzer/live_index_source.h"
 #include "analyzer/monitor.h"
 #include "server/config.h"
 
@@ -122,6 +124,18 @@ class Relocations {
   pgtid::ExecutorOptions options_;
   const pgtid::PseudoGtidPattern* pattern_;
   pgtid::IndexSource* indexes_;
+};
+
+// The indexes a request answered inside the daemon reads: the monitor's
+// live ones (analyzer/live_index_source.h), and a server's binlogs for one
+// the monitor does not follow (`fallback`). `monitor` and `pattern` (not
+// owned) must outlive it.
+struct DaemonIndexes {
+  DaemonIndexes(const Config& config, analyzer::Monitor* monitor, const pgtid::PseudoGtidPattern* pattern);
+
+  pgtid::ExecutorOptions options;  // ExecutorOptionsInDaemon
+  pgtid::StreamingIndexSource fallback;
+  analyzer::LiveIndexSource live;
 };
 
 // Runs `request` inside the daemon: from the monitor's live indexes

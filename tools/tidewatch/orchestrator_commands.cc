@@ -6,6 +6,7 @@
 #include "base/host_port.h"
 #include "base/percent_decode.h"
 #include "server/api_client.h"
+#include "server/binlog_stream.h"
 
 namespace tidewatch::tools {
 
@@ -189,10 +190,10 @@ int RunOrchestratorCommand(const server::Config& config, const OrchestratorComma
     if (o.query.empty()) return fail("-q must give the statement");
     path = "/api/restart-replica-statements/" + key + "?q=" + Encode(o.query);
   } else if (c == "master-pos-wait") {
-    const size_t colon = o.binlog.rfind(':');
-    if (colon == std::string::npos) return fail("--binlog must be file:pos");
-    path = "/api/master-pos-wait/" + key + "/" + Encode(o.binlog.substr(0, colon)) + "/" +
-           Encode(o.binlog.substr(colon + 1));
+    std::string file;
+    uint64_t pos = 0;
+    if (!server::ParseFilePos(o.binlog, &file, &pos)) return fail("--binlog must be file:pos");
+    path = "/api/master-pos-wait/" + key + "/" + Encode(file) + "/" + std::to_string(pos);
   } else if (c == "which-cluster-domain") {
     path = "/api/cluster-info/" + Encode(hint);
   } else if (c == "which-cluster-osc-replicas") {
