@@ -219,7 +219,8 @@ struct Monitor::Impl {
 
   // Applies a probe to the model (any thread). Returns the keys the probe
   // pointed at (its master, its replicas) for discovery.
-  std::vector<std::string> Apply(ProbeResult p) {
+  // Ignored replicas are dropped from `p` first (DiscoveryIgnoreReplicaHostnameFilters).
+  std::vector<std::string> Apply(ProbeResult& p) {
     std::erase_if(p.replica_keys, [this](const std::string& k) { return IgnoredAs(k, ignore_replica); });
     std::vector<v1::Envelope> msgs;
     std::lock_guard<std::mutex> lock(mu);
