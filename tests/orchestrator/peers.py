@@ -36,6 +36,21 @@ def peer(name: str) -> str:
     return path
 
 
+def orchestrator_client() -> str:
+    """orchestrator's client script, after checking for the tools it needs (a failure, not a skip)."""
+    path = peer("orchestrator-client")
+    for tool in ("curl", "jq"):
+        if shutil.which(tool) is None:
+            raise AssertionError(f"{tool} is missing (tools/install-deps.sh installs it): orchestrator-client needs it")
+    return path
+
+
+def sandbox_config(*seeds: str, **more) -> dict:
+    """A `tidewatch run` configuration for the sandbox: its user, these seeds, a poll a second, and `more`."""
+    return {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch", "DiscoverySeeds": list(seeds),
+            "InstancePollSeconds": 1, **more}
+
+
 def tidewatch_binary() -> str:
     path = os.environ.get("TIDEWATCH_BINARY") or os.path.join(SOURCE, "build", "tools", "tidewatch")
     if not os.access(path, os.X_OK):
@@ -179,7 +194,7 @@ def sleep_until(pred, timeout: float, interval: float = 0.2):
     return wait_until(pred, timeout, interval)
 
 
-__all__ = ["Sandbox", "Daemon", "peer", "tidewatch_binary", "start_orchestrator", "stop_process", "http_get",
+__all__ = ["Sandbox", "Daemon", "peer", "orchestrator_client", "sandbox_config", "tidewatch_binary", "start_orchestrator", "stop_process", "http_get",
            "sleep_until", "tail", "time"]
 
 
@@ -232,18 +247,12 @@ class ClientTestCase(ClientCommands, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.client = peer("orchestrator-client")
-        for tool in ("curl", "jq"):
-            if shutil.which(tool) is None:
-                raise AssertionError(f"{tool} is missing (tools/install-deps.sh installs it): orchestrator-client needs it")
+        cls.client = orchestrator_client()
         cls.sb = Sandbox(cls.SPEC, cls.BASE_PORT, *cls.UP_ARGS)
         servers = cls.EXPECT_SERVERS or len(set(n for part in cls.SPEC.split(";")
                                                 for n in part.replace(">", ",").split(",")))
         try:
-            cls.daemon = Daemon(cls.sb.dir, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                                             "DiscoverySeeds": [cls.sb.key("m")], "InstancePollSeconds": 1,
-                                             **cls.CONFIG},
-                                cls.API_PORT)
+            cls.daemon = Daemon(cls.sb.dir, sandbox_config(cls.sb.key("m"), **cls.CONFIG), cls.API_PORT)
             sb = cls.sb
             ok = sleep_until(lambda: len(cls.daemon.get("/api/cluster/" + sb.key("m")) or []) == servers, 30)
             if not ok:

@@ -19,7 +19,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import ClientTestCase, Daemon, sleep_until  # noqa: E402
+from peers import ClientTestCase, Daemon, sandbox_config, sleep_until  # noqa: E402
 
 
 class OrchestratorClientOperationsTest(ClientTestCase):
@@ -154,9 +154,7 @@ class DiscoveryFiltersTest(ClientTestCase):
         # Another daemon, seeded with r3, told not to discover r1 as a master.
         directory = os.path.join(sb.dir, "second")
         os.makedirs(directory)
-        second = Daemon(directory, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                                    "DiscoverySeeds": [r3], "InstancePollSeconds": 1,
-                                    "DiscoveryIgnoreMasterHostnameFilters": [":30791$"]}, 30798)
+        second = Daemon(directory, sandbox_config(r3, DiscoveryIgnoreMasterHostnameFilters=[":30791$"]), 30798)
         try:
             self.assertTrue(sleep_until(lambda: second.get("/api/all-instances") is not None and
                                         len(second.get("/api/all-instances")) >= 1, 20))

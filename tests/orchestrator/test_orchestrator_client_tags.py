@@ -17,7 +17,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import unittest
@@ -26,7 +25,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import ClientCommands, Daemon, Sandbox, peer, sleep_until, tail, tidewatch_binary  # noqa: E402
+from peers import (ClientCommands, Daemon, Sandbox, orchestrator_client, sandbox_config, sleep_until, tail,  # noqa: E402
+                   tidewatch_binary)
 
 BASE_PORT = 28700
 API_PORT = 28790
@@ -37,17 +37,13 @@ class OrchestratorClientTagsTest(ClientCommands, unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.client = peer("orchestrator-client")
-        for tool in ("curl", "jq"):
-            if shutil.which(tool) is None:
-                raise AssertionError(f"{tool} is missing (tools/install-deps.sh installs it): orchestrator-client needs it")
+        cls.client = orchestrator_client()
         cls.sb = Sandbox("m>r1,r2;x>y", BASE_PORT)
         cls.daemon = None
         try:
-            cls.config = {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                          "DiscoverySeeds": [cls.sb.key("m"), cls.sb.key("x")], "InstancePollSeconds": 1,
-                          "DetectClusterDomainQuery": "SELECT 'orders.example.com'",
-                          "DetectDataCenterQuery": "SELECT 'dc-east'"}
+            cls.config = sandbox_config(cls.sb.key("m"), cls.sb.key("x"),
+                                        DetectClusterDomainQuery="SELECT 'orders.example.com'",
+                                        DetectDataCenterQuery="SELECT 'dc-east'")
             cls.start_daemon()
         except BaseException:
             cls.tear_down()

@@ -20,7 +20,8 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import Daemon, Sandbox, http_get, peer, sleep_until, start_orchestrator, stop_process, tail  # noqa: E402
+from peers import (Daemon, Sandbox, http_get, peer, sandbox_config, sleep_until, start_orchestrator,  # noqa: E402
+                   stop_process, tail)
 
 BASE_PORT = 28200
 TIDEWATCH_PORT = 28992
@@ -51,8 +52,7 @@ class SideBySideTest(unittest.TestCase):
 
     def test_no_complaint_from_orchestrator(self):
         sb = self.sandbox
-        config = {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                  "DiscoverySeeds": [sb.key("m")], "InstancePollSeconds": 1}
+        config = sandbox_config(sb.key("m"))
         self.daemon = Daemon(sb.dir, config, TIDEWATCH_PORT)
         self.assertTrue(sleep_until(lambda: all(self.tidewatch_dumps(n) == 1 for n in ("m", "r1", "r2")), 30),
                         "tidewatch streams every server:\n" + tail(self.daemon.log))

@@ -21,7 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import Daemon, Sandbox, peer, sleep_until, tidewatch_binary  # noqa: E402
+from peers import Daemon, Sandbox, orchestrator_client, sandbox_config, sleep_until, tidewatch_binary  # noqa: E402
 
 
 class TopologyTlsTest(unittest.TestCase):
@@ -50,8 +50,7 @@ class TopologyTlsTest(unittest.TestCase):
     def daemon(self, name: str, port: int, **tls) -> Daemon:
         directory = os.path.join(self.sb.dir, name)
         os.makedirs(directory, exist_ok=True)
-        d = Daemon(directory, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                               "DiscoverySeeds": [self.sb.key("m")], "InstancePollSeconds": 1, **tls}, port)
+        d = Daemon(directory, sandbox_config(self.sb.key("m"), **tls), port)
         self.addCleanup(d.stop)
         return d
 
@@ -68,7 +67,7 @@ class TopologyTlsTest(unittest.TestCase):
         self.assertTrue(self.instance(d, "m").get("IsLastCheckValid"), self.instance(d, "m"))
         # A change over the same TLS: r1 accepts no other.
         env = dict(os.environ, ORCHESTRATOR_API="http://127.0.0.1:30808/api")
-        client = peer("orchestrator-client")
+        client = orchestrator_client()
         for command, want in (("set-read-only", "1"), ("set-writeable", "0")):
             p = subprocess.run([client, "-c", command, "-i", self.sb.key("r1")], capture_output=True, text=True,
                                env=env, timeout=60)

@@ -21,7 +21,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import Daemon, Sandbox, peer, sleep_until  # noqa: E402
+from peers import Daemon, Sandbox, orchestrator_client, sandbox_config, sleep_until  # noqa: E402
 
 
 class UrlPrefixTest(unittest.TestCase):
@@ -31,9 +31,8 @@ class UrlPrefixTest(unittest.TestCase):
     def setUpClass(cls):
         cls.sb = Sandbox("m>r1", 30820, "--pseudo-gtid-interval", "0")
         try:
-            cls.daemon = Daemon(cls.sb.dir, {"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
-                                             "DiscoverySeeds": [cls.sb.key("m")], "InstancePollSeconds": 1,
-                                             "URLPrefix": "/orchestrator/", "StatusEndpoint": "/health/check"},
+            cls.daemon = Daemon(cls.sb.dir, sandbox_config(cls.sb.key("m"), URLPrefix="/orchestrator/",
+                                                           StatusEndpoint="/health/check"),
                                 cls.PORT, health_path="/orchestrator/api/health")
         except BaseException:
             cls.sb.down()
@@ -75,7 +74,7 @@ class UrlPrefixTest(unittest.TestCase):
         self.assertIn("event-stream", headers.get("content-type", ""))
 
         env = dict(os.environ, ORCHESTRATOR_API=f"http://127.0.0.1:{self.PORT}/orchestrator/api")
-        client = peer("orchestrator-client")
+        client = orchestrator_client()
         for args, want in ((["-c", "clusters"], m), (["-c", "which-master", "-i", r1], m)):
             p = subprocess.run([client, *args], capture_output=True, text=True, env=env, timeout=60)
             self.assertEqual((p.returncode, p.stdout.strip()), (0, want), p.stdout + p.stderr)
