@@ -26,6 +26,8 @@ class ApiClient {
                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
   const std::string& address() const { return address_; }
+  // The Authorization header's value for the configured credentials ("" : none).
+  const std::string& authorization() const { return authorization_; }
 
  private:
   std::string address_;

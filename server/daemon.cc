@@ -18,8 +18,11 @@
 #include "sinks/kafka_envelope_consumer.h"
 #include "sinks/kafka_sink.h"
 #include "sinks/publisher.h"
+#include "server/api_client.h"
+#include "server/api_stream_client.h"
 #include "server/http_api.h"
 #include "server/recovery.h"
+#include "server/recovery_journal.h"
 #include "server/http_server.h"
 
 namespace tidewatch::server {
@@ -85,6 +88,37 @@ class Injector {
   std::thread thread_;
 };
 
+// The failures the daemon at `address` has open now (its
+// /api/replication-analysis, orchestrator's JSON), offered to `recovery` as
+// the analyses it would have published.
+void OfferOpenFailures(const Config& config, const std::string& address, RecoveryConsumer* recovery) {
+  ApiClient api(config, address);
+  int status = 0;
+  nlohmann::json body;
+  Status s = api.Get("/api/replication-analysis", &status, &body, std::chrono::seconds(10));
+  if (!s.ok() || status != 200 || !body.is_array()) {
+    spdlog::warn("recovery: the open failures of {}: {}", address,
+                 s.ok() ? "answered " + std::to_string(status) : s.message());
+    return;
+  }
+  for (const auto& a : body) {
+    const std::string code = a.value("Analysis", "");
+    if (code.empty() || code == "NoProblem") continue;
+    const auto& key = a.value("AnalyzedInstanceKey", nlohmann::json::object());
+    v1::Envelope e;
+    v1::Analysis* m = e.mutable_analysis();
+    m->set_phase(v1::Analysis::OPENED);
+    m->set_code(code);
+    m->set_analyzed_instance(key.value("Hostname", "") + ":" + std::to_string(key.value("Port", 0)));
+    m->set_cluster(a.value("ClusterDetails", nlohmann::json::object()).value("ClusterName", ""));
+    m->set_description(a.value("Description", ""));
+    for (const auto& r : a.value("SlaveHosts", nlohmann::json::array())) {
+      if (r.is_object()) m->add_replicas(r.value("Hostname", "") + ":" + std::to_string(r.value("Port", 0)));
+    }
+    recovery->Offer(e);
+  }
+}
+
 }  // namespace
 
 analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern) {
@@ -138,11 +172,30 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   return o;
 }
 
+Config RecoveryConsumerConfigOf(const Config& config, const std::string& listen) {
+  Config c = config;
+  const std::string own = "recovery-consumer";
+  if (!c.state_dir.empty()) c.state_dir += "/" + own;
+  if (!c.spool_dir.empty()) c.spool_dir += "/" + own;
+  c.index_store_file.clear();
+  c.jsonl.clear();
+  c.producer_id += "/" + own;
+  c.listen_address = listen;
+  c.auto_pseudo_gtid = false;
+  return c;
+}
+
 int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err) {
+  const bool consumer_process = options.recovery_consumer;
+  const char* name = consumer_process ? "tidewatch recovery-consumer" : "tidewatch run";
   auto fail = [&](const std::string& why) {
-    err << "tidewatch run: " << why << "\n";
+    err << name << ": " << why << "\n";
     return 2;
   };
+  if (consumer_process && options.follow_api.empty() && config.kafka_brokers.empty()) {
+    return fail("nothing to follow: give KafkaBrokers (--kafka) to read the analyses from Kafka, or --api HOST:PORT "
+                "to follow a daemon's /api/stream");
+  }
   pgtid::SetTopologyTls(TopologyTlsOf(config));
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
   Status s = pgtid::PseudoGtidPattern::Create(config.pseudo_gtid, &pattern);
@@ -203,11 +256,14 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   mo.store = store.get();
   if (!config.state_dir.empty()) mo.topology_file = config.state_dir + "/topology.json";
   // The embedded recovery consumer is offered every message before it leaves.
+  // A recovery consumer process publishes only its recovery steps: its
+  // monitor is its view, the daemon publishes the model.
   std::atomic<RecoveryConsumer*> recovery_offer{nullptr};
-  analyzer::Monitor monitor(mo, [&publisher, &recovery_offer](v1::Envelope&& e) {
+  analyzer::Monitor monitor(mo, [&publisher, &recovery_offer, consumer_process](v1::Envelope&& e) {
     if (RecoveryConsumer* r = recovery_offer.load()) r->Offer(e);
-    (void)publisher->Publish(std::move(e));
+    if (!consumer_process) (void)publisher->Publish(std::move(e));
   });
+  std::unique_ptr<KafkaRecoveryJournal> journal;
   std::unique_ptr<RecoveryConsumer> recovery;
   std::atomic<bool> feed_stop{false};
   std::thread feed;
@@ -220,13 +276,35 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       if (thread->joinable()) thread->join();
     }
   } feed_join{&feed_stop, &feed};
-  if (options.recover || !config.recovery_consumer.empty()) {
+  if (consumer_process || options.recover || !config.recovery_consumer.empty()) {
     recovery = std::make_unique<RecoveryConsumer>(config, &monitor, publisher.get(), pattern.get());
-    if (config.recovery_consumer != "kafka") {
-      recovery_offer = recovery.get();
-    } else {
-      // Analyses as Kafka has them, in a consumer group: of the daemons that
-      // follow the same servers, the one that owns a cluster's partition acts.
+    if (kafka) {
+      // Recoveries are journaled on the recovery topic: the intent is durable
+      // before the first statement, and every consumer reads what the others
+      // (and this one's earlier runs) began.
+      s = KafkaRecoveryJournal::Open(config, kafka.get(), &journal);
+      if (!s.ok()) return fail(s.message());
+      recovery->set_journal(journal.get());
+      s = recovery->ReadJournal();
+      if (!s.ok()) spdlog::warn("recovery journal: {}", s.message());
+    }
+    // Its own monitor sees a failure a moment after the daemon that published it.
+    if (consumer_process) recovery->set_view_settle(std::chrono::seconds(10));
+    if (consumer_process && !options.follow_api.empty()) {
+      // The daemon's /api/stream. What it published while the stream was
+      // down is not replayed: every (re)connection offers the failures its
+      // analysis has open now (the re-check judges them as any other).
+      auto client = std::make_shared<ApiStreamClient>(config, options.follow_api, "type=analysis");
+      spdlog::info("recovery: analyses from {}/api/stream", options.follow_api);
+      feed = std::thread([&feed_stop, &recovery, &config, client, address = options.follow_api] {
+        client->Run(
+            feed_stop, [&] { OfferOpenFailures(config, address, recovery.get()); },
+            [&](v1::Envelope&& e) { recovery->Offer(e); });
+      });
+    } else if (consumer_process || config.recovery_consumer == "kafka") {
+      // Analyses as Kafka has them, in a consumer group: of the consumers
+      // (or daemons) that follow the same servers, the one that owns a
+      // cluster's partition acts.
       sinks::KafkaConsumerOptions co;
       co.brokers = config.kafka_brokers;
       co.topics = {config.kafka_topic_prefix + ".analysis"};
@@ -240,6 +318,9 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       // published before any offset was committed is not skipped (what is
       // no longer true is refused by the re-check).
       co.from_beginning = true;
+      // Partitions taken away are let go once the recovery under way (and
+      // what is queued) is done: their next owner never acts beside it.
+      co.before_revoke = [&recovery] { recovery->WaitIdle(std::chrono::minutes(10)); };
       std::unique_ptr<sinks::KafkaEnvelopeConsumer> opened;
       s = sinks::KafkaEnvelopeConsumer::Open(co, &opened);
       if (!s.ok()) return fail(s.message());
@@ -259,20 +340,23 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
         }
         consumer->Close();
       });
+    } else {
+      recovery_offer = recovery.get();
     }
     auto list = [](const std::vector<std::string>& v) {
       std::string s;
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
       return s;
     };
-    spdlog::info("recovery: embedded consumer, master filters [{}], intermediate master filters [{}]",
-                 list(config.recover_master_cluster_filters), list(config.recover_intermediate_master_cluster_filters));
+    spdlog::info("recovery: {} consumer, master filters [{}], intermediate master filters [{}]",
+                 consumer_process ? "the" : "embedded", list(config.recover_master_cluster_filters),
+                 list(config.recover_intermediate_master_cluster_filters));
   }
 
   std::unique_ptr<sinks::EventStream> stream;
   std::unique_ptr<HttpApi> api;
   std::unique_ptr<HttpServer> http;
-  if (options.http) {
+  if (options.http && !(consumer_process && config.listen_address.empty())) {
     stream = std::make_unique<sinks::EventStream>();
     api = std::make_unique<HttpApi>(config, &monitor, publisher.get(), pattern.get());
     api->set_kafka(kafka.get());
@@ -301,10 +385,10 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     injector = std::make_unique<Injector>(config, &monitor);
     injector->Start();
   }
-  spdlog::info("tidewatch run: producer {}, {} seed(s), polling every {} s, heartbeat {} ms", config.producer_id,
+  spdlog::info("{}: producer {}, {} seed(s), polling every {} s, heartbeat {} ms", name, config.producer_id,
                config.discovery_seeds.size(), config.instance_poll_seconds, config.stream_heartbeat_ms);
   while (!(options.stop && *options.stop)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  spdlog::info("tidewatch run: stopping");
+  spdlog::info("{}: stopping", name);
   if (injector) injector->Stop();
   recovery_offer = nullptr;
   feed_stop = true;

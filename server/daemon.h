@@ -22,10 +22,28 @@ struct DaemonOptions {
   std::string jsonl;           // overrides JsonLinesFile ("-": standard output)
   bool http = true;            // serve ListenAddress
   bool recover = false;        // run the recovery consumer in the daemon (RecoveryConsumer: "embedded")
+  // `tidewatch recovery-consumer`: the recovery consumer as a process of its
+  // own. It follows the servers with a monitor of its own — its view, and
+  // the live indexes a recovery matches with — and publishes nothing but its
+  // recovery steps; it acts on the analyses of a daemon, read from Kafka in
+  // a consumer group (<prefix>.analysis, RecoveryConsumerGroup, default
+  // <prefix>.recovery) or, with `follow_api`, from that daemon's
+  // /api/stream. Its state (indexes, topology, spool, sequence) is kept in
+  // <StateDir>/recovery-consumer, its producer id is ProducerId +
+  // "/recovery-consumer", and it serves the HTTP API (the recovery commands
+  // and audit) only when ListenAddress is given to it (`--listen`).
+  bool recovery_consumer = false;
+  std::string follow_api;      // recovery consumer: the daemon's HOST:PORT
   const std::atomic<bool>* stop = nullptr;
 };
 
 int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& err);
+
+// What `tidewatch recovery-consumer` runs with: `config` with the state,
+// spool, JSON lines, producer id and listen address of its own, and no
+// Pseudo-GTID injection (that is the daemon's). `listen` is the HTTP API's
+// address ("" : none).
+Config RecoveryConsumerConfigOf(const Config& config, const std::string& listen);
 
 // The monitor as the config describes it (probe credentials and detection
 // queries, streams, polling, analysis thresholds, seeds).

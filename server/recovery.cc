@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "base/host_port.h"
 #include "pgtid/instance.h"
@@ -53,7 +54,11 @@ std::string HostName() {
 
 RecoveryConsumer::RecoveryConsumer(const Config& config, analyzer::Monitor* monitor, sinks::Publisher* publisher,
                                    const pgtid::PseudoGtidPattern* pattern)
-    : config_(config), monitor_(monitor), publisher_(publisher), pattern_(pattern) {
+    : config_(config),
+      monitor_(monitor),
+      publisher_(publisher),
+      pattern_(pattern),
+      id_prefix_(HostName() + "-" + std::to_string(::getpid()) + "-") {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -181,7 +186,7 @@ Status RecoveryConsumer::MasterOfCluster(const std::string& cluster, std::string
 
 std::string RecoveryConsumer::NewId() {
   std::lock_guard<std::mutex> lock(mu_);
-  return HostName() + "-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++) + "-" +
+  return id_prefix_ + std::to_string(next_id_++) + "-" +
          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch()).count());
 }
@@ -220,19 +225,113 @@ bool RecoveryConsumer::enabled() const {
 }
 
 size_t RecoveryConsumer::Acknowledge(const std::string& cluster) {
+  std::vector<RecoveryRecord> acknowledged;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& r : records_) {
+      if (!r.acknowledged && (cluster.empty() || r.Concerns(cluster))) {
+        r.acknowledged = true;
+        acknowledged.push_back(r);
+      }
+    }
+    // What the block held back is looked at again (and re-checked first).
+    for (auto& p : deferred_) queue_.push_back(std::move(p));
+    deferred_.clear();
+    if (!queue_.empty()) wake_.notify_one();
+  }
+  // In the journal too: the block is lifted for every consumer.
+  for (auto& r : acknowledged) Step(r, "acknowledge", RecoveryStep::SUCCEEDED, r.failed, "acknowledged");
+  return acknowledged.size();
+}
+
+Status RecoveryConsumer::ReadJournal() {
+  if (journal_ == nullptr) return Status::OK();
+  std::vector<v1::Envelope> steps;
+  Status s = journal_->ReadNew(std::chrono::seconds(5), &steps);
+  for (const auto& e : steps) Absorb(e);
+  return s;
+}
+
+void RecoveryConsumer::Absorb(const v1::Envelope& e) {
+  const RecoveryStep& step = e.recovery();
+  // This process's own recoveries are recorded as they run.
+  if (step.recovery_id().rfind(id_prefix_, 0) == 0) return;
+  const auto when = std::chrono::system_clock::time_point(
+      std::chrono::seconds(e.detection_time().seconds()) + std::chrono::nanoseconds(e.detection_time().nanos()));
   std::lock_guard<std::mutex> lock(mu_);
-  size_t n = 0;
-  for (auto& r : records_) {
-    if (!r.acknowledged && (cluster.empty() || r.Concerns(cluster))) {
-      r.acknowledged = true;
-      ++n;
+  auto it = std::find_if(records_.begin(), records_.end(),
+                         [&](const RecoveryRecord& r) { return r.id == step.recovery_id(); });
+  if (it == records_.end()) {
+    if (step.step() != "recovery") return;  // a step of a recovery whose start the journal no longer has
+    RecoveryRecord r;
+    r.id = step.recovery_id();
+    r.failed = e.source().server();
+    r.cluster = r.cluster_alias = e.source().cluster();
+    r.code = step.detail().substr(0, step.detail().find(':'));
+    r.started = when;
+    r.owner = e.producer_id();
+    r.open = true;
+    records_.push_front(std::move(r));
+    if (records_.size() > kMaxRecords) records_.pop_back();
+    it = records_.begin();
+  }
+  RecoveryRecord& r = *it;
+  if (step.step() == "recovery") {
+    if (step.outcome() == RecoveryStep::STARTED) {
+      if (step.detail().find("resumed") != std::string::npos) r.owner = e.producer_id();
+      return;
+    }
+    r.open = false;
+    r.ended = when;
+    if (step.outcome() == RecoveryStep::REFUSED) {
+      r.refused = step.detail();
+    } else {
+      r.successful = step.outcome() == RecoveryStep::SUCCEEDED;
+      if (r.successful && !step.instance().empty()) r.successor = step.instance();
+    }
+  } else if (step.step() == "promote" && step.outcome() == RecoveryStep::SUCCEEDED) {
+    r.successor = step.instance();
+  } else if (step.step() == "regroup-replicas" || step.step() == "match-below") {
+    auto& list = step.outcome() == RecoveryStep::SUCCEEDED ? r.moved_replicas : r.lost_replicas;
+    if (std::find(list.begin(), list.end(), step.instance()) == list.end()) list.push_back(step.instance());
+  } else if (step.step() == "acknowledge") {
+    r.acknowledged = true;
+  }
+}
+
+bool RecoveryConsumer::OpenElsewhere(const std::string& failed, RecoveryRecord* out) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& r : records_) {
+    if (r.open && r.failed == failed && r.id.rfind(id_prefix_, 0) != 0) {
+      *out = r;
+      return true;
     }
   }
-  // What the block held back is looked at again (and re-checked first).
-  for (auto& p : deferred_) queue_.push_back(std::move(p));
-  deferred_.clear();
-  if (!queue_.empty()) wake_.notify_one();
-  return n;
+  return false;
+}
+
+void RecoveryConsumer::ReportInterrupted(RecoveryRecord r) {
+  // Healed when the successor it promoted answers writable.
+  bool healed = false;
+  if (!r.successor.empty()) {
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      const auto* rec = t.Find(r.successor);
+      healed = rec != nullptr && rec->reachable && rec->probed && !rec->probe.instance.read_only &&
+               rec->master_key.empty();
+    });
+  }
+  r.open = false;
+  r.successful = healed;
+  r.ended = std::chrono::system_clock::now();
+  const std::string why = "begun by " + r.owner + ", which stopped before reporting its outcome; " + r.code + " of " +
+                          r.failed + " is no longer in the analysis" +
+                          (healed ? ", and its successor " + r.successor + " is a writable master"
+                                  : (r.successor.empty() ? ", and it promoted no successor" : ", and its successor " +
+                                                                                                  r.successor +
+                                                                                                  " is not a writable master"));
+  Step(r, "recovery", healed ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.successor, why);
+  spdlog::warn("recovery {}: {}", r.id, why);
+  Record(r);
 }
 
 pgtid::PromotionPolicy RecoveryConsumer::PolicyFor(const std::string& failed,
@@ -400,12 +499,35 @@ void RecoveryConsumer::Act(const Pending& p) {
     current = true;
     monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) { replicas = t.ReplicasOf(r.failed); });
   }
-  for (const auto& now : monitor_->Analysis()) {
-    if (!force && now.key == r.failed && now.code == a.code()) {
-      current = now.actionable || p.forced;
-      downtimed = now.downtimed;
-      replicas = now.replicas;
-      r.cluster = now.cluster;
+  // What other consumers (and earlier runs) recorded, before anything is decided.
+  if (journal_ != nullptr) {
+    if (Status s = ReadJournal(); !s.ok()) spdlog::warn("recovery journal: {}", s.message());
+  }
+  auto recheck = [&] {
+    for (const auto& now : monitor_->Analysis()) {
+      if (!force && now.key == r.failed && now.code == a.code()) {
+        current = now.actionable || p.forced;
+        downtimed = now.downtimed;
+        replicas = now.replicas;
+        r.cluster = now.cluster;
+      }
+    }
+  };
+  recheck();
+  if (!current && !force && view_settle_.count() > 0) {
+    // A view of its own sees the failure a moment after its publisher; the
+    // instances the analysis names that the view does not know are discovered.
+    std::vector<std::string> unknown;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      if (t.Find(r.failed) == nullptr) unknown.push_back(r.failed);
+      for (const auto& k : a.replicas()) {
+        if (t.Find(k) == nullptr) unknown.push_back(k);
+      }
+    });
+    for (const auto& k : unknown) monitor_->Discover(k);
+    for (const auto until = Steady::now() + view_settle_; !current && Steady::now() < until;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      recheck();
     }
   }
   std::string alias, domain;
@@ -427,8 +549,23 @@ void RecoveryConsumer::Act(const Pending& p) {
     if (p.done) p.done->set_value(r);
     Record(r);
   };
-  if (!current) return refuse("no longer " + a.code() + " (or not actionable) in the current analysis");
-  if (!p.forced) {
+  RecoveryRecord open;
+  const bool resuming = !force && OpenElsewhere(r.failed, &open);
+  if (!current) {
+    if (resuming && !p.forced) {
+      ReportInterrupted(open);
+      return;
+    }
+    return refuse("no longer " + a.code() + " (or not actionable) in the current analysis");
+  }
+  if (resuming) {
+    // Begun by a consumer that stopped before it ended: finished under its
+    // id, past the filters and the block it already passed.
+    r.id = open.id;
+    r.started = open.started;
+    r.owner = publisher_->producer_id();
+  }
+  if (!p.forced && !resuming) {
     // The same failure again (an UPDATED analysis, a replayed message): the
     // recovery that took it on answers for it.
     std::lock_guard<std::mutex> lock(mu_);
@@ -460,7 +597,7 @@ void RecoveryConsumer::Act(const Pending& p) {
   // 3. Filters, the global switch, the block.
   const auto& filters = master ? config_.recover_master_cluster_filters
                                : config_.recover_intermediate_master_cluster_filters;
-  if (!p.forced) {
+  if (!p.forced && !resuming) {
     if (!Matches(filters, r.cluster) && !Matches(filters, r.cluster_alias)) {
       return refuse("cluster " + r.cluster + " matches no " +
                     (master ? "RecoverMasterClusterFilters" : "RecoverIntermediateMasterClusterFilters"));
@@ -475,10 +612,23 @@ void RecoveryConsumer::Act(const Pending& p) {
   }
   // Registered before the first statement: a second analysis of the same
   // failure is blocked from here on.
+  r.open = true;
+  if (r.owner.empty()) r.owner = publisher_->producer_id();
   Record(r);
   auto save = [&] { Record(r); };
-  Step(r, "recovery", RecoveryStep::STARTED, r.failed, a.code() + ": " + a.description());
-  spdlog::warn("recovery {}: {} of {} in cluster {}", r.id, a.code(), r.failed, r.cluster);
+  Step(r, "recovery", RecoveryStep::STARTED, r.failed,
+       a.code() + ": " + a.description() +
+           (resuming ? " (resumed: begun by " + open.owner + ", which stopped before it ended)" : ""));
+  spdlog::warn("recovery {}: {} of {} in cluster {}{}", r.id, a.code(), r.failed, r.cluster,
+               resuming ? " (resumed from " + open.owner + ")" : "");
+  // The intent is durable before the first statement: a consumer that dies
+  // from here on leaves it to the next owner of the cluster.
+  if (journal_ != nullptr) {
+    const auto sync_started = Steady::now();
+    Status s = journal_->Sync(std::chrono::seconds(5));
+    if (!s.ok()) spdlog::warn("recovery {}: the intent is not confirmed durable ({}); acting anyway", r.id, s.message());
+    spdlog::debug("recovery {}: intent durable in {:.1f} ms", r.id, MillisSince(sync_started));
+  }
 
   // 4. PreFailoverProcesses.
   bool pre_ok = true;
@@ -643,6 +793,7 @@ void RecoveryConsumer::Act(const Pending& p) {
     Hooks(r, "PostUnsuccessfulFailoverProcesses", values);
   }
   r.ended = std::chrono::system_clock::now();
+  r.open = false;
   Step(r, "recovery", ok ? RecoveryStep::SUCCEEDED : RecoveryStep::FAILED, r.successor,
        ok ? a.code() + " recovered: " + (master ? "promoted " : "replicas moved below ") + r.successor +
                 (r.lost_replicas.empty() ? "" : "; lost: " + Join(r.lost_replicas))

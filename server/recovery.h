@@ -56,6 +56,7 @@
 #include "pgtid/pseudo_gtid_pattern.h"
 #include "server/config.h"
 #include "server/hook_runner.h"
+#include "server/recovery_journal.h"
 #include "sinks/publisher.h"
 #include "tidewatch/v1/tidewatch.pb.h"
 
@@ -71,6 +72,10 @@ struct RecoveryRecord {
   std::vector<std::string> lost_replicas, moved_replicas;
   bool successful = false;
   bool acknowledged = false;
+  // Begun and not ended as far as the journal shows: its consumer may have
+  // died in the middle of it (recovery_journal.h).
+  bool open = false;
+  std::string owner;                 // the producer id of the consumer that began it
   std::string refused;               // why nothing was done
   std::chrono::system_clock::time_point started, ended;
   std::vector<HookResult> hooks;
@@ -123,6 +128,24 @@ class RecoveryConsumer {
   // `designated`. Waits for the outcome (up to `timeout`).
   Status ForceMasterFailover(const std::string& cluster, const std::string& designated,
                              std::chrono::milliseconds timeout, RecoveryRecord* out);
+  // Before the first Offer: recoveries are written to and read back from
+  // `journal` (not owned; it must outlive the consumer). A recovery's intent
+  // (its "recovery" STARTED step) is durable before its first statement
+  // runs, and before acting the consumer reads what every consumer wrote: a
+  // recovery begun by one that died is finished under its own id when its
+  // failure is still in the analysis, and otherwise reported ended. The
+  // journal also carries acknowledgements, and the block period across
+  // consumers and restarts.
+  void set_journal(RecoveryJournal* journal) { journal_ = journal; }
+  // Before the first Offer: how long a failure published by another process
+  // may take to appear in this consumer's own view before it is judged no
+  // longer current. A consumer with a monitor of its own (`tidewatch
+  // recovery-consumer`) sees a failure a moment after the daemon that
+  // published it; 0 (the default) when the view is the publisher's.
+  void set_view_settle(std::chrono::milliseconds d) { view_settle_ = d; }
+  // Reads what the journal holds now (at start: earlier runs' recoveries
+  // and other consumers').
+  Status ReadJournal();
   // Finishes the recovery in progress, drops what is queued, joins.
   void Stop();
   // Waits until nothing is queued or running (or `timeout`); true when idle.
@@ -168,6 +191,14 @@ class RecoveryConsumer {
   HookValues ValuesFor(const RecoveryRecord& r, const v1::Analysis& a, const std::vector<std::string>& replicas,
                        bool downtimed, const std::string& domain) const;
   void Record(const RecoveryRecord& r);  // adds or replaces, by id
+  // A recovery step read back from the journal, into the records (the
+  // steps of this process's own recoveries are already there).
+  void Absorb(const v1::Envelope& e);
+  // The open recovery of `failed` that another consumer (or an earlier run)
+  // began; false when none.
+  bool OpenElsewhere(const std::string& failed, RecoveryRecord* out) const;
+  // Reports `open` ended: its failure is no longer in the analysis.
+  void ReportInterrupted(RecoveryRecord open);
   std::string Blocked(const std::string& cluster) const;
   void Step(RecoveryRecord& r, const std::string& step, v1::RecoveryStep::Outcome outcome,
             const std::string& instance, const std::string& detail, double millis = 0,
@@ -179,6 +210,9 @@ class RecoveryConsumer {
   analyzer::Monitor* monitor_;
   sinks::Publisher* publisher_;
   const pgtid::PseudoGtidPattern* pattern_;
+  RecoveryJournal* journal_ = nullptr;
+  std::chrono::milliseconds view_settle_{0};
+  const std::string id_prefix_;  // of this process's recovery ids
 
   mutable std::mutex mu_;
   std::condition_variable wake_, idle_;

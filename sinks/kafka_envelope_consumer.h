@@ -7,11 +7,17 @@
 // heartbeats for session.timeout.ms) the group hands its partitions to the
 // others. Offsets are committed automatically: delivery is at least once.
 //
+// Without a group it is a reader of whole topics: every partition of its
+// topics, from the oldest message, read up to the end as the broker has it
+// now by ReadToEnd — how a log kept on Kafka (the recovery topic) is read
+// back.
+//
 // Not thread-safe: one thread polls.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,7 +31,7 @@ namespace tidewatch::sinks {
 struct KafkaConsumerOptions {
   std::string brokers;
   std::vector<std::string> topics;
-  std::string group;                    // group.id
+  std::string group;                    // group.id; empty: a reader of whole topics (ReadToEnd)
   bool from_beginning = false;          // auto.offset.reset for a group without offsets
   bool commit = true;                   // enable.auto.commit
   // Offsets are committed only for messages marked done (MarkDone), not as
@@ -34,6 +40,11 @@ struct KafkaConsumerOptions {
   // How soon a silent member loses its partitions.
   std::chrono::milliseconds session_timeout{6000};
   std::map<std::string, std::string> properties;  // passed to librdkafka as they are
+  // Called on the polling thread when the group takes partitions away,
+  // before they go: work on their messages is finished there (and what it
+  // marked done is committed as they are revoked), so that their next owner
+  // never works on the same message at the same time.
+  std::function<void()> before_revoke;
 };
 
 // One message read: its envelope, or why it is not one.
@@ -55,6 +66,12 @@ class KafkaEnvelopeConsumer {
   // The next message within `timeout`: true with *out filled, false when
   // none came. Broker errors that are not about one message are logged.
   bool Poll(std::chrono::milliseconds timeout, ConsumedMessage* out);
+  // Without a group: every message not read yet, in every partition of the
+  // topics (those created since the last call included), up to the
+  // partition's end as the broker answers it now, each given to `fn` in its
+  // partition's order. An error when the broker does not answer within
+  // `timeout`; what was read by then has been given.
+  Status ReadToEnd(std::chrono::milliseconds timeout, const std::function<void(const ConsumedMessage&)>& fn);
   // With mark_done: `m` and everything before it in its partition may be
   // committed. Thread-safe; nothing after Close().
   void MarkDone(const ConsumedMessage& m);
@@ -63,7 +80,14 @@ class KafkaEnvelopeConsumer {
 
  private:
   KafkaEnvelopeConsumer() = default;
+  // `m`'s message as a ConsumedMessage (rd_kafka_message_t*).
+  static void Decode(const void* m, ConsumedMessage* out);
+
   void* handle_ = nullptr;  // rd_kafka_t*
+  std::unique_ptr<std::function<void()>> before_revoke_;  // the rebalance callback's opaque
+  std::vector<std::string> topics_;
+  bool reader_ = false;                          // no group
+  std::map<std::string, int64_t> next_offset_;   // reader: "topic/partition" → next offset to read
   std::atomic<bool> closed_{false};
 };
 

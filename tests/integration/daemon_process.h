@@ -1,4 +1,5 @@
-// Integration tests' handle on a `tidewatch run` process: started with a
+// Integration tests' handle on a `tidewatch run` (or `tidewatch
+// recovery-consumer`) process: started with a
 // config of the test's, its messages read from its JSON-lines file, its HTTP
 // API called on loopback; killed by the destructor even when the test fails.
 #pragma once
@@ -61,8 +62,10 @@ inline HttpReply HttpGet(uint16_t port, const std::string& target, const std::ma
 class DaemonProcess {
  public:
   // `config` is written to the test's directory; `jsonl` is added to it.
-  DaemonProcess(const std::filesystem::path& dir, nlohmann::json config, std::vector<std::string> args = {})
-      : dir_(dir), args_(std::move(args)) {
+  // `command` is the tidewatch command it runs ("run", "recovery-consumer").
+  DaemonProcess(const std::filesystem::path& dir, nlohmann::json config, std::vector<std::string> args = {},
+                std::string command = "run")
+      : dir_(dir), args_(std::move(args)), command_(std::move(command)) {
     std::filesystem::create_directories(dir_);
     jsonl_ = dir_ / "messages.jsonl";
     config["JsonLinesFile"] = jsonl_.string();
@@ -86,7 +89,7 @@ class DaemonProcess {
       const std::string log = (dir_ / "tidewatch.log").string();
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd >= 0) ::dup2(fd, STDERR_FILENO);
-      std::vector<std::string> argv = {TIDEWATCH_BINARY, "run", "-c", (dir_ / "tidewatch.conf.json").string()};
+      std::vector<std::string> argv = {TIDEWATCH_BINARY, command_, "-c", (dir_ / "tidewatch.conf.json").string()};
       argv.insert(argv.end(), args_.begin(), args_.end());
       std::vector<char*> cargv;
       for (auto& a : argv) cargv.push_back(a.data());
@@ -160,6 +163,7 @@ class DaemonProcess {
  private:
   std::filesystem::path dir_, jsonl_;
   std::vector<std::string> args_;
+  std::string command_;
   uint16_t port_ = 0;
   pid_t pid_ = -1;
 };

@@ -513,5 +513,39 @@ TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {
   EXPECT_NE(check.out.find("disabled"), std::string::npos) << check.out;
 }
 
+// `tidewatch recovery-consumer --api`: no Kafka anywhere. The daemon only
+// detects; the consumer follows its /api/stream, re-checks each analysis
+// against a view of its own, and heals the topology.
+TEST_F(RecoveryTest, ARecoveryConsumerFollowingTheDaemonsStreamHealsTheTopology) {
+  Sandbox sb("m>r1,r2", 25530, "--no-gtid");
+  json config = Config(25530, 25535);
+  auto& d = StartDaemon("consumer-api", config);
+  const auto consumer_dir = dir_ / "consumer";
+  json consumer_config = Config(25530, 25536);
+  consumer_config["TidewatchServerId"] = 990100;
+  DaemonProcess consumer(consumer_dir, consumer_config,
+                         {"--api", "127.0.0.1:25535", "--listen", "127.0.0.1:25536", "--jsonl",
+                          (consumer_dir / "messages.jsonl").string()},
+                         "recovery-consumer");
+  ASSERT_TRUE(d.WaitSettled()) << d.Log();
+  ASSERT_TRUE(consumer.WaitSettled()) << consumer.Log();
+  std::this_thread::sleep_for(1s);  // the consumer follows the daemon's stream
+  sb.Run("load --seconds 1 --rate 200");
+  sb.Run("kill m");
+  json done = consumer.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);
+  ASSERT_FALSE(done.is_null()) << consumer.Log();
+  const std::string successor = done["recovery"]["instance"];
+  const std::string name = successor == "127.0.0.1:25531" ? "r1" : "r2";
+  ExpectHealed(sb, name, std::stoi(successor.substr(successor.rfind(':') + 1)), {"r1", "r2"});
+  // The daemon published the analysis and did nothing else.
+  EXPECT_TRUE(d.WaitFor([](const json& m) { return m.contains("recovery"); }, 1s).is_null());
+  EXPECT_FALSE(d.WaitFor([](const json& m) {
+                  return m.contains("analysis") && m["analysis"].value("code", "") == "DeadMaster";
+                }, 1s).is_null());
+  // The consumer's own messages are its recovery steps only.
+  for (const auto& m : consumer.Messages()) EXPECT_TRUE(m.contains("recovery")) << m.dump();
+  if (HasFailure()) std::cerr << "consumer log:\n" << consumer.Log() << "\n";
+}
+
 }  // namespace
 }  // namespace tidewatch::testing

@@ -188,8 +188,13 @@ TEST(DaemonKafkaTest, TwoDaemonsInOneRecoveryGroupRecoverOnceAndHandOverWhenOneD
   std::filesystem::remove_all(base);
 
   std::vector<std::unique_ptr<DaemonProcess>> d;
-  for (int n : {1, 2}) d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n),
-                                                                    RecoveryGroupConfig(broker, 25510, 25590 + n, n)));
+  for (int n : {1, 2}) {
+    json config = RecoveryGroupConfig(broker, 25510, 25590 + n, n);
+    // Every member reads the others' recoveries from the journal, so the
+    // block holds across the group: a short one lets the second failure through.
+    config["RecoveryPeriodBlockSeconds"] = 1;
+    d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config));
+  }
   for (auto& x : d) ASSERT_TRUE(x->WaitSettled()) << x->Log();
   std::this_thread::sleep_for(8s);  // both have joined the group
   sb.Run("load --seconds 1 --rate 200");
@@ -287,6 +292,91 @@ TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFi
   EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "Yes");
   EXPECT_EQ(sb.SlaveStatus(name, "Slave_IO_Running"), "");
   d.clear();
+  std::filesystem::remove_all(base);
+}
+
+// `tidewatch recovery-consumer` as processes of their own beside a daemon
+// that only detects: two consumers in one group, the acting one SIGKILLed in
+// the middle of a recovery (held in its PreFailoverProcesses hook, after its
+// intent was journaled on the recovery topic). The other reads the journal
+// when the group hands it the cluster, finds the recovery begun and not
+// ended, and finishes it under the same recovery id — one promotion in all;
+// its audit API reports the recovery.
+TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
+  KafkaBroker broker(29484);
+  Sandbox sb("m>r1,r2", 25520);
+  const auto base = std::filesystem::temp_directory_path() / ("tidewatch-consumers-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string hold = (base / "hold").string();
+  json daemon_config = RecoveryGroupConfig(broker, 25520, 25595, 0);
+  daemon_config.erase("RecoveryConsumer");
+  DaemonProcess daemon(base / "daemon", daemon_config);
+  std::vector<std::unique_ptr<DaemonProcess>> c;
+  for (int n : {1, 2}) {
+    json config = RecoveryGroupConfig(broker, 25520, 25595 + n, n);
+    config.erase("RecoveryConsumer");
+    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    const auto dir = base / ("consumer-" + std::to_string(n));
+    c.push_back(std::make_unique<DaemonProcess>(
+        dir, config,
+        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(25595 + n), "--jsonl",
+                                 (dir / "messages.jsonl").string()},
+        "recovery-consumer"));
+  }
+  ASSERT_TRUE(daemon.WaitSettled()) << daemon.Log();
+  for (auto& x : c) ASSERT_TRUE(x->WaitSettled()) << x->Log();
+  std::this_thread::sleep_for(8s);  // both have joined the group
+  sb.Run("load --seconds 1 --rate 200");
+  std::ofstream(hold) << "held\n";
+  sb.Run("kill m");
+  int acting = -1;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (acting < 0 && std::chrono::steady_clock::now() < deadline) {
+    for (int i : {0, 1}) {
+      if (!RecoverySteps(*c[i], "recovery", "STARTED").empty()) acting = i;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(acting, 0) << "no recovery started" << c[0]->Log() << c[1]->Log();
+  const int other = 1 - acting;
+  const std::string id = RecoverySteps(*c[acting], "recovery", "STARTED").at(0)["recovery"]["recovery_id"];
+  c[acting]->Kill();
+  std::filesystem::remove(hold);
+  const auto killed = std::chrono::steady_clock::now();
+  json done;
+  while (done.is_null() && std::chrono::steady_clock::now() < killed + 90s) {
+    for (const auto& m : RecoverySteps(*c[other], "recovery", "SUCCEEDED")) done = m;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_FALSE(done.is_null()) << c[other]->Log();
+  std::cerr << "recovery finished by the other consumer "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count()
+            << " s after the acting one was SIGKILLed\n";
+  // The same recovery, resumed — not a second one.
+  EXPECT_EQ(done["recovery"]["recovery_id"], id);
+  const auto resumed = RecoverySteps(*c[other], "recovery", "STARTED");
+  ASSERT_EQ(resumed.size(), 1u);
+  EXPECT_EQ(resumed[0]["recovery"]["recovery_id"], id);
+  EXPECT_NE(resumed[0]["recovery"].value("detail", "").find("resumed"), std::string::npos) << resumed[0].dump();
+  EXPECT_EQ(RecoverySteps(*c[acting], "promote", "SUCCEEDED").size() +
+                RecoverySteps(*c[other], "promote", "SUCCEEDED").size(),
+            1u);
+  // The daemon detects; it never acts.
+  EXPECT_TRUE(RecoverySteps(daemon, "recovery", "STARTED").empty());
+  const std::string successor = done["recovery"]["instance"];
+  const std::string name = successor == "127.0.0.1:25521" ? "r1" : "r2", survivor = name == "r1" ? "r2" : "r1";
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Master_Port"), successor.substr(successor.rfind(':') + 1));
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "Yes");
+  EXPECT_EQ(sb.SlaveStatus(name, "Slave_IO_Running"), "");
+  auto audit = c[other]->Get("/api/audit-recovery").Json();
+  ASSERT_TRUE(audit.is_array() && !audit.empty()) << audit.dump();
+  EXPECT_EQ(audit[0]["UID"], id);
+  EXPECT_EQ(audit[0]["IsSuccessful"], true);
+  if (::testing::Test::HasFailure()) {
+    for (auto& x : c) std::cerr << x->Log() << "\n";
+  }
+  c.clear();
   std::filesystem::remove_all(base);
 }
 

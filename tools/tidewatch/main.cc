@@ -220,6 +220,27 @@ int main(int argc, char** argv) {
                     "clusters matching RecoverMasterClusterFilters / RecoverIntermediateMasterClusterFilters "
                     "(config: RecoveryConsumer \"embedded\")");
 
+  tidewatch::server::DaemonOptions consumer;
+  consumer.recovery_consumer = true;
+  std::string consumer_config_path, consumer_listen, consumer_kafka, consumer_group;
+  std::vector<std::string> consumer_seeds;
+  auto* consumer_cmd = app.add_subcommand(
+      "recovery-consumer",
+      "The recovery consumer as a process of its own: act on a daemon's DeadMaster and dead intermediate master "
+      "analyses — from Kafka in a consumer group (one acting consumer per cluster), or from the daemon's "
+      "/api/stream — with a view and live indexes of its own");
+  consumer_cmd->add_option("-c,--config", consumer_config_path,
+                           "JSON config (default /etc/tidewatch.conf.json, then ./tidewatch.conf.json)");
+  consumer_cmd->add_option("--kafka", consumer_kafka, "bootstrap brokers, HOST:PORT[,…] (overrides KafkaBrokers)");
+  consumer_cmd->add_option("--group", consumer_group,
+                           "consumer group (overrides RecoveryConsumerGroup; default <prefix>.recovery)");
+  consumer_cmd->add_option("--api", consumer.follow_api,
+                           "follow the daemon at HOST:PORT through its /api/stream instead of Kafka");
+  consumer_cmd->add_option("--seed", consumer_seeds, "an instance to discover from, HOST:PORT (repeatable)");
+  consumer_cmd->add_option("--listen", consumer_listen,
+                           "serve the HTTP API (recovery commands, audit) on HOST:PORT (default: none)");
+  consumer_cmd->add_option("--jsonl", consumer.jsonl, "write every recovery step as a JSON line to FILE (- for standard output)");
+
   // What the daemon knows (or a one-shot discovery without one).
   tidewatch::tools::TopologyCommandOptions topo;
   std::string topo_config_path;
@@ -398,6 +419,31 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, OnSignal);
     daemon.stop = &g_stop;
     return tidewatch::server::RunDaemon(config, daemon, std::cerr);
+  }
+
+  if (consumer_cmd->parsed()) {
+    if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    tidewatch::server::Config loaded;
+    if (!LoadConfigReporting(consumer_config_path, &loaded)) return 2;
+    if (!consumer_kafka.empty()) loaded.kafka_brokers = consumer_kafka;
+    if (!consumer_group.empty()) loaded.recovery_consumer_group = consumer_group;
+    for (const auto& seed : consumer_seeds) {
+      std::string host;
+      uint16_t port;
+      if (!tidewatch::SplitHostPort(seed, &host, &port)) {
+        std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
+        return 2;
+      }
+      loaded.discovery_seeds.push_back(seed);
+    }
+    const tidewatch::server::Config config = tidewatch::server::RecoveryConsumerConfigOf(loaded, consumer_listen);
+    std::signal(SIGINT, OnSignal);
+    std::signal(SIGTERM, OnSignal);
+    consumer.stop = &g_stop;
+    return tidewatch::server::RunDaemon(config, consumer, std::cerr);
   }
 
   for (auto* cmd : topo_cmds) {
