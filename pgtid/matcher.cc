@@ -1,5 +1,6 @@
 #include "pgtid/matcher.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,6 +38,61 @@ std::string GtidOf(const Event& e) {
     }
   }
   return {};
+}
+
+// Far from the entry, the walk is done in memory: when the instance's k
+// signatures are known and the destination's window holds the events from its
+// entry to the match, they are compared there, and what is left to read —
+// the GTID of the transaction the match falls in and the event after the
+// match — is read from that transaction's GTID event (from the match itself
+// where there is none after the entry), not from the entry. Matching then
+// costs the same wherever the instance stands after its last entry.
+//
+// False when the windows cannot answer (the walk reads everything then);
+// true otherwise, with *result the comparison's verdict and, when it agreed,
+// the walk set to resume at *after having walked *walked events.
+bool CompareInWindow(const ServerIndex& dest, const PseudoGtidEntry& e, const InstancePoint& p, DestinationPoint* d,
+                     BinlogCoordinates* after, uint64_t* walked, Status* result) {
+  if (p.k == 0 || p.signatures.size() != p.k) return false;
+  const uint64_t last = e.ordinal + p.k;
+  // The window drops only its oldest events: holding both ends, it holds everything between.
+  if (dest.SegmentOf(e.ordinal) == nullptr || dest.SegmentOf(last) == nullptr) return false;
+  uint64_t gtid_ordinal = 0;  // the last GTID event after the entry, up to the match
+  for (uint64_t o = e.ordinal + 1; o <= last;) {
+    const ServerIndex::WindowSegment* seg = dest.SegmentOf(o);
+    if (seg == nullptr) return false;
+    const uint64_t end = std::min<uint64_t>(last, seg->first_ordinal + seg->events.size() - 1);
+    for (; o <= end; ++o) {
+      const uint64_t packed = seg->events[o - seg->first_ordinal];
+      const EventSignature have = ServerIndex::EventSig(packed), want = p.signatures[o - e.ordinal - 1];
+      if (!SignaturesAgree(want, have)) {
+        *result = Status::Corruption(
+            "the logs disagree: event " + std::to_string(o - e.ordinal) + " after the entry is " +
+            SignatureName(want) + " on the instance and " + SignatureName(have) + " on " + dest.server() +
+            " ending at " + dest.files()[seg->file] + ":" + std::to_string(ServerIndex::EventEnd(packed)) +
+            (SignatureClass(want) == SignatureClass(have) ? " with different contents" : ""));
+        return true;
+      }
+      if (IsGtidSignature(have)) gtid_ordinal = o;
+    }
+  }
+  const ServerIndex::WindowSegment* match = dest.SegmentOf(last);
+  d->coordinates = {dest.files()[match->file], ServerIndex::EventEnd(match->events[last - match->first_ordinal])};
+  // The read starts where event `from` starts: the end of the event before
+  // it, or the start of its file when that event is in an earlier one.
+  const uint64_t from = gtid_ordinal != 0 ? gtid_ordinal : last + 1;
+  const ServerIndex::WindowSegment* before = dest.SegmentOf(from - 1);
+  const ServerIndex::WindowSegment* at = dest.SegmentOf(from);
+  if (at != nullptr && at->file != before->file) {
+    *after = {dest.files()[at->file], 4};
+  } else {
+    *after = {dest.files()[before->file], ServerIndex::EventEnd(before->events[from - 1 - before->first_ordinal])};
+  }
+  *walked = from - e.ordinal - 1;
+  // The walk compares the events from `from` on again (the same verdict), and counts them.
+  d->compared = *walked;
+  *result = Status::OK();
+  return true;
 }
 
 }  // namespace
@@ -195,7 +251,7 @@ Status MatchManyOnDestination(const ReplicaStreamOptions& stream, const ServerIn
     bool done = false;
   };
   std::vector<Walk> walks(n);
-  const PseudoGtidEntry* first = nullptr;
+  const BinlogCoordinates* first = nullptr;  // where the read starts
   size_t open = 0;
   for (size_t i = 0; i < n; ++i) {
     const PseudoGtidEntry* e = destination.FindEntry(points[i]->entry_text);
@@ -211,17 +267,22 @@ Status MatchManyOnDestination(const ReplicaStreamOptions& stream, const ServerIn
     o.coordinates = {destination.files()[e->file], e->end_pos};
     o.last_gtid = e->gtid;
     walks[i].after = o.coordinates;
-    if (first == nullptr || o.coordinates < BinlogCoordinates{destination.files()[first->file], first->end_pos}) {
-      first = e;
+    Status verdict;
+    if (CompareInWindow(destination, *e, *points[i], &o, &walks[i].after, &walks[i].walked, &verdict) &&
+        !verdict.ok()) {
+      (*results)[i] = verdict;
+      walks[i].done = true;
+      continue;
     }
+    if (first == nullptr || walks[i].after < *first) first = &walks[i].after;
     ++open;
   }
   if (open == 0) return Status::OK();
 
-  // One read of the destination from the earliest entry covers every point.
+  // One read of the destination from the earliest point still to walk covers every point.
   ReplicaStreamOptions o = stream;
-  o.start_file = destination.files()[first->file];
-  o.start_pos = first->end_pos;
+  o.start_file = first->file;
+  o.start_pos = first->pos;
   o.start_gtid.clear();
   EventDecoder decoder;
   Event event;

@@ -76,6 +76,8 @@ bool IsReplicatedEventName(std::string_view t) {
   return true;
 }
 
+bool IsGtidSignature(EventSignature s) { return SignatureClass(s) == kGtid; }
+
 bool NeedsDecoding(uint8_t type) {
   switch (type) {
     case kQueryEvent: case kQueryCompressedEvent: case kExecuteLoadQueryEvent:

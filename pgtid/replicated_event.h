@@ -40,6 +40,9 @@ inline bool SignaturesAgree(EventSignature a, EventSignature b) {
   const uint16_t ha = a & 0xffff, hb = b & 0xffff;
   return ha == 0 || hb == 0 || ha == hb;
 }
+// Whether `s` is a GTID event's (anonymous and tagged ones included): the
+// first event of a transaction where the server writes GTIDs.
+bool IsGtidSignature(EventSignature s);
 // "QUERY", "ROWS_WRITE", "GTID", … for messages.
 std::string SignatureName(EventSignature s);
 

@@ -162,6 +162,14 @@ std::optional<uint64_t> ServerIndex::OrdinalAt(uint32_t file, uint64_t pos) cons
   return std::nullopt;
 }
 
+const ServerIndex::WindowSegment* ServerIndex::SegmentOf(uint64_t o) const {
+  auto it = std::upper_bound(window_.begin(), window_.end(), o,
+                             [](uint64_t x, const WindowSegment& s) { return x < s.first_ordinal; });
+  if (it == window_.begin()) return nullptr;
+  --it;
+  return o < it->first_ordinal + it->events.size() ? &*it : nullptr;
+}
+
 Status ServerIndex::Translate(const BinlogCoordinates& at, EntryOffset* out) const {
   *out = EntryOffset();
   auto f = FileIndex(at.file);

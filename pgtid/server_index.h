@@ -114,6 +114,10 @@ class ServerIndex {
     std::vector<uint64_t> events;      // end_pos << 24 | signature
   };
   const std::deque<WindowSegment>& window() const { return window_; }
+  // The window segment holding the event of ordinal `o`; nullptr when the
+  // window does not hold it. Segments hold consecutive ordinals, and the
+  // next segment (if any) continues where one ends.
+  const WindowSegment* SegmentOf(uint64_t o) const;
   // Rebuilds an index from persisted parts: files, then entries and segments
   // in order, then the position.
   void RestoreFile(std::string name) { SetFile(name); }

@@ -19,11 +19,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from peers import ClientTestCase, sleep_until, tidewatch_binary  # noqa: E402
+from peers import SANDBOX, ClientTestCase, sleep_until, tidewatch_binary  # noqa: E402
 
 
 class OrchestratorClientReplicationTest(ClientTestCase):
@@ -256,6 +257,38 @@ class BinlogLookupsTest(ClientTestCase):
         finally:
             sb.tool("sql", "r1", "START SLAVE")
             sb.tool("sql", "r2", "START SLAVE")
+
+    def test_correlate_far_from_the_last_entry(self):
+        """A point 15,000 transactions (some 75,000 events) after the last Pseudo-GTID entry: the events between
+        are compared in the indexes' windows instead of being read again; the answer checked against SHOW BINLOG
+        EVENTS, and a point past the end of the destination refused."""
+        sb = self.sb
+        self.assertTrue(sleep_until(lambda: any("_pseudo_gtid_" in e["Info"] for e in self.events("m")), 30))
+        sb.tool("sql", "m", "SET GLOBAL event_scheduler = OFF")
+        try:
+            time.sleep(1.5)  # an injection under way has ended
+            statements = ("CREATE DATABASE IF NOT EXISTS far;\n"
+                          "CREATE TABLE IF NOT EXISTS far.t (id INT PRIMARY KEY, v INT);\n" +
+                          "".join(f"INSERT INTO far.t VALUES ({i}, {i});\n" for i in range(20000)))
+            subprocess.run([sys.executable, SANDBOX, "--dir", sb.dir, "sql", "m", "-"], input=statements, text=True,
+                           capture_output=True, check=True, timeout=600)
+            rows = self.events("m")
+            last_entry = max(i for i, e in enumerate(rows) if e["Event_type"] == "Query" and "_pseudo_gtid_" in e["Info"])
+            xids = [i for i, e in enumerate(rows) if i > last_entry and e["Event_type"] == "Xid"]
+            self.assertGreaterEqual(len(xids), 20000)
+            pick = xids[15000]
+            gtid = [e for e in rows[:pick] if e["Event_type"] == "Gtid"][-1]["Info"]
+            at = f"{rows[pick]['Log_name']}:{rows[pick]['End_log_pos']}"
+            last_gtid = [e for e in rows if e["Event_type"] == "Gtid"][-1]["Info"]
+            self.assertTrue(sleep_until(lambda: any(e["Info"] == last_gtid for e in self.events("r1")), 120))
+            r1 = self.events("r1")
+            start = next(i for i, e in enumerate(r1) if e["Info"] == gtid)
+            want = next(e for e in r1[start:] if e["Event_type"] == "Xid")
+            self.assertEqual(
+                self.tidewatch("correlate-binlog-pos", "-i", sb.key("m"), "--binlog", at, "-d", sb.key("r1")),
+                f"{want['Log_name']}:{want['End_log_pos']}")
+        finally:
+            sb.tool("sql", "m", "SET GLOBAL event_scheduler = ON")
 
 
 if __name__ == "__main__":
