@@ -8,14 +8,17 @@
 // Each iteration is one trial on a fresh sandbox ('m>r1,r2,r3', file and
 // position replication, Pseudo-GTID every second) with a fresh
 // `tidewatch run --recover`; setting them up is untimed. With
-// TIDEWATCH_BENCH_FILL_MB, each server's binlog is first filled with that
-// many megabytes of ROW events (bench/fill-row-binlog.sh).
+// TIDEWATCH_BENCH_FILL_MB, the master's binlog (and through replication each
+// replica's) is first filled with that many megabytes of ROW events
+// (bench/fill-row-binlog.sh; TIDEWATCH_BENCH_FILL_ROWS rows per statement),
+// once: the filled, caught-up sandbox is copied and every trial starts from
+// a copy, and its fresh daemon indexes the whole binlog before the kill.
 //
-//   bench/recovery-latency.sh [--trials 20] [--fill-mb 0]
+//   bench/recovery-latency.sh [--trials 20] [--fill-mb 0] [--fill-rows 1]
 //
 // Environment: TIDEWATCH_BENCH_TRIALS (default 20), TIDEWATCH_BENCH_FILL_MB
-// (default 0), TIDEWATCH_BENCH_WORK (a scratch directory), TIDEWATCH_BINARY
-// (the tidewatch command).
+// (default 0), TIDEWATCH_BENCH_FILL_ROWS (default 1), TIDEWATCH_BENCH_WORK (a
+// scratch directory), TIDEWATCH_BINARY (the tidewatch command).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -52,6 +55,7 @@ const char* const kNames[] = {"m", "r1", "r2", "r3"};
 
 std::string g_work, g_binary;
 int g_fill_mb = 0;
+int g_fill_rows = 1;
 std::vector<double> g_ms;
 
 
@@ -91,17 +95,76 @@ int Healed(std::vector<std::unique_ptr<SqlConnection>>& replicas) {
 }
 
 
-void BM_KillToHealedTopology(benchmark::State& state) {
-  for (auto _ : state) {
-    Sandbox("down");
+// Whether every replica has executed everything the master logged.
+bool CaughtUp() {
+  auto master = Connect(kBasePort);
+  SqlResult ms;
+  if (master == nullptr || !master->Query("SHOW MASTER STATUS", &ms).ok() || ms.rows.empty()) return false;
+  for (int i = 1; i <= 3; ++i) {
+    auto r = Connect(kBasePort + i);
+    SqlResult st;
+    if (r == nullptr || !r->Query("SHOW SLAVE STATUS", &st).ok() || st.rows.empty()) return false;
+    if (st.GetOr(0, "Relay_Master_Log_File") != ms.GetOr(0, "File") ||
+        st.GetOr(0, "Exec_Master_Log_Pos") != ms.GetOr(0, "Position")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The filled topology, made once for every trial: a fresh sandbox whose
+// master's binlog is filled with g_fill_mb megabytes of ROW events, every
+// replica caught up (a replica still applying a backlog would make a trial
+// measure the backlog), every server stopped cleanly, the directory kept in
+// <work>/filled.
+std::string PrepareFilled() {
+  Sandbox("down");
+  const std::string up = Sandbox("up --base-port " + std::to_string(kBasePort) + " --no-gtid 'm>r1,r2,r3'");
+  if (Connect(kBasePort) == nullptr) return "sandbox up failed: " + up;
+  // Filling is setup: no server waits for its disk on every commit.
+  for (const char* n : kNames) {
+    Sandbox(std::string("sql ") + n + " 'SET GLOBAL sync_binlog = 0, GLOBAL innodb_flush_log_at_trx_commit = 0'");
+  }
+  const auto began = Steady::now();
+  RunCommand("TIDEWATCH_SANDBOX_DIR=" + g_work + "/sandbox bench/fill-row-binlog.sh m " + std::to_string(g_fill_mb) +
+             " " + std::to_string(g_fill_rows) + " >/dev/null 2>&1");
+  while (!CaughtUp()) {
+    if (Steady::now() - began > 3h) return "the replicas did not catch up with the fill";
+    std::this_thread::sleep_for(1s);
+  }
+  std::cerr << "filled " << g_fill_mb << " MB (" << g_fill_rows << " row(s) per statement) and caught up in "
+            << std::chrono::duration<double>(Steady::now() - began).count() << " s\n";
+  for (const char* n : {"r1", "r2", "r3", "m"}) Sandbox(std::string("stop ") + n);
+  std::filesystem::remove_all(g_work + "/filled");
+  RunCommand("cp -a " + g_work + "/sandbox " + g_work + "/filled");
+  return "";
+}
+
+// A trial's topology: a fresh sandbox, or a copy of the filled one started
+// again (replication resumes where it stopped: nothing to catch up).
+std::string FreshSandbox() {
+  Sandbox("down");
+  if (g_fill_mb <= 0) {
     const std::string up = Sandbox("up --base-port " + std::to_string(kBasePort) + " --no-gtid 'm>r1,r2,r3'");
-    if (up.find("error") != std::string::npos && Connect(kBasePort) == nullptr) {
-      return state.SkipWithError(("sandbox up failed: " + up).c_str());
-    }
-    if (g_fill_mb > 0) {
-      RunCommand("TIDEWATCH_SANDBOX_DIR=" + g_work + "/sandbox bench/fill-row-binlog.sh m " + std::to_string(g_fill_mb) +
-          " >/dev/null 2>&1");
-    }
+    if (up.find("error") != std::string::npos && Connect(kBasePort) == nullptr) return "sandbox up failed: " + up;
+    return "";
+  }
+  RunCommand("cp -a " + g_work + "/filled " + g_work + "/sandbox");
+  for (const char* n : kNames) Sandbox(std::string("start ") + n);
+  const auto began = Steady::now();
+  while (!CaughtUp()) {
+    if (Steady::now() - began > 120s) return "the filled copy did not replicate again";
+    std::this_thread::sleep_for(100ms);
+  }
+  return "";
+}
+
+void BM_KillToHealedTopology(benchmark::State& state) {
+  if (g_fill_mb > 0) {
+    if (const std::string why = PrepareFilled(); !why.empty()) return state.SkipWithError(why.c_str());
+  }
+  for (auto _ : state) {
+    if (const std::string why = FreshSandbox(); !why.empty()) return state.SkipWithError(why.c_str());
     std::filesystem::remove_all(g_work + "/state");
     std::ofstream(g_work + "/tidewatch.conf.json")
         << R"({"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
@@ -174,6 +237,7 @@ int main(int argc, char** argv) {
   g_work = tidewatch::bench::Env("TIDEWATCH_BENCH_WORK", "/tmp/tidewatch-recovery-bench");
   g_binary = tidewatch::bench::Env("TIDEWATCH_BINARY", "build/tools/tidewatch");
   g_fill_mb = std::atoi(tidewatch::bench::Env("TIDEWATCH_BENCH_FILL_MB", "0").c_str());
+  g_fill_rows = std::max(1, std::atoi(tidewatch::bench::Env("TIDEWATCH_BENCH_FILL_ROWS", "1").c_str()));
   const int trials = std::atoi(tidewatch::bench::Env("TIDEWATCH_BENCH_TRIALS", "20").c_str());
   std::filesystem::create_directories(g_work);
   benchmark::RegisterBenchmark("KillToHealedTopology", BM_KillToHealedTopology)
