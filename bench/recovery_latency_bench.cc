@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -121,9 +123,14 @@ std::string PrepareFilled() {
   Sandbox("down");
   const std::string up = Sandbox("up --base-port " + std::to_string(kBasePort) + " --no-gtid 'm>r1,r2,r3'");
   if (Connect(kBasePort) == nullptr) return "sandbox up failed: " + up;
-  // Filling is setup: no server waits for its disk on every commit.
+  // Filling is setup: no server waits for its disk on every commit, nor a
+  // replica on every event group (settings that the restart of every trial
+  // puts back).
   for (const char* n : kNames) {
     Sandbox(std::string("sql ") + n + " 'SET GLOBAL sync_binlog = 0, GLOBAL innodb_flush_log_at_trx_commit = 0'");
+    if (std::string(n) != "m") {
+      Sandbox(std::string("sql ") + n + " 'SET GLOBAL sync_master_info = 0, GLOBAL sync_relay_log_info = 0'");
+    }
   }
   const auto began = Steady::now();
   RunCommand("TIDEWATCH_SANDBOX_DIR=" + g_work + "/sandbox bench/fill-row-binlog.sh m " + std::to_string(g_fill_mb) +
@@ -159,6 +166,55 @@ std::string FreshSandbox() {
   return "";
 }
 
+// The bytes of events in the four servers' binlogs now (SHOW BINARY LOGS,
+// less each file's 4-byte magic number).
+uint64_t BinlogBytes() {
+  uint64_t total = 0;
+  for (int i = 0; i <= 3; ++i) {
+    auto c = Connect(kBasePort + i);
+    SqlResult r;
+    if (c == nullptr || !c->Query("SHOW BINARY LOGS", &r).ok()) continue;
+    for (size_t row = 0; row < r.rows.size(); ++row) {
+      const uint64_t size = std::strtoull(r.GetOr(row, "File_size").c_str(), nullptr, 10);
+      total += size > 4 ? size - 4 : 0;
+    }
+  }
+  return total;
+}
+
+// Where a trial's time went, from what the daemon published (its clock):
+// the DeadMaster analysis, then each recovery step's own duration.
+std::string Breakdown(const std::string& jsonl, std::chrono::system_clock::time_point killed) {
+  auto since_kill = [&](const nlohmann::json& m) {
+    const std::string t = m.value("detection_time", "");
+    std::tm tm{};
+    double frac = 0;
+    if (t.size() < 20 || ::strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return -1.0;
+    if (t[19] == '.') frac = std::atof(("0" + t.substr(19, t.find('Z') - 19)).c_str());
+    const auto at = std::chrono::system_clock::from_time_t(::timegm(&tm)) +
+                    std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::duration<double>(frac));
+    return std::chrono::duration<double, std::milli>(at - killed).count();
+  };
+  std::ifstream in(jsonl);
+  std::string out;
+  char buf[128];
+  for (std::string line; std::getline(in, line);) {
+    const auto m = nlohmann::json::parse(line, nullptr, false);
+    if (!m.is_object()) continue;
+    if (m.contains("analysis") && m["analysis"].value("code", "") == "DeadMaster" && out.empty()) {
+      std::snprintf(buf, sizeof buf, "DeadMaster +%.0f ms", since_kill(m));
+      out += buf;
+    } else if (m.contains("recovery") && !out.empty()) {
+      const auto& r = m["recovery"];
+      std::snprintf(buf, sizeof buf, ", %s %s %.0f ms", r.value("step", "").c_str(),
+                    r.value("instance", "").substr(r.value("instance", "").rfind(':') + 1).c_str(),
+                    r.value("millis", 0.0));
+      if (r.value("outcome", "") != "STARTED") out += buf;
+    }
+  }
+  return out;
+}
+
 void BM_KillToHealedTopology(benchmark::State& state) {
   if (g_fill_mb > 0) {
     if (const std::string why = PrepareFilled(); !why.empty()) return state.SkipWithError(why.c_str());
@@ -166,28 +222,38 @@ void BM_KillToHealedTopology(benchmark::State& state) {
   for (auto _ : state) {
     if (const std::string why = FreshSandbox(); !why.empty()) return state.SkipWithError(why.c_str());
     std::filesystem::remove_all(g_work + "/state");
+    std::filesystem::remove(g_work + "/messages.jsonl");
     std::ofstream(g_work + "/tidewatch.conf.json")
         << R"({"MySQLTopologyUser": "tidewatch", "MySQLTopologyPassword": "tidewatch",
  "DiscoverySeeds": ["127.0.0.1:)" << kBasePort << R"("], "InstancePollSeconds": 5,
  "ListenAddress": "127.0.0.1:)" << kApiPort << R"(", "StateDir": ")" << g_work << R"(/state",
  "RecoverMasterClusterFilters": [".*"]})";
+    const uint64_t existing = BinlogBytes();
     const pid_t daemon = ::fork();
     if (daemon == 0) {
       const std::string log = g_work + "/tidewatch.log";
       std::freopen(log.c_str(), "a", stderr);
       ::execl(g_binary.c_str(), g_binary.c_str(), "run", "--recover", "-c", (g_work + "/tidewatch.conf.json").c_str(),
-              static_cast<char*>(nullptr));
+              "--jsonl", (g_work + "/messages.jsonl").c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    // Settled: every server streamed (the live indexes hold the binlogs).
-    const auto ready_by = Steady::now() + 120s;
-    auto settled = [] {
+    // Settled: every server checked, and every binlog streamed — the live
+    // indexes hold what the servers had when the daemon started.
+    const auto ready_by = Steady::now() + 300s;
+    auto settled = [existing] {
       tidewatch::server::Config config;
       tidewatch::server::ApiClient api(config, "127.0.0.1:" + std::to_string(kApiPort));
       int status = 0;
       nlohmann::json body;
-      return api.Get("/api/health", &status, &body, 2s).ok() && status == 200 &&
-             body["Details"].value("Settled", false);
+      if (!api.Get("/api/health", &status, &body, 2s).ok() || status != 200 ||
+          !body["Details"].value("Settled", false)) {
+        return false;
+      }
+      if (!api.Get("/metrics", &status, &body, 2s).ok() || status != 200 || !body.is_string()) return false;
+      const std::string text = body.get<std::string>();
+      const std::string name = "\ntidewatch_stream_bytes_total ";
+      const size_t at = text.find(name);
+      return at != std::string::npos && std::strtoull(text.c_str() + at + name.size(), nullptr, 10) >= existing;
     };
     while (!settled()) {
       if (Steady::now() > ready_by) {
@@ -211,6 +277,7 @@ void BM_KillToHealedTopology(benchmark::State& state) {
     pidf >> pid;
     if (pid <= 0) return state.SkipWithError("no pid file for the master");
     const auto killed = Steady::now();
+    const auto killed_wall = std::chrono::system_clock::now();
     ::kill(pid, SIGKILL);
     int master = 0;
     while ((master = Healed(replicas)) == 0) {
@@ -223,7 +290,8 @@ void BM_KillToHealedTopology(benchmark::State& state) {
     if (master == 0) return state.SkipWithError("not healed within 60 s");
     g_ms.push_back(ms);
     state.SetIterationTime(ms / 1000);
-    std::cerr << "trial " << g_ms.size() << ": healed after " << ms << " ms (new master 127.0.0.1:" << master << ")\n";
+    std::cerr << "trial " << g_ms.size() << ": healed after " << ms << " ms (new master 127.0.0.1:" << master << "); "
+              << Breakdown(g_work + "/messages.jsonl", killed_wall) << "\n";
   }
   state.counters["p50_ms"] = Percentile(g_ms, 0.50);
   state.counters["p99_ms"] = Percentile(g_ms, 0.99);

@@ -19,6 +19,13 @@ namespace tidewatch::server {
 
 using boost::asio::ip::tcp;
 
+namespace {
+
+// The daemon writes a keep-alive every 15 s (server/http_server.h).
+constexpr std::chrono::seconds kSilence{45};
+
+}  // namespace
+
 ApiStreamClient::ApiStreamClient(const Config& config, std::string address, std::string query)
     : address_(std::move(address)), query_(std::move(query)) {
   authorization_ = ApiClient(config, address_).authorization();
@@ -70,12 +77,19 @@ bool ApiStreamClient::Follow(const std::atomic<bool>& stop, const std::function<
     *why = "request: " + ec.message();
     return false;
   }
-  // Reads what the socket has within 200 ms; false when the connection ended.
+  // Reads what the socket has within 200 ms; false when the connection ended
+  // or stayed silent past three of the daemon's keep-alive intervals.
   std::string buffer;
+  auto heard = std::chrono::steady_clock::now();
   auto read_some = [&]() {
     pollfd p{socket.native_handle(), POLLIN, 0};
     const int n = ::poll(&p, 1, 200);
+    if (n == 0 && std::chrono::steady_clock::now() - heard > kSilence) {
+      *why = "nothing, not even a keep-alive, for " + std::to_string(kSilence.count()) + " s";
+      return false;
+    }
     if (n <= 0) return n == 0 || errno == EINTR;
+    heard = std::chrono::steady_clock::now();
     char chunk[65536];
     const size_t got = socket.read_some(boost::asio::buffer(chunk), ec);
     if (ec) {

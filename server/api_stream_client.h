@@ -3,7 +3,8 @@
 // sinks/event_stream.h) — how a process without Kafka gets a daemon's
 // messages. Each frame's data is parsed back into the Envelope it was made
 // from (protobuf's JSON mapping). A connection that fails or ends is made
-// again, after a pause that doubles from 50 ms up to 2 s; what the daemon
+// again — so is one silent for 45 s (the daemon writes a keep-alive every
+// 15 s: it hangs) — after a pause that doubles from 50 ms up to 2 s; what the daemon
 // published in between is not replayed, which is why every (re)connection is
 // announced to the caller.
 #pragma once

@@ -106,6 +106,9 @@ void OfferOpenFailures(const Config& config, const std::string& address, Recover
     if (code.empty() || code == "NoProblem") continue;
     const auto& key = a.value("AnalyzedInstanceKey", nlohmann::json::object());
     v1::Envelope e;
+    // Open now: the consumer's own view is given time to see it.
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    e.mutable_detection_time()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
     v1::Analysis* m = e.mutable_analysis();
     m->set_phase(v1::Analysis::OPENED);
     m->set_code(code);

@@ -46,7 +46,7 @@ struct StreamClient {
   }
 
   tcp::socket socket;
-  asio::steady_timer wake;  // never expires: cancelled to wake the writer
+  asio::steady_timer wake;  // cancelled to wake the writer; expires for a keep-alive
   std::unique_ptr<sinks::EventStream::Subscription> subscription;
 };
 
@@ -223,8 +223,16 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_await asio::async_write(client->socket, asio::buffer(out), asio::redirect_error(asio::use_awaitable, ec));
         continue;
       }
+      // A quiet stream still says it is alive (an SSE comment), so that a
+      // client can tell a silent daemon from a hung one.
+      client->wake.expires_after(options.stream_keep_alive);
       co_await client->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      ec.clear();  // a cancelled wait is a wake-up
+      if (!ec) {
+        static const std::string keep_alive = ": keep-alive\n\n";
+        co_await asio::async_write(client->socket, asio::buffer(keep_alive),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+      }
+      if (ec == asio::error::operation_aborted) ec.clear();  // a cancelled wait is a wake-up
     }
     client->subscription.reset();
     client->socket.close(ec);

@@ -6,8 +6,10 @@
 // the authorize hook (401, 403, … as it answers) it takes GET only (405),
 // answers a filter the stream does not understand with 400 and the reason,
 // and otherwise writes "200 OK", Content-Type text/event-stream, and then the
-// stream's frames as they come, until the client goes or is dropped for
-// reading too slowly.
+// stream's frames as they come — and, when 15 s (stream_keep_alive) pass
+// without one, an SSE
+// comment (": keep-alive"), so a client can tell a quiet daemon from a hung
+// one — until the client goes or is dropped for reading too slowly.
 //
 // Every other path goes to the handler on one of handler_threads worker
 // threads, so a slow handler (one that queries a server) never stalls the
@@ -15,6 +17,7 @@
 // 404.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -63,6 +66,8 @@ struct HttpServerOptions {
   std::string unprefixed_path;
   size_t handler_threads = 4;
   size_t max_request_bytes = 1 << 20;
+  // How long /api/stream may stay quiet before it writes a keep-alive.
+  std::chrono::milliseconds stream_keep_alive{15000};
 };
 
 // Serves from a thread of its own (the I/O thread) from Start until

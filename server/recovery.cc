@@ -88,6 +88,8 @@ void RecoveryConsumer::Offer(const v1::Envelope& message, std::function<void()> 
     p.kind = wanted ? Pending::kAnalysis : Pending::kIgnored;
     p.analysis = a;
     p.cluster = a.cluster().empty() ? message.source().cluster() : a.cluster();
+    p.detected = std::chrono::system_clock::time_point(std::chrono::seconds(message.detection_time().seconds()) +
+                                                       std::chrono::nanoseconds(message.detection_time().nanos()));
     p.handled = std::move(handled);
     queue_.push_back(std::move(p));
   }
@@ -525,7 +527,10 @@ void RecoveryConsumer::Act(const Pending& p) {
       }
     });
     for (const auto& k : unknown) monitor_->Discover(k);
-    for (const auto until = Steady::now() + view_settle_; !current && Steady::now() < until;) {
+    const auto until =
+        Steady::now() + std::chrono::duration_cast<Steady::duration>(p.detected + view_settle_ -
+                                                                     std::chrono::system_clock::now());
+    while (!current && Steady::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       recheck();
     }

@@ -141,7 +141,9 @@ class RecoveryConsumer {
   // may take to appear in this consumer's own view before it is judged no
   // longer current. A consumer with a monitor of its own (`tidewatch
   // recovery-consumer`) sees a failure a moment after the daemon that
-  // published it; 0 (the default) when the view is the publisher's.
+  // published it; 0 (the default) when the view is the publisher's. The wait
+  // is counted from the analysis' detection time: an old message replayed
+  // (a new group reads the topic from its start) is judged at once.
   void set_view_settle(std::chrono::milliseconds d) { view_settle_ = d; }
   // Reads what the journal holds now (at start: earlier runs' recoveries
   // and other consumers').
@@ -171,6 +173,7 @@ class RecoveryConsumer {
     std::string designated;                 // takeovers: the chosen successor ("" : chosen here)
     bool auto_pick = false, start_old_master = true;  // graceful takeover
     std::shared_ptr<std::promise<RecoveryRecord>> done;  // forced: the outcome
+    std::chrono::system_clock::time_point detected;       // the analysis' detection time (Offer's)
     std::function<void()> handled;                        // Offer's
   };
   void Run();

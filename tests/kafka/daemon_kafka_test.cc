@@ -176,6 +176,19 @@ std::vector<json> RecoverySteps(const DaemonProcess& d, const std::string& step,
   return out;
 }
 
+// Which of two processes started a recovery (waiting up to 60 s for one); -1
+// when neither did.
+int StartedARecovery(const std::vector<std::unique_ptr<DaemonProcess>>& d) {
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (int i : {0, 1}) {
+      if (!RecoverySteps(*d[i], "recovery", "STARTED").empty()) return i;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return -1;
+}
+
 // Two daemons follow the same servers and recover from the analyses on
 // Kafka in one consumer group: exactly one acts on a cluster's failure; when
 // it is SIGKILLed, the group hands the cluster to the other, which recovers
@@ -261,14 +274,7 @@ TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFi
   sb.Run("load --seconds 1 --rate 200");
   std::ofstream(hold) << "held\n";
   sb.Run("kill m");
-  int acting = -1;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (acting < 0 && std::chrono::steady_clock::now() < deadline) {
-    for (int i : {0, 1}) {
-      if (!RecoverySteps(*d[i], "recovery", "STARTED").empty()) acting = i;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  const int acting = StartedARecovery(d);
   ASSERT_GE(acting, 0) << "no recovery started";
   const int other = 1 - acting;
   d[acting]->Kill();
@@ -330,14 +336,7 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   sb.Run("load --seconds 1 --rate 200");
   std::ofstream(hold) << "held\n";
   sb.Run("kill m");
-  int acting = -1;
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  while (acting < 0 && std::chrono::steady_clock::now() < deadline) {
-    for (int i : {0, 1}) {
-      if (!RecoverySteps(*c[i], "recovery", "STARTED").empty()) acting = i;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
+  const int acting = StartedARecovery(c);
   ASSERT_GE(acting, 0) << "no recovery started" << c[0]->Log() << c[1]->Log();
   const int other = 1 - acting;
   const std::string id = RecoverySteps(*c[acting], "recovery", "STARTED").at(0)["recovery"]["recovery_id"];

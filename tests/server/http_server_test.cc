@@ -106,6 +106,24 @@ TEST(HttpServerTest, FilteredServerSentEvents) {
   EXPECT_EQ(stream.clients(), 0u);
 }
 
+// A quiet stream writes SSE comments, so a client can tell it from a hung
+// daemon; a frame published after them arrives as usual.
+TEST(HttpServerTest, AQuietStreamSaysItIsAlive) {
+  sinks::EventStream stream;
+  HttpServerOptions o = Serving(&stream);
+  o.stream_keep_alive = std::chrono::milliseconds(100);
+  auto server = Start(std::move(o));
+  Client c(server->port(), "/api/stream");
+  c.ReadUntil("\r\n\r\n");
+  WaitClients(stream, 1);
+  EXPECT_EQ(c.ReadUntil("\n\n"), ": keep-alive\n\n");
+  EXPECT_EQ(c.ReadUntil("\n\n"), ": keep-alive\n\n");
+  ASSERT_TRUE(stream.Publish(SampleMessage("alpha", true)).ok());
+  std::string frame;
+  for (int i = 0; i < 10 && frame.rfind("event: ", 0) != 0; ++i) frame = c.ReadUntil("\n\n");
+  EXPECT_EQ(frame.rfind("event: analysis\ndata: {", 0), 0u) << frame;
+}
+
 TEST(HttpServerTest, BadFilterIs400WithTheReason) {
   sinks::EventStream stream;
   auto server = Start(Serving(&stream));

@@ -39,6 +39,37 @@ bool LoadConfigReporting(const std::string& path, tidewatch::server::Config* con
   tidewatch::pgtid::SetTopologyTls(tidewatch::server::TopologyTlsOf(*config));
   return true;
 }
+// A long-running process's start (run, recovery-consumer): as many
+// descriptors as the hard limit allows (one per followed server and per kept
+// probe connection), the config loaded and `seeds` added to its
+// DiscoverySeeds. False, the reason on stderr, when it cannot.
+bool PrepareLongRunning(const std::string& config_path, const std::vector<std::string>& seeds,
+                        tidewatch::server::Config* config) {
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (!LoadConfigReporting(config_path, config)) return false;
+  for (const auto& seed : seeds) {
+    std::string host;
+    uint16_t port;
+    if (!tidewatch::SplitHostPort(seed, &host, &port)) {
+      std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
+      return false;
+    }
+    config->discovery_seeds.push_back(seed);
+  }
+  return true;
+}
+
+// Runs the daemon (or the recovery consumer) until SIGINT or SIGTERM.
+int RunUntilSignalled(const tidewatch::server::Config& config, tidewatch::server::DaemonOptions options) {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  options.stop = &g_stop;
+  return tidewatch::server::RunDaemon(config, options, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -397,53 +428,18 @@ int main(int argc, char** argv) {
   }
 
   if (run_cmd->parsed()) {
-    // A descriptor per followed server and per kept probe connection: as many
-    // as the hard limit allows.
-    if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-      lim.rlim_cur = lim.rlim_max;
-      ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
     tidewatch::server::Config config;
-    if (!LoadConfigReporting(run_config_path, &config)) return 2;
-    for (const auto& seed : run_seeds) {
-      std::string host;
-      uint16_t port;
-      if (!tidewatch::SplitHostPort(seed, &host, &port)) {
-        std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
-        return 2;
-      }
-      config.discovery_seeds.push_back(seed);
-    }
+    if (!PrepareLongRunning(run_config_path, run_seeds, &config)) return 2;
     if (!run_listen.empty()) config.listen_address = run_listen;
-    std::signal(SIGINT, OnSignal);
-    std::signal(SIGTERM, OnSignal);
-    daemon.stop = &g_stop;
-    return tidewatch::server::RunDaemon(config, daemon, std::cerr);
+    return RunUntilSignalled(config, daemon);
   }
 
   if (consumer_cmd->parsed()) {
-    if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-      lim.rlim_cur = lim.rlim_max;
-      ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
     tidewatch::server::Config loaded;
-    if (!LoadConfigReporting(consumer_config_path, &loaded)) return 2;
+    if (!PrepareLongRunning(consumer_config_path, consumer_seeds, &loaded)) return 2;
     if (!consumer_kafka.empty()) loaded.kafka_brokers = consumer_kafka;
     if (!consumer_group.empty()) loaded.recovery_consumer_group = consumer_group;
-    for (const auto& seed : consumer_seeds) {
-      std::string host;
-      uint16_t port;
-      if (!tidewatch::SplitHostPort(seed, &host, &port)) {
-        std::cerr << "tidewatch: --seed must be HOST:PORT, not " << seed << "\n";
-        return 2;
-      }
-      loaded.discovery_seeds.push_back(seed);
-    }
-    const tidewatch::server::Config config = tidewatch::server::RecoveryConsumerConfigOf(loaded, consumer_listen);
-    std::signal(SIGINT, OnSignal);
-    std::signal(SIGTERM, OnSignal);
-    consumer.stop = &g_stop;
-    return tidewatch::server::RunDaemon(config, consumer, std::cerr);
+    return RunUntilSignalled(tidewatch::server::RecoveryConsumerConfigOf(loaded, consumer_listen), consumer);
   }
 
   for (auto* cmd : topo_cmds) {
