@@ -281,7 +281,7 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"OSCIgnoreHostnameFilters", Strings(&c.osc_ignore_hostname_filters)},
       {"FailureDetectionPeriodBlockMinutes", Unsigned(&c.failure_detection_period_block_minutes, 0, 86400)},
       {"ApplyMySQLPromotionAfterMasterFailover", Bool(&c.apply_mysql_promotion_after_master_failover)},
-      {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded", "kafka"})},
+      {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded", "kafka", "external"})},
       {"RecoveryConsumerGroup", String(&c.recovery_consumer_group)},
       {"RecoveryHookTimeoutSeconds", Unsigned(&c.recovery_hook_timeout_seconds, 1, 86400)},
       {"ReplicationCredentialsQuery", String(&c.replication_credentials_query)},

@@ -63,7 +63,9 @@ struct Config {
   // published; "kafka" runs it on the analyses read back from
   // <prefix>.analysis in the consumer group RecoveryConsumerGroup (default
   // <prefix>.recovery), so that of several daemons following the same
-  // servers exactly one acts on a cluster; "" recovers nothing.
+  // servers exactly one acts on a cluster; "external": the daemon recovers
+  // nothing itself, a `tidewatch recovery-consumer` process does (the daemon
+  // reports automated recovery from the filters); "" recovers nothing.
   std::string recovery_consumer;
   std::string recovery_consumer_group;  // RecoveryConsumerGroup
   uint32_t recovery_hook_timeout_seconds = 300;               // RecoveryHookTimeoutSeconds: each hook's limit

@@ -279,7 +279,8 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       if (thread->joinable()) thread->join();
     }
   } feed_join{&feed_stop, &feed};
-  if (consumer_process || options.recover || !config.recovery_consumer.empty()) {
+  if (consumer_process || options.recover ||
+      (!config.recovery_consumer.empty() && config.recovery_consumer != "external")) {
     recovery = std::make_unique<RecoveryConsumer>(config, &monitor, publisher.get(), pattern.get());
     if (kafka) {
       // Recoveries are journaled on the recovery topic: the intent is durable

@@ -371,8 +371,10 @@ void HttpApi::ClustersInfo(Call& c) {
     for (const auto& [name, keys] : t.Clusters()) {
       if (name.empty() || (!only.empty() && name != only)) continue;
       // Automated only where a recovery consumer runs in this daemon.
-      arr.push_back(ClusterInfoJson(name, t, recovery_ && Automated(config_.recover_master_cluster_filters, name),
-                                    recovery_ && Automated(config_.recover_intermediate_master_cluster_filters, name)));
+      // A recovery consumer runs here, or as a process of its own ("external").
+      const bool recovers = recovery_ != nullptr || config_.recovery_consumer == "external";
+      arr.push_back(ClusterInfoJson(name, t, recovers && Automated(config_.recover_master_cluster_filters, name),
+                                    recovers && Automated(config_.recover_intermediate_master_cluster_filters, name)));
     }
   });
   c.Bare(only.empty() ? arr : arr.at(0));
@@ -590,7 +592,7 @@ void HttpApi::CheckGlobalRecoveries(Call& c) {
 // orchestrator's manual recovery: now, whatever the filters and the block;
 // answers when it has ended, with the promoted instance's key.
 void HttpApi::Recover(Call& c) {
-  if (recovery_ == nullptr) return c.Error("no recovery consumer runs in this daemon (tidewatch run --recover)");
+  if (recovery_ == nullptr) return c.Error("no recovery consumer runs in this daemon (tidewatch run --recover; a tidewatch recovery-consumer answers on its --listen address)");
   RecoveryRecord r;
   Status s = recovery_->RecoverNow(c.instance, std::chrono::minutes(10), &r);
   if (!s.ok()) return c.Error(s.message());
@@ -606,7 +608,7 @@ void HttpApi::Recover(Call& c) {
 // Answered with the recovery, whose SuccessorKey orchestrator-client prints.
 void HttpApi::MasterTakeover(Call& c) {
   const std::string& command = c.seg[0];
-  if (recovery_ == nullptr) return c.Error(command + ": no recovery consumer runs in this daemon (tidewatch run --recover)");
+  if (recovery_ == nullptr) return c.Error(command + ": no recovery consumer runs in this daemon (tidewatch run --recover; a tidewatch recovery-consumer answers on its --listen address)");
   std::string cluster;
   if (!ResolveCluster(c, c.ClusterHint(), &cluster)) return;
   RecoveryRecord r;

@@ -519,6 +519,7 @@ TEST_F(RecoveryTest, AClusterOutsideTheFiltersIsRefusedWithTheReason) {
 TEST_F(RecoveryTest, ARecoveryConsumerFollowingTheDaemonsStreamHealsTheTopology) {
   Sandbox sb("m>r1,r2", 25530, "--no-gtid");
   json config = Config(25530, 25535);
+  config["RecoveryConsumer"] = "external";  // recovered by a consumer process
   auto& d = StartDaemon("consumer-api", config);
   const auto consumer_dir = dir_ / "consumer";
   json consumer_config = Config(25530, 25536);
@@ -530,6 +531,10 @@ TEST_F(RecoveryTest, ARecoveryConsumerFollowingTheDaemonsStreamHealsTheTopology)
   ASSERT_TRUE(d.WaitSettled()) << d.Log();
   ASSERT_TRUE(consumer.WaitSettled()) << consumer.Log();
   std::this_thread::sleep_for(1s);  // the consumer follows the daemon's stream
+  // The daemon says truthfully that its clusters are recovered, although not by itself.
+  auto info = d.Get("/api/clusters-info").Json();
+  ASSERT_TRUE(info.is_array() && !info.empty()) << info.dump();
+  EXPECT_EQ(info[0]["HasAutomatedMasterRecovery"], true);
   sb.Run("load --seconds 1 --rate 200");
   sb.Run("kill m");
   json done = consumer.WaitFor([](const json& m) { return IsRecovery(m, "recovery", "SUCCEEDED"); }, 60s);

@@ -314,7 +314,7 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   const auto base = std::filesystem::temp_directory_path() / ("tidewatch-consumers-" + std::to_string(::getpid()));
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base);
-  const std::string hold = (base / "hold").string();
+  const std::string hold = (base / "hold").string(), in_hook = (base / "in-hook").string();
   json daemon_config = RecoveryGroupConfig(broker, 25520, 25595, 0);
   daemon_config.erase("RecoveryConsumer");
   DaemonProcess daemon(base / "daemon", daemon_config);
@@ -322,7 +322,8 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   for (int n : {1, 2}) {
     json config = RecoveryGroupConfig(broker, 25520, 25595 + n, n);
     config.erase("RecoveryConsumer");
-    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    // The hook runs once the intent is durable: the consumer is killed inside it.
+    config["PreFailoverProcesses"] = {"touch " + in_hook + "; while [ -f " + hold + " ]; do sleep 0.1; done"};
     const auto dir = base / ("consumer-" + std::to_string(n));
     c.push_back(std::make_unique<DaemonProcess>(
         dir, config,
@@ -340,6 +341,8 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   ASSERT_GE(acting, 0) << "no recovery started" << c[0]->Log() << c[1]->Log();
   const int other = 1 - acting;
   const std::string id = RecoverySteps(*c[acting], "recovery", "STARTED").at(0)["recovery"]["recovery_id"];
+  for (int i = 0; i < 600 && !std::filesystem::exists(in_hook); ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(std::filesystem::exists(in_hook)) << c[acting]->Log();
   c[acting]->Kill();
   std::filesystem::remove(hold);
   const auto killed = std::chrono::steady_clock::now();
