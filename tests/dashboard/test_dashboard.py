@@ -76,11 +76,20 @@ def tearDownModule():
     for s in ("star", "chain"):
         if s in ENV:
             ENV[s].down()
-    if ENV.get("shots") != ENV.get("work"):
+    # The test's directory, screenshots and logs with it, is kept only when a
+    # test failed; screenshots put elsewhere (TIDEWATCH_DASHBOARD_SHOTS) stay.
+    if "work" in ENV and not ENV.get("failed"):
         shutil.rmtree(ENV["work"], ignore_errors=True)
+    elif "work" in ENV:
+        print(f"dashboard test: a test failed; its directory is kept: {ENV['work']}", file=sys.stderr)
 
 
 class DashboardTest(unittest.TestCase):
+    def tearDown(self):
+        result = getattr(self._outcome, "result", None)
+        if result is not None and (result.failures or result.errors):
+            ENV["failed"] = True
+
     @classmethod
     def setUpClass(cls):
         cls.b = ENV["browser"]

@@ -50,6 +50,14 @@ TEST_P(AnalysisScenario, OpensExactlyTheExpectedAnalysisAndClosesWhenRepaired) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("tidewatch-scenario-" + std::to_string(::getpid()) + "-" + sc.name);
   std::filesystem::remove_all(dir);
+  // Removed however the test ends, after the daemon (declared below) is gone.
+  struct RemovedAtEnd {
+    std::filesystem::path dir;
+    ~RemovedAtEnd() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } removed_at_end{dir};
   json config = {{"MySQLTopologyUser", "tidewatch"},
                  {"MySQLTopologyPassword", "tidewatch"},
                  {"DiscoverySeeds", {"127.0.0.1:" + std::to_string(base)}},
@@ -99,8 +107,6 @@ TEST_P(AnalysisScenario, OpensExactlyTheExpectedAnalysisAndClosesWhenRepaired) {
   EXPECT_FALSE(d.WaitFor([&](const json& m) { return IsAnalysis(m, "CLOSED", sc.code, key); }, 40s).is_null())
       << sc.code << " on " << key << " did not close; log:\n"
       << d.Log();
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
 }
 
 const json kSemiSyncEnforced = {{"DetectSemiSyncEnforcedQuery", "SELECT 1"}};
