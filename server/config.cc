@@ -111,6 +111,14 @@ const std::vector<std::string>& HookKeys() {
   return k;
 }
 
+std::map<std::string, std::string> Config::KafkaConsumerSecurity() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [k, v] : kafka_properties) {
+    if (k.rfind("security.", 0) == 0 || k.rfind("sasl.", 0) == 0 || k.rfind("ssl.", 0) == 0) out[k] = v;
+  }
+  return out;
+}
+
 std::string Config::Redacted() const {
   auto secret = [](const std::string& s) { return s.empty() ? std::string() : std::string("********"); };
   json j = {{"MySQLTopologyUser", topology_user},

@@ -143,6 +143,9 @@ struct Config {
 
   // The effective configuration as JSON with every secret replaced.
   std::string Redacted() const;
+  // The KafkaProperties a consumer of Tidewatch's topics needs to reach the
+  // brokers (security.*, sasl.*, ssl.*); the others are the producer's.
+  std::map<std::string, std::string> KafkaConsumerSecurity() const;
 };
 
 // The orchestrator hook lists Config::hooks accepts.

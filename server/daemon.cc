@@ -314,9 +314,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       co.topics = {config.kafka_topic_prefix + ".analysis"};
       co.group = config.recovery_consumer_group.empty() ? config.kafka_topic_prefix + ".recovery"
                                                         : config.recovery_consumer_group;
-      for (const auto& [k, v] : config.kafka_properties) {
-        if (k.rfind("security.", 0) == 0 || k.rfind("sasl.", 0) == 0 || k.rfind("ssl.", 0) == 0) co.properties[k] = v;
-      }
+      co.properties = config.KafkaConsumerSecurity();
       co.mark_done = true;  // committed once the recovery consumer has dealt with it
       // A group with no committed offset starts at the beginning: a failure
       // published before any offset was committed is not skipped (what is

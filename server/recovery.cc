@@ -44,6 +44,12 @@ std::string Join(const std::vector<std::string>& v) {
   return s;
 }
 
+std::chrono::system_clock::time_point TimeOf(const google::protobuf::Timestamp& t) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(t.seconds()) +
+                                                                       std::chrono::nanoseconds(t.nanos())));
+}
+
 std::string HostName() {
   char name[256] = {};
   if (::gethostname(name, sizeof name - 1) != 0) return "localhost";
@@ -88,8 +94,7 @@ void RecoveryConsumer::Offer(const v1::Envelope& message, std::function<void()> 
     p.kind = wanted ? Pending::kAnalysis : Pending::kIgnored;
     p.analysis = a;
     p.cluster = a.cluster().empty() ? message.source().cluster() : a.cluster();
-    p.detected = std::chrono::system_clock::time_point(std::chrono::seconds(message.detection_time().seconds()) +
-                                                       std::chrono::nanoseconds(message.detection_time().nanos()));
+    p.detected = TimeOf(message.detection_time());
     p.handled = std::move(handled);
     queue_.push_back(std::move(p));
   }
@@ -258,8 +263,7 @@ void RecoveryConsumer::Absorb(const v1::Envelope& e) {
   const RecoveryStep& step = e.recovery();
   // This process's own recoveries are recorded as they run.
   if (step.recovery_id().rfind(id_prefix_, 0) == 0) return;
-  const auto when = std::chrono::system_clock::time_point(
-      std::chrono::seconds(e.detection_time().seconds()) + std::chrono::nanoseconds(e.detection_time().nanos()));
+  const auto when = TimeOf(e.detection_time());
   std::lock_guard<std::mutex> lock(mu_);
   auto it = std::find_if(records_.begin(), records_.end(),
                          [&](const RecoveryRecord& r) { return r.id == step.recovery_id(); });

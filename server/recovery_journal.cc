@@ -9,9 +9,7 @@ Status KafkaRecoveryJournal::Open(const Config& config, sinks::KafkaSink* sink,
   sinks::KafkaConsumerOptions o;
   o.brokers = config.kafka_brokers;
   o.topics = {config.kafka_topic_prefix + ".recovery"};
-  for (const auto& [k, v] : config.kafka_properties) {
-    if (k.rfind("security.", 0) == 0 || k.rfind("sasl.", 0) == 0 || k.rfind("ssl.", 0) == 0) o.properties[k] = v;
-  }
+  o.properties = config.KafkaConsumerSecurity();
   std::unique_ptr<sinks::KafkaEnvelopeConsumer> reader;
   Status s = sinks::KafkaEnvelopeConsumer::Open(o, &reader);
   if (!s.ok()) return s;
