@@ -5,7 +5,11 @@
 # MB/s (decimal) of wall-clock time and MB per CPU-second (the process's:
 # the peers' garbage collectors run on threads of their own), each with its
 # ratio to the fastest peer. On a machine busy with other work the CPU
-# figures are the steadier.
+# figures are the steadier. Then the commands as users run them, each a whole
+# process reading the file once: `tidewatch binlog dump FILE > /dev/null`
+# (every event decoded, CRC32 verified, one JSON line written per event)
+# beside each peer's program making one pass (values materialised, nothing
+# printed); the medians of WHOLE_RUNS runs, taken in turn.
 #   bench/binlog-vs-peers.sh FILE...
 # Installs what is missing (Debian: maven, openjdk-17-jdk-headless,
 # golang-go). The peers are built under $TIDEWATCH_BUILD_DIR/peers (default
@@ -17,6 +21,7 @@
 #   JAVA_PASSES, JAVA_WARMUP   passes of the Java peer, and how many of them only
 #                         warm the JIT (default 12 and 4); the median of the rest
 #   GO_PASSES, GO_WARMUP  the same for the Go peer (default 6 and 1)
+#   WHOLE_RUNS            runs of each whole process (default 7)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 FILE..." >&2; exit 2; }
@@ -44,7 +49,7 @@ fi
 
 echo "building Tidewatch's binlog_bench, the Java and the Go peer" >&2
 [ -f "$build/CMakeCache.txt" ] || cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-ninja -C "$build" -j "${JOBS:-$(nproc)}" binlog_bench >&2
+ninja -C "$build" -j "${JOBS:-$(nproc)}" binlog_bench tidewatch >&2
 java_build=$(realpath -m "$peers/java")
 mvn -q -f bench/peers/java/pom.xml -Dpeer.build.dir="$java_build" compile dependency:build-classpath \
   -Dmdep.outputFile="$java_build/classpath" >&2
@@ -111,4 +116,40 @@ for f, r in rows.items():
             cells.append(f"{r[key][i]:.0f}")
             cells.append(f"{r[key][i] / fastest[i]:.1f}x" if fastest[i] else "-")
         print(f"| {label:<72} | {cells[0]:>6} | {cells[1]:>9} | {cells[2]:>8} | {cells[3]:>9} |")
+EOF
+
+echo "whole processes, ${WHOLE_RUNS:-7} runs each" >&2
+python3 - "${WHOLE_RUNS:-7}" "$build/tools/tidewatch" "$go_peer" "$java_build/classes:$(cat "$java_build/classpath")" "$@" <<'EOF'
+import os, resource, statistics, subprocess, sys, time
+runs, tidewatch, go_peer, java_cp, files = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+commands = [
+    ("tidewatch binlog dump FILE > /dev/null", lambda f: [tidewatch, "binlog", "dump", f]),
+    ("mysql-binlog-connector-java 0.29.2, one pass", lambda f: ["java", "-cp", java_cp, "tidewatch.bench.Main",
+                                                               "--passes", "1", "--warmup", "0", f]),
+    ("go-mysql v1.16.0, one pass", lambda f: [go_peer, "-passes", "1", "-warmup", "0", f]),
+]
+def timed(argv):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+for f in files:
+    mb = os.path.getsize(f) / 1e6
+    samples = {label: [] for label, _ in commands}
+    for label, make in commands:
+        timed(make(f))  # warm-up: the file in the page cache, the JVM's classes loaded
+    for _ in range(runs):
+        for label, make in commands:
+            samples[label].append(timed(make(f)))
+    med = {label: (statistics.median(w for w, _ in s), statistics.median(c for _, c in s))
+           for label, s in samples.items()}
+    fastest_peer = min(med[label][0] for label, _ in commands[1:])
+    print(f"\n{f} ({mb:.1f} MB), whole processes: medians of wall-clock and CPU seconds")
+    print(f"| {'command':<46} | {'wall s':>7} | {'MB/s':>6} | {'CPU s':>6} | {'x fastest peer':>14} |")
+    print(f"|{'-' * 48}|{'-' * 8}:|{'-' * 7}:|{'-' * 7}:|{'-' * 15}:|")
+    for label, _ in commands:
+        wall, cpu = med[label]
+        print(f"| {label:<46} | {wall:>7.3f} | {mb / wall:>6.0f} | {cpu:>6.3f} | {fastest_peer / wall:>13.1f}x |")
 EOF

@@ -13,26 +13,37 @@ namespace {
 
 using namespace tidewatch::binlog;
 
+// Lines are written in blocks of about this size.
+constexpr size_t kFlushBytes = 256 * 1024;
+
 // Decodes and prints the events of `reader` from its position. Returns
-// EndOfFile or Truncated where the file ends, or the error. `next` receives the
-// position after the last event printed, `rotate_to` the file a real ROTATE
-// event named.
-Status DumpEvents(BinlogFileReader& reader, EventDecoder& decoder, std::ostream& out,
-                  uint64_t* next, std::string* rotate_to) {
+// EndOfFile or Truncated where the file ends, or the error; every line before
+// it has been written to `out`. `next` receives the position after the last
+// event printed, `rotate_to` the file a real ROTATE event named.
+Status DumpEvents(BinlogFileReader& reader, EventDecoder& decoder, EventJsonWriter& json,
+                  std::ostream& out, uint64_t* next, std::string* rotate_to) {
   const std::string& path = reader.path();
   RawEvent raw;
   Event event;
+  Status s;
   while (true) {
-    Status s = reader.Next(&raw);
-    if (!s.ok()) return s;
-    s = WriteEventJsonLines(out, path, raw, reader.format(), decoder, &event);
-    if (!s.ok()) return s;
+    s = reader.Next(&raw);
+    if (!s.ok()) break;
+    s = json.AppendLines(path, raw, reader.format(), decoder, &event);
+    if (!s.ok()) break;
     *next = raw.next_pos();
     if (auto* r = std::get_if<RotateBody>(&event.body);
         r != nullptr && (raw.header.flags & kLogEventArtificialFlag) == 0) {
       *rotate_to = std::string(r->file);
     }
+    if (json.text().size() >= kFlushBytes) {
+      out.write(json.text().data(), static_cast<std::streamsize>(json.text().size()));
+      json.Clear();
+    }
   }
+  out.write(json.text().data(), static_cast<std::streamsize>(json.text().size()));
+  json.Clear();
+  return s;
 }
 
 Status DumpFile(const std::string& path, bool verify, std::ostream& out) {
@@ -41,9 +52,10 @@ Status DumpFile(const std::string& path, bool verify, std::ostream& out) {
   if (!s.ok()) return s;
   reader.set_verify_checksums(verify);
   EventDecoder decoder;
+  EventJsonWriter json;
   uint64_t next = 0;
   std::string rotate_to;
-  s = DumpEvents(reader, decoder, out, &next, &rotate_to);
+  s = DumpEvents(reader, decoder, json, out, &next, &rotate_to);
   return s.IsEndOfFile() ? Status::OK() : s;
 }
 
@@ -53,6 +65,7 @@ Status FollowFile(const BinlogDumpOptions& o, std::ostream& out) {
   std::string path = o.files.front();
   uint64_t pos = kBinlogMagicSize;
   EventDecoder decoder;
+  EventJsonWriter json;
   auto stopped = [&] { return o.stop != nullptr && o.stop->load(); };
   while (!stopped()) {
     BinlogFileReader reader;
@@ -70,7 +83,7 @@ Status FollowFile(const BinlogDumpOptions& o, std::ostream& out) {
     }
     reader.set_verify_checksums(o.verify_checksums);
     std::string rotate_to;
-    s = DumpEvents(reader, decoder, out, &pos, &rotate_to);
+    s = DumpEvents(reader, decoder, json, out, &pos, &rotate_to);
     out.flush();
     if (!rotate_to.empty()) {
       path = (std::filesystem::path(path).parent_path() / rotate_to).string();

@@ -28,6 +28,7 @@ bool ParseFilePos(const std::string& text, std::string* file, uint64_t* pos) {
 int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::ostream& err) {
   boost::asio::io_context io;
   EventDecoder decoder;
+  EventJsonWriter json;
   Event event;
   Status failure;
   bool failed = false;
@@ -49,7 +50,9 @@ int RunBinlogStream(const BinlogStreamOptions& options, std::ostream& out, std::
     ++events;
     bytes += e.raw.header.event_size;
     Status s = options.summary_only ? decoder.Decode(e.raw, e.format, &event)
-                                    : WriteEventJsonLines(out, e.file, e.raw, e.format, decoder, &event);
+                                    : json.AppendLines(e.file, e.raw, e.format, decoder, &event);
+    out.write(json.text().data(), static_cast<std::streamsize>(json.text().size()));
+    json.Clear();
     if (!s.ok()) {
       failure = s;
       failed = true;

@@ -14,7 +14,9 @@
 // decoded from a copy of exactly its size, so a read past it is an
 // AddressSanitizer error, not a read of the next event. (Events nested in a
 // transaction payload are decoded where they lie, in the decoder's buffer,
-// as every caller does.)
+// as every caller does.) Every event's JSON line (server/event_json.h) is
+// what nlohmann::json prints for the object it holds: one valid object, keys
+// in order, strings escaped and bad UTF-8 replaced as nlohmann does.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -27,6 +29,9 @@
 #include "binlog/event_type.h"
 #include "binlog/file_reader.h"
 #include "binlog/format_description.h"
+#include "server/event_json.h"
+
+#include <nlohmann/json.hpp>
 
 using namespace tidewatch::binlog;
 
@@ -64,6 +69,18 @@ void Append(std::vector<uint8_t>* file, uint8_t type, const uint8_t* body, size_
     const uint32_t c = tidewatch::Crc32(file->data() + at, file->size() - at);
     for (int i = 0; i < 4; ++i) file->push_back(static_cast<uint8_t>(c >> (8 * i)));
   }
+}
+
+// The line `json` holds is its own canonical form.
+void CheckLine(tidewatch::server::EventJsonWriter& json, const Event& event) {
+  json.Clear();
+  json.Append("fuzz", event);
+  std::string_view line = json.text();
+  if (line.empty() || line.back() != '\n') std::abort();
+  line.remove_suffix(1);
+  const auto parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_object()) std::abort();
+  if (parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) != line) std::abort();
 }
 
 }  // namespace
@@ -111,6 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   BinlogFileReader reader;
   if (!reader.OpenBuffer(file, "fuzz").ok()) std::abort();
   EventDecoder decoder;
+  tidewatch::server::EventJsonWriter json;
   RawEvent raw;
   Event event, inner;
   size_t delivered = 0;
@@ -121,12 +139,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RawEvent alone = raw;
     alone.bytes = copy;
     if (!decoder.Decode(alone, reader.format(), &event).ok()) std::abort();
+    CheckLine(json, event);
     if (!std::holds_alternative<TransactionPayloadBody>(event.body)) continue;
     size_t offset = 0;
     RawEvent inner_raw;
     tidewatch::Status p;
     while ((p = decoder.NextPayloadEvent(reader.format(), raw.pos, &offset, &inner_raw)).ok()) {
       if (!decoder.Decode(inner_raw, reader.format(), &inner).ok()) std::abort();
+      inner.inner = true;
+      CheckLine(json, inner);
     }
     if (!p.IsEndOfFile()) std::abort();  // the payload's events were checked to chain
   }

@@ -51,9 +51,9 @@ class StreamCollector {
         [this, raw](const binlog::StreamEvent& e) {
           if (e.artificial) return;
           SeenEvent s{e.file, e.raw.pos, e.raw.header.log_pos, e.raw.header.type, {}};
-          std::ostringstream out;
-          Status st = server::WriteEventJsonLines(out, e.file, e.raw, e.format, raw->decoder, &raw->event);
-          s.json = st.ok() ? out.str() : "decode error: " + st.message();
+          Status st = raw->json.AppendLines(e.file, e.raw, e.format, raw->decoder, &raw->event);
+          s.json = st.ok() ? std::string(raw->json.text()) : "decode error: " + st.message();
+          raw->json.Clear();
           std::lock_guard<std::mutex> l(mu_);
           raw->events.push_back(std::move(s));
           cv_.notify_all();
@@ -100,6 +100,7 @@ class StreamCollector {
   struct Slot {
     std::unique_ptr<binlog::ReplicaStream> stream;
     binlog::EventDecoder decoder;
+    server::EventJsonWriter json;
     binlog::Event event;
     std::vector<SeenEvent> events;
     std::vector<TimedStatus> statuses;
