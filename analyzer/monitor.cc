@@ -26,9 +26,22 @@ namespace tidewatch::analyzer {
 namespace asio = boost::asio;
 using Steady = std::chrono::steady_clock;
 
+// A server belongs to one shard, by its key: its schedule, its probes'
+// results, its follower (index and stream) and every callback of its stream
+// run on that shard's io thread.
+struct Monitor::Shard {
+  asio::io_context io;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
+  std::thread thread;
+  asio::steady_timer tick{io};
+  std::map<std::string, std::shared_ptr<Server>> servers;
+  Steady::time_point last_progress{}, last_sync{};
+};
+
 struct Monitor::Server {
   std::string key, host;
   uint16_t port = 0;
+  Shard* shard = nullptr;
   bool in_flight = false;
   bool forgotten = false;
   Steady::time_point next_poll{};
@@ -52,9 +65,7 @@ struct Monitor::Server {
 struct Monitor::Impl {
   MonitorOptions o;
   Publish publish;
-  asio::io_context io;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> guard;
-  std::thread io_thread;
+  std::vector<std::unique_ptr<Shard>> shards;
   asio::thread_pool workers;
   // Checks after a stream broke or fell silent: never queued behind the
   // routine polls of a large fleet, so detection does not wait for them.
@@ -66,12 +77,7 @@ struct Monitor::Impl {
     rlimit lim{};
     return ::getrlimit(RLIMIT_NOFILE, &lim) == 0 ? static_cast<size_t>(lim.rlim_cur / 3) : size_t{256};
   }();
-  asio::steady_timer tick{io};
   std::atomic<bool> running{false};
-  Steady::time_point last_progress{}, last_sync{};
-
-  // io thread only.
-  std::map<std::string, std::shared_ptr<Server>> servers;
 
   // Under mu.
   mutable std::mutex mu;
@@ -80,7 +86,7 @@ struct Monitor::Impl {
   bool settled = false;
   MonitorMetrics counters;
   std::vector<std::unique_ptr<RE2>> ignore_any, ignore_master, ignore_replica;  // set at construction
-  Steady::time_point last_unseen_check{};
+  Steady::time_point last_unseen_check{};  // the first shard's thread
 
   explicit Impl(MonitorOptions options, Publish p)
       : o(std::move(options)), publish(std::move(p)), workers(std::max<size_t>(1, o.workers)),
@@ -91,10 +97,24 @@ struct Monitor::Impl {
           t.ignore_master = [this](const std::string& key) { return IgnoredAs(key, ignore_master); };
           return t;
         }()) {
+    for (size_t i = 0; i < std::max<size_t>(1, o.stream_threads); ++i) shards.push_back(std::make_unique<Shard>());
     for (const auto& [from, to] : {std::pair{&o.ignore_hostname_filters, &ignore_any},
                                    std::pair{&o.ignore_master_filters, &ignore_master},
                                    std::pair{&o.ignore_replica_filters, &ignore_replica}}) {
       for (const auto& f : *from) to->push_back(std::make_unique<RE2>(f, RE2::Quiet));
+    }
+  }
+
+  Shard& ShardOf(const std::string& key) { return *shards[std::hash<std::string>{}(key) % shards.size()]; }
+
+  // Runs `f` on the thread of `key`'s shard: at once when already on it.
+  template <typename F>
+  void OnShardOf(const std::string& key, Shard* here, F&& f) {
+    Shard& sh = ShardOf(key);
+    if (&sh == here) {
+      f(sh);
+    } else {
+      asio::post(sh.io, [&sh, f = std::forward<F>(f)]() mutable { f(sh); });
     }
   }
 
@@ -121,16 +141,17 @@ struct Monitor::Impl {
       }
       Emit(&msgs);
     }
-    asio::post(io, [this, key] {
-      auto it = servers.find(key);
-      if (it == servers.end()) return;
+    Shard& sh = ShardOf(key);
+    asio::post(sh.io, [this, &sh, key] {
+      auto it = sh.servers.find(key);
+      if (it == sh.servers.end()) return;
       it->second->forgotten = true;
       if (it->second->follower) it->second->follower->StopFollowing();
       if (o.store != nullptr) (void)o.store->Forget(key);
       auto s = it->second;
-      servers.erase(it);
+      sh.servers.erase(it);
       // Destroyed once its stream has ended.
-      asio::post(io, [s] { (void)s; });
+      asio::post(sh.io, [s] { (void)s; });
     });
     return known;
   }
@@ -181,16 +202,19 @@ struct Monitor::Impl {
 
   // --- Probing. ---
 
+  // On the thread of `key`'s shard (or before the shards run).
   std::shared_ptr<Server> EnsureServer(const std::string& key) {
-    auto it = servers.find(key);
-    if (it != servers.end()) return it->second;
+    Shard& sh = ShardOf(key);
+    auto it = sh.servers.find(key);
+    if (it != sh.servers.end()) return it->second;
     auto s = std::make_shared<Server>();
     s->key = key;
+    s->shard = &sh;
     if (!SplitHostPort(key, &s->host, &s->port)) {
       s->host = key;
       s->port = o.probe.default_port;
     }
-    servers[key] = s;
+    sh.servers[key] = s;
     return s;
   }
 
@@ -211,7 +235,7 @@ struct Monitor::Impl {
         --kept_connections;
       }
       std::vector<std::string> referenced = Apply(p);
-      asio::post(io, [this, s, p = std::move(p), referenced = std::move(referenced)] {
+      asio::post(s->shard->io, [this, s, p = std::move(p), referenced = std::move(referenced)] {
         AfterProbe(s, p, referenced);
       });
     });
@@ -247,14 +271,16 @@ struct Monitor::Impl {
   void AfterProbe(const std::shared_ptr<Server>& s, const ProbeResult& p, const std::vector<std::string>& referenced) {
     s->in_flight = false;
     if (s->forgotten || !running) return;
-    std::vector<std::string> fresh;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      for (const auto& k : referenced) {
-        if (servers.count(k) == 0 && !topology.Forgotten(k)) fresh.push_back(k);
-      }
+    for (const auto& k : referenced) {
+      OnShardOf(k, s->shard, [this, k](Shard& sh) {
+        if (sh.servers.count(k) != 0 || !running) return;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (topology.Forgotten(k)) return;
+        }
+        Dispatch(EnsureServer(k));
+      });
     }
-    for (const auto& k : fresh) Dispatch(EnsureServer(k));
     if (o.follow_streams && p.reachable && !p.partial && p.instance.log_bin && !s->streaming) {
       if (!s->follower || s->follower->unverified()) {
         LoadStored(s, p);
@@ -265,8 +291,9 @@ struct Monitor::Impl {
     if (!s->rechecks.empty() && s->rechecks.front() <= Steady::now()) Dispatch(s);
   }
 
-  // Probes `key` and its known replicas now and on the recheck schedule.
-  void Recheck(const std::string& key, bool with_replicas) {
+  // Probes `key` and its known replicas now and on the recheck schedule
+  // (from the thread of `here`).
+  void Recheck(const std::string& key, bool with_replicas, Shard* here) {
     std::vector<std::string> keys{key};
     if (with_replicas) {
       std::lock_guard<std::mutex> lock(mu);
@@ -274,20 +301,23 @@ struct Monitor::Impl {
     }
     const auto now = Steady::now();
     for (const auto& k : keys) {
-      auto it = servers.find(k);
-      if (it == servers.end()) continue;
-      auto& s = it->second;
-      for (auto d : o.recheck_after) s->rechecks.push_back(now + d);
-      std::sort(s->rechecks.begin(), s->rechecks.end());
-      Dispatch(s);
+      OnShardOf(k, here, [this, k, now](Shard& sh) {
+        auto it = sh.servers.find(k);
+        if (it == sh.servers.end()) return;
+        auto& s = it->second;
+        for (auto d : o.recheck_after) s->rechecks.push_back(now + d);
+        std::sort(s->rechecks.begin(), s->rechecks.end());
+        Dispatch(s);
+      });
     }
   }
 
-  void Tick() {
+  // Each shard's schedule, every 25 ms on its thread.
+  void Tick(Shard& sh) {
     if (!running) return;
     const auto now = Steady::now();
-    const bool report_progress = now - last_progress >= std::chrono::seconds(1);
-    for (auto& [k, s] : servers) {
+    const bool report_progress = now - sh.last_progress >= std::chrono::seconds(1);
+    for (auto& [k, s] : sh.servers) {
       const bool due = now >= s->next_poll || (!s->rechecks.empty() && s->rechecks.front() <= now);
       if (due) Dispatch(s);
       if (report_progress && s->progress_dirty) {
@@ -298,8 +328,9 @@ struct Monitor::Impl {
         s->progress_dirty = false;
       }
     }
-    if (report_progress) last_progress = now;
-    if (o.forget_unseen.count() > 0 &&
+    if (report_progress) sh.last_progress = now;
+    const bool first = &sh == shards.front().get();
+    if (first && o.forget_unseen.count() > 0 &&
         now - last_unseen_check >= std::min<Steady::duration>(std::chrono::minutes(1), o.forget_unseen / 2)) {
       // UnseenInstanceForgetHours, as orchestrator's ForgetLongUnseenInstances.
       last_unseen_check = now;
@@ -315,14 +346,14 @@ struct Monitor::Impl {
         ForgetInstance(k);
       }
     }
-    if (now - last_sync >= o.store_sync_interval) {
-      SyncIndexes();
-      SaveTopologyLater();
-      last_sync = now;
+    if (now - sh.last_sync >= o.store_sync_interval) {
+      SyncIndexes(sh);
+      if (first) SaveTopologyLater();
+      sh.last_sync = now;
     }
-    tick.expires_after(std::chrono::milliseconds(25));
-    tick.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) Tick();
+    sh.tick.expires_after(std::chrono::milliseconds(25));
+    sh.tick.async_wait([this, &sh](const boost::system::error_code& ec) {
+      if (!ec) Tick(sh);
     });
   }
 
@@ -363,7 +394,7 @@ struct Monitor::Impl {
       } else if (!st.ok()) {
         spdlog::warn("{}: index store: {}", s->key, st.message());
       }
-      asio::post(io, [this, s, p, follower] {
+      asio::post(s->shard->io, [this, s, p, follower] {
         s->in_flight = false;
         if (s->forgotten || !running || s->follower) return;
         s->follower = follower;
@@ -374,7 +405,7 @@ struct Monitor::Impl {
 
   // The topology a previous run saved, and the stored index of each of its
   // servers, unverified (a dead server's index still places its replicas).
-  // Returns the keys to probe.
+  // Returns the keys to probe. Before the shards run.
   std::vector<std::string> Restore() {
     std::vector<std::string> keys;
     if (o.topology_file.empty()) return keys;
@@ -415,9 +446,9 @@ struct Monitor::Impl {
     });
   }
 
-  // Writes what changed of every index (io thread).
-  void SyncIndexes() {
-    for (auto& [k, s] : servers) {
+  // Writes what changed of every index of the shard (its thread).
+  void SyncIndexes(Shard& sh) {
+    for (auto& [k, s] : sh.servers) {
       if (!s->follower) continue;
       Status st = s->follower->Sync();
       if (!st.ok()) spdlog::warn("{}: index store: {}", k, st.message());
@@ -456,7 +487,7 @@ struct Monitor::Impl {
     cb.on_status = [this, weak](const binlog::StreamStatus& st) {
       if (auto sp = weak.lock()) OnStatus(sp, st);
     };
-    s->follower->Follow(io, logs, p.instance.self, std::move(cb));
+    s->follower->Follow(s->shard->io, logs, p.instance.self, std::move(cb));
   }
 
   void OnEntry(Server& s, const pgtid::PseudoGtidEntry& entry, std::string_view file) {
@@ -496,9 +527,9 @@ struct Monitor::Impl {
     if (was_up && (st.state == StreamState::kDisconnected || st.state == StreamState::kFailed)) {
       // The stream broke or fell silent: check the server and, for the
       // holistic view, its replicas, now.
-      Recheck(s->key, true);
+      Recheck(s->key, true, s->shard);
     } else if (!was_up && st.state == StreamState::kStreaming && before == StreamState::kDisconnected) {
-      Recheck(s->key, false);  // it is back
+      Recheck(s->key, false, s->shard);  // it is back
     }
     if (st.state == StreamState::kFailed || st.state == StreamState::kEnded) {
       // Reopened by the next probe that finds the server.
@@ -514,35 +545,47 @@ Monitor::~Monitor() { Stop(); }
 
 void Monitor::Start() {
   if (impl_->running.exchange(true)) return;
-  impl_->guard.emplace(impl_->io.get_executor());
-  asio::post(impl_->io, [this] {
-    for (const auto& k : impl_->Restore()) impl_->Dispatch(impl_->EnsureServer(k));
-    for (const auto& k : impl_->o.seeds) impl_->Dispatch(impl_->EnsureServer(k));
-    impl_->Tick();
-  });
-  impl_->io_thread = std::thread([this] { impl_->io.run(); });
+  for (auto& sh : impl_->shards) sh->guard.emplace(sh->io.get_executor());
+  std::vector<std::string> keys = impl_->Restore();
+  keys.insert(keys.end(), impl_->o.seeds.begin(), impl_->o.seeds.end());
+  for (const auto& k : keys) {
+    Shard& sh = impl_->ShardOf(k);
+    asio::post(sh.io, [this, k] { impl_->Dispatch(impl_->EnsureServer(k)); });
+  }
+  for (auto& sh : impl_->shards) {
+    asio::post(sh->io, [this, shard = sh.get()] { impl_->Tick(*shard); });
+    sh->thread = std::thread([shard = sh.get()] { shard->io.run(); });
+  }
 }
 
 void Monitor::Stop() {
   if (!impl_->running.exchange(false)) return;
-  std::promise<void> stopped;
-  asio::post(impl_->io, [this, &stopped] {
-    impl_->tick.cancel();
-    impl_->SyncIndexes();
-    impl_->SaveTopologyLater();
-    for (auto& [k, s] : impl_->servers) {
-      if (s->follower) s->follower->StopFollowing();
-    }
-    stopped.set_value();
-  });
-  stopped.get_future().wait();
+  std::vector<std::promise<void>> stopped(impl_->shards.size());
+  for (size_t i = 0; i < impl_->shards.size(); ++i) {
+    Shard& sh = *impl_->shards[i];
+    asio::post(sh.io, [this, &sh, done = &stopped[i]] {
+      sh.tick.cancel();
+      impl_->SyncIndexes(sh);
+      for (auto& [k, s] : sh.servers) {
+        if (s->follower) s->follower->StopFollowing();
+      }
+      done->set_value();
+    });
+  }
+  for (auto& p : stopped) p.get_future().wait();
+  impl_->SaveTopologyLater();
   impl_->workers.join();
   impl_->urgent_workers.join();
-  impl_->guard.reset();
-  // Streams end on their own once stopped; the io thread then runs out of work.
-  impl_->io.stop();
-  if (impl_->io_thread.joinable()) impl_->io_thread.join();
-  impl_->servers.clear();
+  // Streams end on their own once stopped; each shard's thread then runs out
+  // of work.
+  for (auto& sh : impl_->shards) {
+    sh->guard.reset();
+    sh->io.stop();
+  }
+  for (auto& sh : impl_->shards) {
+    if (sh->thread.joinable()) sh->thread.join();
+    sh->servers.clear();
+  }
 }
 
 ProbeResult Monitor::Discover(const std::string& key) {
@@ -558,7 +601,7 @@ ProbeResult Monitor::Discover(const std::string& key) {
   }
   ProbeResult p = ProbeInstance(impl_->o.probe, host, port);
   std::vector<std::string> referenced = impl_->Apply(p);
-  asio::post(impl_->io, [this, p, referenced] {
+  asio::post(impl_->ShardOf(p.key).io, [this, p, referenced] {
     auto s = impl_->EnsureServer(p.key);
     impl_->AfterProbe(s, p, referenced);
     s->next_poll = Steady::now() + impl_->o.poll_interval;
@@ -614,10 +657,11 @@ std::unique_ptr<pgtid::ServerIndex> Monitor::IndexSnapshot(const std::string& ke
     const bool last = Steady::now() >= deadline;
     auto copy = std::make_shared<Copy>();
     auto f = copy->index.get_future();
-    asio::post(impl_->io, [impl = impl_.get(), key, through, copy, last] {
-      auto it = impl->servers.find(key);
+    Shard& sh = impl_->ShardOf(key);
+    asio::post(sh.io, [&sh, key, through, copy, last] {
+      auto it = sh.servers.find(key);
       const pgtid::ServerIndex* live =
-          it == impl->servers.end() || !it->second->follower ? nullptr : it->second->follower->index();
+          it == sh.servers.end() || !it->second->follower ? nullptr : it->second->follower->index();
       if (live == nullptr) {
         copy->index.set_value(nullptr);
         return;
@@ -651,28 +695,37 @@ MonitorMetrics Monitor::Metrics() const {
     }
   }
   if (!impl_->running) return m;
+  // Each shard counts its own servers on its thread.
   struct Streams {
     std::promise<void> done;
     uint64_t events = 0, bytes = 0, undecoded = 0;
     std::map<std::string, uint64_t> by_state, index_bytes;
   };
-  auto st = std::make_shared<Streams>();
-  asio::post(impl_->io, [impl = impl_.get(), st] {
-    for (const auto& [k, s] : impl->servers) {
-      st->events += s->events;
-      st->bytes += s->bytes;
-      if (s->follower && s->follower->stream()) st->undecoded += s->follower->stream()->status().undecoded_events;
-      if (s->streaming) ++st->by_state[binlog::StreamStateName(s->state)];
-      if (s->follower && s->follower->index()) st->index_bytes[k] = s->follower->index()->MemoryBytes();
-    }
-    st->done.set_value();
-  });
-  if (st->done.get_future().wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
-    m.stream_events = st->events;
-    m.stream_bytes = st->bytes;
-    m.stream_undecoded_events = st->undecoded;
-    m.streams_by_state = st->by_state;
-    m.index_bytes = st->index_bytes;
+  std::vector<std::shared_ptr<Streams>> counted;
+  for (auto& shard : impl_->shards) {
+    auto st = std::make_shared<Streams>();
+    counted.push_back(st);
+    asio::post(shard->io, [sh = shard.get(), st] {
+      for (const auto& [k, s] : sh->servers) {
+        st->events += s->events;
+        st->bytes += s->bytes;
+        if (s->follower && s->follower->stream()) st->undecoded += s->follower->stream()->status().undecoded_events;
+        if (s->streaming) ++st->by_state[binlog::StreamStateName(s->state)];
+        if (s->follower && s->follower->index()) st->index_bytes[k] = s->follower->index()->MemoryBytes();
+      }
+      st->done.set_value();
+    });
+  }
+  const auto deadline = Steady::now() + std::chrono::seconds(5);
+  for (const auto& st : counted) {
+    if (st->done.get_future().wait_until(deadline) != std::future_status::ready) return m;
+  }
+  for (const auto& st : counted) {
+    m.stream_events += st->events;
+    m.stream_bytes += st->bytes;
+    m.stream_undecoded_events += st->undecoded;
+    for (const auto& [state, n] : st->by_state) m.streams_by_state[state] += n;
+    m.index_bytes.insert(st->index_bytes.begin(), st->index_bytes.end());
   }
   return m;
 }

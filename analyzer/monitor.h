@@ -1,7 +1,7 @@
 // Monitor: the engine of `tidewatch run`. It discovers servers from seeds
 // (and from every probed server's master and replicas), probes each every
 // poll interval on a worker pool, follows every server that has binary logs
-// with a replication stream (one io_context for all of them) feeding that
+// with a replication stream (on a few io threads, shared) feeding that
 // server's Pseudo-GTID index, keeps the topology model, and analyzes it after
 // every change, publishing what changed.
 //
@@ -12,11 +12,12 @@
 // dead master is analyzed within the time the replicas take to notice, not
 // at the next poll.
 //
-// Threads: the io thread owns the streams, their indexes and the schedule;
+// Threads: servers are spread over `stream_threads` shards by their key;
+// each shard's io thread owns its servers' streams, indexes and schedule;
 // probes (and loading a stored index, which reads the server) run on the
 // workers; the model, the analysis and publishing are serialized by one
 // mutex, so messages leave in the order the model changed. Syncing an index
-// to the store is a local SQLite transaction of what changed, on the io
+// to the store is a local SQLite transaction of what changed, on its shard's
 // thread.
 // Until every known server has been checked once, nothing is analyzed: a
 // half-discovered topology would open analyses that are not true.
@@ -65,6 +66,10 @@ struct MonitorOptions {
   std::string topology_file;
   std::chrono::milliseconds poll_interval{5000};      // InstancePollSeconds
   size_t workers = 4;
+  // Io threads for the streams (StreamThreads): each decodes and indexes the
+  // streams of its share of the servers. One suffices for a few hundred
+  // servers; thousands need a core's worth each.
+  size_t stream_threads = 1;
   AnalysisOptions analysis;
   TopologyOptions topology;
   std::vector<std::string> seeds;                     // DiscoverySeeds
@@ -135,6 +140,7 @@ class Monitor {
 
  private:
   struct Server;
+  struct Shard;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

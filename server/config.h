@@ -113,6 +113,7 @@ struct Config {
   uint32_t stream_heartbeat_ms = 250;        // StreamHeartbeatMilliseconds
   uint32_t stream_read_timeout_ms = 0;       // StreamReadTimeoutMilliseconds (0: three heartbeats)
   uint32_t probe_workers = 8;                // ProbeWorkers: concurrent instance checks
+  uint32_t stream_threads = 0;               // StreamThreads: io threads for the streams (0: one per core)
   // Per server, the Pseudo-GTID index keeps at most this many entries and a
   // window of this many recent events (8 bytes each): its memory's bounds,
   // to lower for fleets of thousands of servers.

@@ -165,6 +165,7 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   o.index.window_events = c.index_window_events;
   o.poll_interval = std::chrono::seconds(c.instance_poll_seconds);
   o.workers = c.probe_workers;
+  o.stream_threads = c.stream_threads ? c.stream_threads : std::max(1u, std::thread::hardware_concurrency());
   o.analysis.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
   o.topology.reasonable_replication_lag_seconds = c.reasonable_replication_lag_seconds;
   o.seeds = c.discovery_seeds;

@@ -7,7 +7,7 @@
 
 #include "base/uuid.h"
 #include "binlog/event_type.h"
-#include "server/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tidewatch::server {
 namespace {

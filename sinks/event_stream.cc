@@ -114,11 +114,8 @@ Status EventStream::Subscribe(std::string_view query, std::function<void()> noti
 }
 
 Status EventStream::Publish(const v1::Envelope& message) {
-  std::string json;
-  Status s = ToJsonLine(message, &json);
-  if (!s.ok()) return s;
-  auto frame = std::make_shared<const std::string>(std::string("event: ") + BodyName(message) + "\ndata: " + json +
-                                                   "\n\n");
+  // Made for the first subscriber that takes the message: none, no JSON.
+  std::shared_ptr<const std::string> frame;
   std::vector<std::shared_ptr<Subscriber>> woken;
   {
     std::lock_guard<std::mutex> lock(shared_->mu);
@@ -127,6 +124,13 @@ Status EventStream::Publish(const v1::Envelope& message) {
       if (!sub.filter.Accepts(message)) {
         ++it;
         continue;
+      }
+      if (frame == nullptr) {
+        std::string json;
+        Status s = ToJsonLine(message, &json);
+        if (!s.ok()) return s;
+        frame = std::make_shared<const std::string>(std::string("event: ") + BodyName(message) + "\ndata: " + json +
+                                                    "\n\n");
       }
       woken.push_back(*it);
       if (sub.queue.size() >= shared_->options.max_queued_per_client) {

@@ -2,10 +2,13 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "sinks/proto_json.h"
+
 namespace tidewatch::sinks {
 
 Status ToJsonLine(const v1::Envelope& message, std::string* out) {
   out->clear();
+  if (AppendProtoJson(message, out)) return Status::OK();
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   // Fields at their default (false, 0, "") are written too: a reader of

@@ -1,6 +1,7 @@
 // JsonLinesSink: one message per line, in protobuf's JSON mapping of the
-// schema (no second, hand-written format; proto field names, every field
-// written even at its default), to standard output or a file.
+// schema (written by reflection, sinks/proto_json.h: no second, hand-written
+// format; proto field names, every field written even at its default), to
+// standard output or a file.
 // Each line is written whole and flushed, so a reader never sees half a
 // message.
 #pragma once

@@ -11,6 +11,7 @@ pkgs=(
   libboost-dev libmariadb-dev librdkafka-dev libcurl4-openssl-dev libprotobuf-dev protobuf-compiler
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
+  libjemalloc-dev
   mariadb-server mariadb-client
   openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
   chromium chromium-driver python3-selenium

@@ -13,7 +13,7 @@
 
 #include "server/binlog_dump.h"
 #include "server/event_json.h"
-#include "server/json_writer.h"
+#include "base/json_writer.h"
 
 namespace tidewatch::testing {
 namespace {
@@ -25,7 +25,7 @@ std::string NlohmannDump(const json& j) { return j.dump(-1, ' ', false, json::er
 
 std::string WriterString(std::string_view s) {
   std::string out;
-  server::JsonWriter::AppendJsonString(&out, s);
+  JsonWriter::AppendJsonString(&out, s);
   return out;
 }
 
@@ -65,7 +65,7 @@ TEST(JsonWriter, StringsAreEscapedAsNlohmannEscapesThem) {
 
 TEST(JsonWriter, NestingAndNumbers) {
   std::string out;
-  server::JsonWriter w(&out);
+  JsonWriter w(&out);
   w.BeginObject();
   w.Key("a");
   w.BeginArray();

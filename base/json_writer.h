@@ -17,7 +17,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace tidewatch::server {
+namespace tidewatch {
 
 // Writes the decimal digits of `v` at `p` (room for 20) and returns the end.
 // Numbers below 100 — types, sizes, counts, flags — skip the general path.
@@ -105,4 +105,4 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace tidewatch::server
+}  // namespace tidewatch

@@ -1,8 +1,8 @@
-#include "server/json_writer.h"
+#include "base/json_writer.h"
 
 #include <nlohmann/json.hpp>
 
-namespace tidewatch::server {
+namespace tidewatch {
 namespace {
 
 // True when s[i..] is well-formed UTF-8 (RFC 3629 §4: no overlong forms, no
@@ -88,4 +88,4 @@ void JsonWriter::AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-}  // namespace tidewatch::server
+}  // namespace tidewatch
