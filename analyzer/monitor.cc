@@ -35,7 +35,16 @@ struct Monitor::Shard {
   std::thread thread;
   asio::steady_timer tick{io};
   std::map<std::string, std::shared_ptr<Server>> servers;
-  Steady::time_point last_progress{}, last_sync{};
+  Steady::time_point last_progress{}, last_sync{}, last_tick{};
+  // Indexes are synced a slice per tick: the key synced last, and how many
+  // syncs are owed.
+  std::string sync_cursor;
+  double sync_owed = 0;
+  // Streams reading their backlog hold one of a few slots; the others wait
+  // their turn here, so that thousands opened at once do not starve each
+  // other (and the live ones) into heartbeat timeouts and reconnections.
+  size_t catching_up = 0;
+  std::deque<std::weak_ptr<Server>> waiting;
 };
 
 struct Monitor::Server {
@@ -43,6 +52,13 @@ struct Monitor::Server {
   uint16_t port = 0;
   Shard* shard = nullptr;
   bool in_flight = false;
+  bool loading = false;  // its stored index is being loaded: no probe meanwhile
+  bool catching_up = false;  // its stream holds one of its shard's catch-up slots
+  // The probe handed to the workers: its ticket (even) and, while a worker
+  // runs it, bit 0. A recheck that finds the routine probe still queued —
+  // behind a fleet's polls — takes its place: it moves the ticket on, and the
+  // queued probe, finding the ticket moved, does nothing.
+  std::atomic<uint64_t> probe_claim{0};
   bool forgotten = false;
   Steady::time_point next_poll{};
   std::deque<Steady::time_point> rechecks;  // ascending
@@ -146,6 +162,7 @@ struct Monitor::Impl {
       auto it = sh.servers.find(key);
       if (it == sh.servers.end()) return;
       it->second->forgotten = true;
+      ReleaseCatchUp(*it->second);
       if (it->second->follower) it->second->follower->StopFollowing();
       if (o.store != nullptr) (void)o.store->Forget(key);
       auto s = it->second;
@@ -219,13 +236,27 @@ struct Monitor::Impl {
   }
 
   void Dispatch(const std::shared_ptr<Server>& s) {
-    if (s->in_flight || s->forgotten || !running) return;
-    s->in_flight = true;
-    s->next_poll = Steady::now() + o.poll_interval;
+    if (s->forgotten || !running) return;
     const auto now = Steady::now();
     const bool urgent = !s->rechecks.empty() && s->rechecks.front() <= now;
+    uint64_t ticket = s->probe_claim.load();
+    if (s->in_flight) {
+      // Only a recheck overtakes a probe in flight, and only one not started:
+      // a running probe's result comes, and the rechecks due after it.
+      if (s->loading || !urgent || (ticket & 1) || !s->probe_claim.compare_exchange_strong(ticket, ticket + 2)) {
+        return;
+      }
+      ticket += 2;
+    } else {
+      ticket += 2;
+      s->probe_claim.store(ticket);
+    }
+    s->in_flight = true;
+    s->next_poll = now + o.poll_interval;
     while (!s->rechecks.empty() && s->rechecks.front() <= now) s->rechecks.pop_front();
-    asio::post(urgent ? urgent_workers : workers, [this, s] {
+    asio::post(urgent ? urgent_workers : workers, [this, s, ticket] {
+      uint64_t queued = ticket;
+      if (!s->probe_claim.compare_exchange_strong(queued, ticket | 1)) return;  // overtaken by a recheck
       const bool had = s->probe_connection != nullptr;
       ProbeResult p = ProbeInstance(o.probe, s->host, s->port, &s->probe_connection);
       if (s->probe_connection && !had && kept_connections.fetch_add(1) >= kept_cap) {
@@ -235,8 +266,9 @@ struct Monitor::Impl {
         --kept_connections;
       }
       std::vector<std::string> referenced = Apply(p);
-      asio::post(s->shard->io, [this, s, p = std::move(p), referenced = std::move(referenced)] {
-        AfterProbe(s, p, referenced);
+      s->probe_claim.store(ticket);
+      asio::post(s->shard->io, [this, s, ticket, p = std::move(p), referenced = std::move(referenced)] {
+        AfterProbe(s, p, referenced, ticket);
       });
     });
   }
@@ -268,8 +300,11 @@ struct Monitor::Impl {
     return referenced;
   }
 
-  void AfterProbe(const std::shared_ptr<Server>& s, const ProbeResult& p, const std::vector<std::string>& referenced) {
-    s->in_flight = false;
+  // `ticket`: the probe's (0: one made outside the workers, by Discover).
+  // Still in flight when a recheck has overtaken it meanwhile.
+  void AfterProbe(const std::shared_ptr<Server>& s, const ProbeResult& p, const std::vector<std::string>& referenced,
+                  uint64_t ticket) {
+    if (ticket != 0 && s->probe_claim.load() == ticket) s->in_flight = false;
     if (s->forgotten || !running) return;
     for (const auto& k : referenced) {
       OnShardOf(k, s->shard, [this, k](Shard& sh) {
@@ -346,9 +381,9 @@ struct Monitor::Impl {
         ForgetInstance(k);
       }
     }
-    if (now - sh.last_sync >= o.store_sync_interval) {
-      SyncIndexes(sh);
-      if (first) SaveTopologyLater();
+    SyncSlice(sh, now);
+    if (first && now - sh.last_sync >= o.store_sync_interval) {
+      SaveTopologyLater();
       sh.last_sync = now;
     }
     sh.tick.expires_after(std::chrono::milliseconds(25));
@@ -380,6 +415,7 @@ struct Monitor::Impl {
     std::shared_ptr<pgtid::IndexFollower> follower = std::move(s->follower);
     if (!follower) follower = std::make_shared<pgtid::IndexFollower>(FollowerOptions(*s));
     s->in_flight = true;  // no probe while loading: the stream opens first
+    s->loading = true;
     asio::post(workers, [this, s, p, follower] {
       bool found = follower->unverified();
       Status st = found ? Status::OK() : follower->Load(&found);
@@ -396,6 +432,7 @@ struct Monitor::Impl {
       }
       asio::post(s->shard->io, [this, s, p, follower] {
         s->in_flight = false;
+        s->loading = false;
         if (s->forgotten || !running || s->follower) return;
         s->follower = follower;
         OpenStream(s, p);
@@ -446,6 +483,31 @@ struct Monitor::Impl {
     });
   }
 
+  // Writes what changed of the indexes due since the last tick, so that each
+  // is written once every store_sync_interval and no tick holds the shard's
+  // streams back to write them all (its thread).
+  void SyncSlice(Shard& sh, Steady::time_point now) {
+    const auto since = sh.last_tick == Steady::time_point{} ? Steady::duration{} : now - sh.last_tick;
+    sh.last_tick = now;
+    const size_t n = sh.servers.size();
+    if (n == 0 || o.store_sync_interval.count() <= 0) return;
+    // This shard's share of the rate cap.
+    const double per_second = std::min<double>(
+        static_cast<double>(n) / std::chrono::duration<double>(o.store_sync_interval).count(),
+        o.max_syncs_per_second / static_cast<double>(shards.size()));
+    sh.sync_owed = std::min<double>(static_cast<double>(n),
+                                    sh.sync_owed + per_second * std::chrono::duration<double>(since).count());
+    while (sh.sync_owed >= 1) {
+      sh.sync_owed -= 1;
+      auto it = sh.servers.upper_bound(sh.sync_cursor);
+      if (it == sh.servers.end()) it = sh.servers.begin();
+      sh.sync_cursor = it->first;
+      if (!it->second->follower) continue;
+      Status st = it->second->follower->Sync();
+      if (!st.ok()) spdlog::warn("{}: index store: {}", it->first, st.message());
+    }
+  }
+
   // Writes what changed of every index of the shard (its thread).
   void SyncIndexes(Shard& sh) {
     for (auto& [k, s] : sh.servers) {
@@ -455,19 +517,65 @@ struct Monitor::Impl {
     }
   }
 
+  // Streams per shard reading their backlog at once.
+  static constexpr size_t kCatchingUpPerShard = 64;
+
+  // Opens the server's stream when its shard has a catch-up slot free, else
+  // when one frees.
   void OpenStream(const std::shared_ptr<Server>& s, const ProbeResult& p) {
+    if (p.instance.binary_logs.empty()) return;
+    s->streaming = true;
+    Shard& sh = *s->shard;
+    if (sh.catching_up >= kCatchingUpPerShard) {
+      sh.waiting.emplace_back(s);
+      return;
+    }
+    StartStream(s, p);
+  }
+
+  // The stream reached the server's end, or stopped: its slot goes to the
+  // next waiting.
+  void ReleaseCatchUp(Server& s) {
+    if (!s.catching_up) return;
+    s.catching_up = false;
+    Shard& sh = *s.shard;
+    --sh.catching_up;
+    while (sh.catching_up < kCatchingUpPerShard && !sh.waiting.empty()) {
+      auto next = sh.waiting.front().lock();
+      sh.waiting.pop_front();
+      if (!next || next->forgotten || !running || !next->streaming) continue;
+      // Its latest probe, not the one that queued it: binlogs listed then
+      // may have been purged while it waited.
+      ProbeResult latest;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        const InstanceRecord* r = topology.Find(next->key);
+        if (r != nullptr && r->probed) latest = r->probe;
+      }
+      if (latest.instance.binary_logs.empty()) {
+        next->streaming = false;  // opened by the next probe that finds binary logs
+        continue;
+      }
+      StartStream(next, latest);
+    }
+  }
+
+  void StartStream(const std::shared_ptr<Server>& s, const ProbeResult& p) {
     const auto& logs = p.instance.binary_logs;
-    if (logs.empty()) return;
+    s->catching_up = true;
+    ++s->shard->catching_up;
     s->live = false;
     s->live_at = p.instance.self;
-    s->streaming = true;
     std::weak_ptr<Server> weak = s;
     pgtid::IndexFollower::Callbacks cb;
-    cb.on_heartbeat = [weak] {
+    cb.on_heartbeat = [this, weak] {
       // Sent only when the server has nothing more to send: caught up.
-      if (auto sp = weak.lock()) sp->live = true;
+      if (auto sp = weak.lock()) {
+        sp->live = true;
+        ReleaseCatchUp(*sp);
+      }
     };
-    cb.on_event = [weak](const binlog::StreamEvent& e) {
+    cb.on_event = [this, weak](const binlog::StreamEvent& e) {
       auto sp = weak.lock();
       if (!sp) return;
       ++sp->events;
@@ -475,6 +583,7 @@ struct Monitor::Impl {
       sp->progress_dirty = true;
       if (!sp->live && !sp->live_at.empty() && pgtid::BinlogCoordinates{e.file, e.raw.next_pos()} >= sp->live_at) {
         sp->live = true;
+        ReleaseCatchUp(*sp);
       }
     };
     cb.on_entry = [this, weak](const pgtid::PseudoGtidEntry& entry, std::string_view file) {
@@ -530,6 +639,9 @@ struct Monitor::Impl {
       Recheck(s->key, true, s->shard);
     } else if (!was_up && st.state == StreamState::kStreaming && before == StreamState::kDisconnected) {
       Recheck(s->key, false, s->shard);  // it is back
+    }
+    if (st.state == StreamState::kFailed || st.state == StreamState::kEnded || st.state == StreamState::kDisconnected) {
+      ReleaseCatchUp(*s);
     }
     if (st.state == StreamState::kFailed || st.state == StreamState::kEnded) {
       // Reopened by the next probe that finds the server.
@@ -603,7 +715,7 @@ ProbeResult Monitor::Discover(const std::string& key) {
   std::vector<std::string> referenced = impl_->Apply(p);
   asio::post(impl_->ShardOf(p.key).io, [this, p, referenced] {
     auto s = impl_->EnsureServer(p.key);
-    impl_->AfterProbe(s, p, referenced);
+    impl_->AfterProbe(s, p, referenced, 0);
     s->next_poll = Steady::now() + impl_->o.poll_interval;
   });
   return p;
@@ -698,7 +810,7 @@ MonitorMetrics Monitor::Metrics() const {
   // Each shard counts its own servers on its thread.
   struct Streams {
     std::promise<void> done;
-    uint64_t events = 0, bytes = 0, undecoded = 0;
+    uint64_t events = 0, bytes = 0, undecoded = 0, buffers = 0;
     std::map<std::string, uint64_t> by_state, index_bytes;
   };
   std::vector<std::shared_ptr<Streams>> counted;
@@ -709,7 +821,10 @@ MonitorMetrics Monitor::Metrics() const {
       for (const auto& [k, s] : sh->servers) {
         st->events += s->events;
         st->bytes += s->bytes;
-        if (s->follower && s->follower->stream()) st->undecoded += s->follower->stream()->status().undecoded_events;
+        if (s->follower && s->follower->stream()) {
+          st->undecoded += s->follower->stream()->status().undecoded_events;
+          st->buffers += s->follower->stream()->receive_buffer_bytes();
+        }
         if (s->streaming) ++st->by_state[binlog::StreamStateName(s->state)];
         if (s->follower && s->follower->index()) st->index_bytes[k] = s->follower->index()->MemoryBytes();
       }
@@ -724,6 +839,7 @@ MonitorMetrics Monitor::Metrics() const {
     m.stream_events += st->events;
     m.stream_bytes += st->bytes;
     m.stream_undecoded_events += st->undecoded;
+    m.stream_buffer_bytes += st->buffers;
     for (const auto& [state, n] : st->by_state) m.streams_by_state[state] += n;
     m.index_bytes.insert(st->index_bytes.begin(), st->index_bytes.end());
   }

@@ -59,6 +59,11 @@ struct MonitorOptions {
   // Stop().
   pgtid::IndexStore* store = nullptr;
   std::chrono::milliseconds store_sync_interval{10000};
+  // At most this many indexes synced a second (each a SQLite transaction
+  // that rewrites the last chunk of its window): above it, as in a fleet of
+  // thousands, each index is synced every servers / max_syncs_per_second
+  // seconds instead.
+  double max_syncs_per_second = 200;
   // The topology kept here (topology_store.h): loaded at Start — every
   // instance a previous run knew is probed and followed again, a dead one
   // analyzed as such — and written every store_sync_interval and at Stop.
@@ -94,6 +99,7 @@ struct MonitorMetrics {
   uint64_t probes = 0, probe_failures = 0;
   uint64_t stream_events = 0, stream_bytes = 0;
   uint64_t stream_undecoded_events = 0;  // events whose body could not be decoded (StreamStatus)
+  uint64_t stream_buffer_bytes = 0;      // every stream's receive buffers
   uint64_t pseudo_gtid_entries = 0;
   std::map<std::string, uint64_t> streams_by_state;  // "streaming", "disconnected", …
   size_t instances = 0, clusters = 0, open_analyses = 0;

@@ -147,9 +147,16 @@ void Topology::Restore(const ProbeResult& p) {
   r.reachable = true;
   r.last_seen = p.at;
   SetMaster(r, MasterKeyOf(p));
-  if (!r.master_key.empty()) Expect(r.master_key);
-  for (const auto& k : p.replica_keys) Expect(k);
-  Recompute();
+  std::vector<std::string> moved{p.key};
+  if (!r.master_key.empty()) {
+    Expect(r.master_key);
+    moved.push_back(r.master_key);
+  }
+  for (const auto& k : p.replica_keys) {
+    Expect(k);
+    moved.push_back(k);
+  }
+  RecomputeAround(moved);
 }
 
 v1::Envelope Topology::MessageAbout(const std::string& key) const {
@@ -207,7 +214,10 @@ ChangeScope Topology::ApplyProbe(const ProbeResult& p, std::vector<v1::Envelope>
   Expect(p.key);
   InstanceRecord& r = instances_[p.key];
   ChangeScope scope;
-  scope.all = !known;
+  // Instances added, or whose master changed: their clusters are recomputed,
+  // with everything below them, and the clusters they left or joined analyzed.
+  std::vector<std::string> moved;
+  if (!known) moved.push_back(p.key);
   scope.clusters.insert(r.cluster);
   const std::string old_alias = r.probe.cluster_alias;
   const bool was_reachable = r.reachable;
@@ -234,15 +244,20 @@ ChangeScope Topology::ApplyProbe(const ProbeResult& p, std::vector<v1::Envelope>
     SetMaster(r, MasterKeyOf(p));
     for (const auto& k : p.replica_keys) {
       if (instances_.count(k) == 0) {
-        scope.all = true;
         Expect(k);
+        moved.push_back(k);
       }
     }
     if (!r.master_key.empty() && instances_.count(r.master_key) == 0 &&
         !(options_.ignore_master && options_.ignore_master(r.master_key))) {
       Expect(r.master_key);
+      moved.push_back(r.master_key);
     }
-    if (!had_probe || old_master != r.master_key || old_alias != p.cluster_alias) scope.all = true;
+    if (!had_probe || old_master != r.master_key) {
+      moved.push_back(p.key);
+      if (!old_master.empty()) moved.push_back(old_master);  // its co-master flag
+      if (!r.master_key.empty()) moved.push_back(r.master_key);
+    }
     if (!had_probe) {
       v1::Envelope e;
       auto* ic = e.mutable_instance();
@@ -298,8 +313,8 @@ ChangeScope Topology::ApplyProbe(const ProbeResult& p, std::vector<v1::Envelope>
     FillInstance(r, ic->mutable_instance());
     changes.push_back(std::move(e));
   }
-  if (scope.all) {
-    Recompute();
+  if (!moved.empty()) {
+    for (auto& c : RecomputeAround(moved)) scope.clusters.insert(std::move(c));
   } else {
     UpdateErrant(p.key);
   }
@@ -376,6 +391,10 @@ bool Topology::Forget(const std::string& key, std::vector<v1::Envelope>* out) {
   FillInstance(it->second, ic->mutable_instance());
   const std::string master = it->second.master_key;
   SetMaster(it->second, "");
+  if (auto m = members_.find(it->second.cluster); m != members_.end()) {
+    m->second.erase(key);
+    if (m->second.empty()) members_.erase(m);
+  }
   instances_.erase(it);
   out->push_back(std::move(e));
   if (!master.empty()) {
@@ -385,7 +404,9 @@ bool Topology::Forget(const std::string& key, std::vector<v1::Envelope>* out) {
     edge.mutable_edge()->set_replica(key);
     out->push_back(std::move(edge));
   }
-  Recompute();
+  std::vector<std::string> moved{key};  // what replicated below it
+  if (!master.empty()) moved.push_back(master);
+  RecomputeAround(moved);
   return true;
 }
 
@@ -451,24 +472,44 @@ std::string Topology::RootOf(const std::string& key, uint32_t* depth, bool* cycl
   }
 }
 
-void Topology::Recompute() {
-  members_.clear();
-  for (auto& [k, r] : instances_) {
+std::set<std::string> Topology::RecomputeAround(const std::vector<std::string>& keys) {
+  // The keys and everything that replicates below them, however deep.
+  std::vector<std::string> affected;
+  std::set<std::string> seen;
+  std::vector<std::string> stack(keys.begin(), keys.end());
+  while (!stack.empty()) {
+    std::string k = std::move(stack.back());
+    stack.pop_back();
+    if (!seen.insert(k).second) continue;
+    if (auto rs = replicas_.find(k); rs != replicas_.end()) stack.insert(stack.end(), rs->second.begin(), rs->second.end());
+    affected.push_back(std::move(k));
+  }
+  std::set<std::string> touched;
+  for (const auto& k : affected) {
+    auto it = instances_.find(k);
+    if (it == instances_.end()) continue;
+    InstanceRecord& r = it->second;
+    if (auto m = members_.find(r.cluster); m != members_.end()) {
+      touched.insert(r.cluster);
+      m->second.erase(k);
+      if (m->second.empty()) members_.erase(m);
+    }
     uint32_t depth = 0;
     bool cycle = false;
-    const std::string root = RootOf(k, &depth, &cycle);
-    r.replication_depth = depth;
     // As orchestrator's: the cluster is named after its master's host:port;
     // the alias (DetectClusterAliasQuery) is kept beside it, on the master's probe.
-    r.cluster = root;
-    members_[root].insert(k);
+    r.cluster = RootOf(k, &depth, &cycle);
+    r.replication_depth = depth;
+    members_[r.cluster].insert(k);
+    touched.insert(r.cluster);
     r.is_co_master = false;
     if (!r.master_key.empty()) {
       const InstanceRecord* m = Find(r.master_key);
       r.is_co_master = m != nullptr && m->master_key == k;
     }
   }
-  for (auto& [k, r] : instances_) UpdateErrant(k);
+  for (const auto& k : affected) UpdateErrant(k);
+  return touched;
 }
 
 void Topology::UpdateErrant(const std::string& key) {

@@ -157,8 +157,11 @@ class Topology {
   v1::Envelope MessageAbout(const std::string& key) const;
 
  private:
-  // Clusters, depths, co-masters and errant GTIDs, from the records.
-  void Recompute();
+  // Clusters, depths, co-masters and errant GTIDs of `keys` and of every
+  // instance below them (whose cluster follows theirs), from the records:
+  // what one probe changes costs what its cluster costs. Returns the
+  // clusters they left or joined.
+  std::set<std::string> RecomputeAround(const std::vector<std::string>& keys);
   // Errant GTIDs of `key` and of its replicas against their masters.
   void UpdateErrant(const std::string& key);
   std::string RootOf(const std::string& key, uint32_t* depth, bool* cycle) const;

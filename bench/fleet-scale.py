@@ -48,7 +48,7 @@ def metrics(port: int) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             key = name.split("{")[0]
             if key in ("tidewatch_stream_events_total", "tidewatch_probes_total", "tidewatch_instances",
-                       "tidewatch_probe_failures_total"):
+                       "tidewatch_probe_failures_total", "tidewatch_index_bytes", "tidewatch_stream_buffer_bytes"):
                 out[key] = out.get(key, 0.0) + float(value)
             elif key == "tidewatch_streams":
                 state = re.search(r'state="([a-z]+)"', name)
@@ -117,7 +117,8 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         # as a fleet of this size would set them.
         conf = {"MySQLTopologyUser": "sim", "MySQLTopologyPassword": "sim", "DiscoverySeeds": fleet.masters,
                 "InstancePollSeconds": 5, "ListenAddress": f"127.0.0.1:{api_port}",
-                "StreamHeartbeatMilliseconds": 1000, "IndexWindowEvents": 65536, "IndexMaxEntries": 4096,
+                "StreamHeartbeatMilliseconds": 1000, "IndexWindowEvents": 16384, "IndexMaxEntries": 4096,
+                "ProbeWorkers": max(8, servers // 250),
                 "StateDir": os.path.join(work, "state")}
         with open(os.path.join(work, "tw.json"), "w") as f:
             json.dump(conf, f)
@@ -156,6 +157,8 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
             "cpu_cores": round((c1 - c0) / wall, 3),
             "events_per_s": round((m1["tidewatch_stream_events_total"] - m0["tidewatch_stream_events_total"]) / wall),
             "probes_per_s": round((m1["tidewatch_probes_total"] - m0["tidewatch_probes_total"]) / wall, 1),
+            "index_mb": round(m1.get("tidewatch_index_bytes", 0) / 1e6, 1),
+            "stream_buffers_mb": round(m1.get("tidewatch_stream_buffer_bytes", 0) / 1e6, 1),
         }
         # Detection: one master at a time, from the kill to its DeadMaster line.
         latencies = []
@@ -167,16 +170,19 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
             killed = time.monotonic()
             assert fleet.command(f"kill {victim}")["ok"]
             seen = None
-            while seen is None and time.monotonic() - killed < 30:
-                with open(out_path, "rb") as f:
-                    f.seek(offset)
-                    chunk = f.read()
-                for line in chunk.splitlines():
-                    if b'"DeadMaster"' in line and victim.encode() in line:
-                        seen = time.monotonic()
-                        break
-                if seen is None:
-                    time.sleep(0.002)
+            pending = b""  # a line not yet whole
+            with open(out_path, "rb") as f:
+                f.seek(offset)
+                while seen is None and time.monotonic() - killed < 30:
+                    chunk = pending + f.read()
+                    lines = chunk.split(b"\n")
+                    pending = lines.pop()
+                    for line in lines:
+                        if b'"DeadMaster"' in line and victim.encode() in line:
+                            seen = time.monotonic()
+                            break
+                    if seen is None:
+                        time.sleep(0.002)
             if seen is None:
                 raise RuntimeError(f"no DeadMaster for {victim} within 30 s")
             latencies.append((seen - killed) * 1000.0)
@@ -240,7 +246,8 @@ def main() -> int:
         results.append(r)
         print(json.dumps(r) if args.json else
               f"{r['servers']:>6} servers: discovered {r['discovered_s']} s, all streaming {r['all_streaming_s']} s, "
-              f"RSS {r['rss_mb']} MB, CPU {r['cpu_cores']} cores, {r['events_per_s']} events/s, "
+              f"RSS {r['rss_mb']} MB (indexes {r['index_mb']} MB, stream buffers {r['stream_buffers_mb']} MB), "
+              f"CPU {r['cpu_cores']} cores, {r['events_per_s']} events/s, "
               f"{r['probes_per_s']} probes/s, DeadMaster p50 {r['detection_p50_ms']} ms p99 {r['detection_p99_ms']} ms "
               f"({r['kills']} kills)", flush=True)
     if args.plot:

@@ -53,6 +53,7 @@ constexpr int kMariaSlaveCapabilityMine = 4;
 // thousands that follows a quiet server holds little memory.
 constexpr size_t kInitialBuffer = 16 * 1024;
 constexpr size_t kLargestRead = 256 * 1024;
+constexpr int kSmallReadsBeforeShrink = 256;
 
 // What a session was doing, for its error messages. Arguments of co_await
 // calls are named objects, never temporaries or literals: GCC 12 destroys
@@ -103,6 +104,9 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
 
   std::vector<uint8_t> buf = std::vector<uint8_t>(kInitialBuffer);
   size_t begin = 0, end = 0;
+  // Reads in a row that would have fitted the initial buffer: once a stream
+  // has caught up, its grown buffer goes back to the initial size.
+  int small_reads = 0;
   std::vector<uint8_t> assembled;  // payloads of 16 MiB and more
   uint8_t seq = 0;
   std::string server_version;
@@ -169,6 +173,10 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
       begin = 0;
     }
     if (buf.size() < n) buf.resize(std::max(n, buf.size() * 2));
+    if (end == 0 && small_reads >= kSmallReadsBeforeShrink && buf.size() > std::max(n, kInitialBuffer)) {
+      buf = std::vector<uint8_t>(std::max(n, kInitialBuffer));
+      small_reads = 0;
+    }
     while (end < n) {
       boost::system::error_code ec;
       Arm(options.read_timeout);
@@ -177,6 +185,7 @@ struct ReplicaStream::Impl : std::enable_shared_from_this<Impl> {
                        : co_await socket.async_read_some(space, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) co_return SocketError(ec, doing);
       end += got;
+      small_reads = got < kInitialBuffer / 2 ? small_reads + 1 : 0;
       if (got == space.size() && buf.size() < kLargestRead) buf.resize(buf.size() * 2);
     }
     co_return Status::OK();

@@ -1,5 +1,7 @@
 #include "pgtid/index_store.h"
 
+#include <unordered_map>
+
 #include <sqlite3.h>
 
 #include <cstring>
@@ -10,11 +12,32 @@ namespace {
 
 constexpr int kSchemaVersion = 1;
 
-// A prepared statement, finalized on scope exit.
+// A prepared statement, finalized on scope exit — or, given the store's
+// cache, prepared once per SQL text and reset on scope exit.
 class Stmt {
  public:
   Stmt(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr); }
-  ~Stmt() { sqlite3_finalize(s_); }
+  Stmt(sqlite3* db, const char* sql, std::unordered_map<const char*, sqlite3_stmt*>* cache) : cached_(true) {
+    sqlite3_stmt*& slot = (*cache)[sql];
+    if (slot == nullptr) {
+      rc_ = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &slot, nullptr);
+      if (rc_ != SQLITE_OK) {
+        sqlite3_finalize(slot);
+        slot = nullptr;
+      }
+    } else {
+      rc_ = SQLITE_OK;
+    }
+    s_ = slot;
+  }
+  ~Stmt() {
+    if (!cached_) {
+      sqlite3_finalize(s_);
+    } else if (s_ != nullptr) {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+  }
   bool ok() const { return rc_ == SQLITE_OK; }
   Stmt& Text(int i, const std::string& v) {
     sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -45,11 +68,13 @@ class Stmt {
  private:
   sqlite3_stmt* s_ = nullptr;
   int rc_;
+  bool cached_ = false;
 };
 
 }  // namespace
 
 IndexStore::~IndexStore() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
   if (db_ != nullptr) sqlite3_close(db_);
 }
 
@@ -115,7 +140,7 @@ Status IndexStore::Sync(const ServerIndex& index) {
   if (first) {
     for (const char* sql : {"DELETE FROM files WHERE server = ?", "DELETE FROM entries WHERE server = ?",
                             "DELETE FROM window_chunks WHERE server = ?"}) {
-      Stmt d(db_, sql);
+      Stmt d(db_, sql, &statements_);
       if (!d.Text(1, server).Done()) return fail("clearing " + server);
     }
     p = Persisted();
@@ -123,18 +148,18 @@ Status IndexStore::Sync(const ServerIndex& index) {
     p.first_entry = index.first_entry_number();
   }
   for (; p.files < index.files().size(); ++p.files) {
-    Stmt f(db_, "INSERT OR REPLACE INTO files VALUES (?, ?, ?)");
+    Stmt f(db_, "INSERT OR REPLACE INTO files VALUES (?, ?, ?)", &statements_);
     if (!f.Text(1, server).Int(2, p.files).Text(3, index.files()[p.files]).Done()) return fail("writing files");
   }
   if (index.first_entry_number() > p.first_entry) {
-    Stmt d(db_, "DELETE FROM entries WHERE server = ? AND number < ?");
+    Stmt d(db_, "DELETE FROM entries WHERE server = ? AND number < ?", &statements_);
     if (!d.Text(1, server).Int(2, index.first_entry_number()).Done()) return fail("dropping entries");
     p.first_entry = index.first_entry_number();
   }
   const uint64_t end = index.first_entry_number() + index.entry_count();
   for (uint64_t n = std::max(p.next_entry, index.first_entry_number()); n < end; ++n) {
     const PseudoGtidEntry& e = index.entry(n - index.first_entry_number());
-    Stmt ins(db_, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Stmt ins(db_, "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &statements_);
     if (!ins.Text(1, server).Int(2, n).Int(3, e.file).Int(4, e.pos).Int(5, e.end_pos).Int(6, e.ordinal)
              .Int(7, e.timestamp).Text(8, e.text).Text(9, e.gtid).Done()) {
       return fail("writing entries");
@@ -144,7 +169,7 @@ Status IndexStore::Sync(const ServerIndex& index) {
   const auto& window = index.window();
   const uint64_t window_first = window.empty() ? UINT64_MAX : window.front().first_ordinal;
   if (window_first != p.window_first) {
-    Stmt d(db_, "DELETE FROM window_chunks WHERE server = ? AND segment < ?");
+    Stmt d(db_, "DELETE FROM window_chunks WHERE server = ? AND segment < ?", &statements_);
     if (!d.Text(1, server).Int(2, window_first == UINT64_MAX ? INT64_MAX : window_first).Done()) {
       return fail("dropping window events");
     }
@@ -159,7 +184,7 @@ Status IndexStore::Sync(const ServerIndex& index) {
       const size_t n = std::min(kChunkEvents, seg.events.size() - from);
       size_t& written = p.chunks[{seg.first_ordinal, chunk}];
       if (written == n) continue;
-      Stmt w(db_, "INSERT OR REPLACE INTO window_chunks VALUES (?, ?, ?, ?, ?)");
+      Stmt w(db_, "INSERT OR REPLACE INTO window_chunks VALUES (?, ?, ?, ?, ?)", &statements_);
       if (!w.Text(1, server).Int(2, seg.first_ordinal).Int(3, chunk).Int(4, seg.file)
                .Blob(5, seg.events.data() + from, n * sizeof(uint64_t)).Done()) {
         return fail("writing window events");
@@ -168,7 +193,7 @@ Status IndexStore::Sync(const ServerIndex& index) {
     }
   }
   const BinlogCoordinates at = index.position();
-  Stmt sv(db_, "INSERT OR REPLACE INTO servers VALUES (?, ?, ?, ?, ?)");
+  Stmt sv(db_, "INSERT OR REPLACE INTO servers VALUES (?, ?, ?, ?, ?)", &statements_);
   const uint64_t file = at.empty() ? 0 : *index.FileIndex(at.file);
   if (!sv.Text(1, server).Int(2, file).Int(3, at.pos).Int(4, index.events_indexed())
            .Int(5, index.first_entry_number()).Done()) {

@@ -17,12 +17,14 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "pgtid/server_index.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace tidewatch::pgtid {
 
@@ -55,6 +57,8 @@ class IndexStore {
   std::mutex mu_;  // guards db_ and persisted_
   sqlite3* db_ = nullptr;
   std::map<std::string, Persisted> persisted_;
+  // Sync's statements, prepared once: SQL text (a literal) → statement.
+  std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 
 }  // namespace tidewatch::pgtid

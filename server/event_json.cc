@@ -69,6 +69,30 @@ struct BodyToJson {
     return w;
   }
 
+  void Put(std::string_view v) { w.String(v); }
+  template <std::integral T>
+  void Put(T v) { w.Number(v); }
+  // An object of two members; k1 sorts before k2.
+  template <typename A, typename B>
+  void Pair(BodyKey key, std::string_view k1, const A& v1, std::string_view k2, const B& v2) {
+    F(key).BeginObject();
+    w.Key(k1);
+    Put(v1);
+    w.Key(k2);
+    Put(v2);
+    w.EndObject();
+  }
+
+  // An XA transaction's XID (bqual, format_id, gtrid: key order).
+  void XidMembers(std::string_view bqual, int32_t format_id, std::string_view gtrid) {
+    w.Key("bqual");
+    w.String(bqual);
+    w.Key("format_id");
+    w.Number(format_id);
+    w.Key("gtrid");
+    w.String(gtrid);
+  }
+
   void operator()(const EmptyBody&) {}
   void operator()(const UndecodedBody& b) { F("undecoded").String(b.reason); }
   void operator()(const FormatDescription& f) {
@@ -77,14 +101,7 @@ struct BodyToJson {
     F("header_length").Number(f.header_length);
     F("server_version").String(f.ServerVersion());
   }
-  void operator()(const RotateBody& b) {
-    F("rotate").BeginObject();
-    w.Key("file");
-    w.String(b.file);
-    w.Key("pos");
-    w.Number(b.position);
-    w.EndObject();
-  }
+  void operator()(const RotateBody& b) { Pair("rotate", "file", b.file, "pos", b.position); }
   void operator()(const QueryBody& b) {
     if (b.compressed) F("compressed").Bool(true);
     if (!b.db.empty()) F("db").String(b.db);
@@ -96,21 +113,9 @@ struct BodyToJson {
   }
   void operator()(const XidBody& b) { F("xid").Number(b.xid); }
   void operator()(const IntvarBody& b) {
-    F("intvar").BeginObject();
-    w.Key("type");
-    w.String(b.type == 1 ? "LAST_INSERT_ID" : "INSERT_ID");
-    w.Key("value");
-    w.Number(b.value);
-    w.EndObject();
+    Pair("intvar", "type", std::string_view(b.type == 1 ? "LAST_INSERT_ID" : "INSERT_ID"), "value", b.value);
   }
-  void operator()(const RandBody& b) {
-    F("rand").BeginObject();
-    w.Key("seed1");
-    w.Number(b.seed1);
-    w.Key("seed2");
-    w.Number(b.seed2);
-    w.EndObject();
-  }
+  void operator()(const RandBody& b) { Pair("rand", "seed1", b.seed1, "seed2", b.seed2); }
   void operator()(const UserVarBody& b) {
     F("user_var").BeginObject();
     if (!b.is_null) {
@@ -139,22 +144,8 @@ struct BodyToJson {
     F("block_size").Number(b.block_size);
     F("file_id").Number(b.file_id);
   }
-  void operator()(const IncidentBody& b) {
-    F("incident").BeginObject();
-    w.Key("message");
-    w.String(b.message);
-    w.Key("type");
-    w.Number(b.incident);
-    w.EndObject();
-  }
-  void operator()(const HeartbeatBody& b) {
-    F("heartbeat").BeginObject();
-    w.Key("file");
-    w.String(b.log_file);
-    w.Key("pos");
-    w.Number(b.log_pos);
-    w.EndObject();
-  }
+  void operator()(const IncidentBody& b) { Pair("incident", "message", b.message, "type", b.incident); }
+  void operator()(const HeartbeatBody& b) { Pair("heartbeat", "file", b.log_file, "pos", b.log_pos); }
   void operator()(const MariaGtidBody& b) {
     if (b.has_commit_id) F("commit_id").Number(b.commit_id);
     MariaGtidValue(F("gtid"), b.domain_id, b.server_id, b.seq_no);
@@ -162,12 +153,7 @@ struct BodyToJson {
     F("standalone").Bool((b.flags2 & MariaGtidBody::kStandalone) != 0);
     if (b.has_xid) {
       F("xa").BeginObject();
-      w.Key("bqual");
-      w.String(b.xa_bqual);
-      w.Key("format_id");
-      w.Number(b.xa_format_id);
-      w.Key("gtrid");
-      w.String(b.xa_gtrid);
+      XidMembers(b.xa_bqual, b.xa_format_id, b.xa_gtrid);
       w.EndObject();
     }
   }
@@ -179,12 +165,7 @@ struct BodyToJson {
   void operator()(const BinlogCheckpointBody& b) { F("checkpoint_file").String(b.file); }
   void operator()(const RowsQueryBody& b) { F("query").String(b.query); }
   void operator()(const StartEncryptionBody& b) {
-    F("encryption").BeginObject();
-    w.Key("key_version");
-    w.Number(b.key_version);
-    w.Key("scheme");
-    w.Number(b.scheme);
-    w.EndObject();
+    Pair("encryption", "key_version", b.key_version, "scheme", b.scheme);
   }
   void operator()(const MysqlGtidBody& b) {
     if (b.gno != 0) {  // 0: an anonymous transaction
@@ -239,12 +220,7 @@ struct BodyToJson {
   }
   void operator()(const XaPrepareBody& b) {
     F("xa").BeginObject();
-    w.Key("bqual");
-    w.String(b.bqual);
-    w.Key("format_id");
-    w.Number(b.format_id);
-    w.Key("gtrid");
-    w.String(b.gtrid);
+    XidMembers(b.bqual, b.format_id, b.gtrid);
     w.Key("one_phase");
     w.Bool(b.one_phase);
     w.EndObject();
@@ -378,6 +354,12 @@ struct LineText {
     *p++ = ':';
   }
   [[gnu::always_inline]] void Number(uint64_t v) { p = WriteDecimal(p, v); }
+  // The body's fields that sort before header key number `rank`, then that
+  // header key.
+  [[gnu::always_inline]] void Header(int rank, std::string_view key) {
+    Body(rank);
+    Key(key);
+  }
   // The body's fields that sort before header key number `rank`.
   [[gnu::always_inline]] void Body(int rank) {
     for (; field != fields_end && field->rank <= rank; ++field) {
@@ -433,8 +415,7 @@ void EventJsonWriter::Append(std::string_view file, const Event& e) {
   LineText line{Reserve(bound), body_.data(), fields_.data(), fields_.data() + fields_.size()};
   char* const begin = line.p;
   *line.p++ = '{';
-  line.Body(0);
-  line.Key("file");
+  line.Header(0, "file");
   line.Copy(file_json_);
   line.Body(1);
   if (e.header.flags) {
@@ -453,40 +434,34 @@ void EventJsonWriter::Append(std::string_view file, const Event& e) {
   const char* log_pos_text = line.p;
   line.Number(e.header.log_pos);
   const std::string_view log_pos(log_pos_text, line.p - log_pos_text);
-  line.Body(4);
-  line.Key("next_pos");
+  line.Header(4, "next_pos");
   const char* next_pos_text = line.p;
   if (next_pos == e.header.log_pos) {
     line.Copy(log_pos);
   } else {
     line.Number(next_pos);
   }
-  if (!e.inner) {
-    next_pos_ = next_pos;
-    next_pos_len_ = static_cast<uint8_t>(line.p - next_pos_text);
-    std::memcpy(next_pos_text_, next_pos_text, next_pos_len_);
-  }
-  line.Body(5);
-  line.Key("pos");
+  const std::string_view next_pos_digits(next_pos_text, line.p - next_pos_text);
+  line.Header(5, "pos");
   if (e.pos == next_pos_ && !e.inner) {
     line.Copy({next_pos_text_, next_pos_len_});  // where the last event ended
   } else {
     line.Number(e.pos);
   }
-  line.Body(6);
-  line.Key("server_id");
+  if (!e.inner) {
+    next_pos_ = next_pos;
+    next_pos_len_ = static_cast<uint8_t>(next_pos_digits.size());
+    std::memcpy(next_pos_text_, next_pos_digits.data(), next_pos_digits.size());
+  }
+  line.Header(6, "server_id");
   line.Copy({server_id_text_, server_id_len_});
-  line.Body(7);
-  line.Key("size");
+  line.Header(7, "size");
   line.Number(e.header.event_size);
-  line.Body(8);
-  line.Key("timestamp");
+  line.Header(8, "timestamp");
   line.Copy({timestamp_text_, timestamp_len_});
-  line.Body(9);
-  line.Key("type");
+  line.Header(9, "type");
   line.Number(e.header.type);
-  line.Body(10);
-  line.Key("type_name");
+  line.Header(10, "type_name");
   *line.p++ = '"';
   line.Copy(EventTypeName(e.header.type));  // type names are identifiers: nothing to escape
   *line.p++ = '"';

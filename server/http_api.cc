@@ -870,6 +870,8 @@ void HttpApi::Metrics(HttpResponse* response) {
   p.Counter("tidewatch_stream_undecoded_events_total", "Binlog events whose body could not be decoded (delivered all the same)",
             static_cast<double>(m.stream_undecoded_events));
   p.Counter("tidewatch_pseudo_gtid_entries_total", "Pseudo-GTID entries indexed", static_cast<double>(m.pseudo_gtid_entries));
+  p.Gauge("tidewatch_stream_buffer_bytes", "Memory of every stream's receive buffers",
+          static_cast<double>(m.stream_buffer_bytes));
   for (const auto& [k, bytes] : m.index_bytes) {
     p.Gauge("tidewatch_index_bytes", "Memory of a server's Pseudo-GTID index", static_cast<double>(bytes), {{"instance", k}});
   }

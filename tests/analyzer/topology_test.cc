@@ -58,7 +58,9 @@ TEST(TopologyTest, DiscoveryEdgesAndClusterNames) {
   Topology t;
   std::vector<v1::Envelope> out;
   auto scope = t.ApplyProbe(Probe("h:1", "", {"h:2", "h:3"}), &out);
-  EXPECT_TRUE(scope.all);
+  // A new instance changes its own cluster, not the fleet's.
+  EXPECT_FALSE(scope.all);
+  EXPECT_TRUE(scope.Covers("h:1"));
   EXPECT_EQ(Kinds(out), (std::vector<std::string>{"DISCOVERED"}));
   EXPECT_EQ(t.unchecked(), 2u);  // the replicas it named, not yet checked
   out.clear();
@@ -273,6 +275,48 @@ TEST(AnalysisTrackerTest, StructureWarningsAreTrackedOnTheirOwn) {
   tracker.Update({a}, all, none, &out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].phase(), v1::Analysis::CLOSED);
+}
+
+// A master that moves takes everything below it into its new cluster, at
+// any depth, and the probe's scope covers the cluster left and the one
+// joined — nothing else is recomputed or analyzed.
+TEST(TopologyTest, AMovedSubtreeFollowsItsMaster) {
+  Topology t;
+  std::vector<v1::Envelope> out;
+  t.ApplyProbe(Probe("a:1", "", {"a:2"}), &out);
+  t.ApplyProbe(Probe("a:2", "a:1", {"a:3"}), &out);
+  t.ApplyProbe(Probe("a:3", "a:2", {"a:4"}), &out);
+  t.ApplyProbe(Probe("a:4", "a:3"), &out);
+  t.ApplyProbe(Probe("b:1", ""), &out);
+  ASSERT_EQ(t.Find("a:4")->cluster, "a:1");
+  EXPECT_EQ(t.Find("a:4")->replication_depth, 3u);
+
+  auto scope = t.ApplyProbe(Probe("a:2", "b:1", {"a:3"}), &out);
+  EXPECT_FALSE(scope.all);
+  EXPECT_TRUE(scope.Covers("a:1"));
+  EXPECT_TRUE(scope.Covers("b:1"));
+  for (const char* k : {"a:2", "a:3", "a:4"}) EXPECT_EQ(t.Find(k)->cluster, "b:1") << k;
+  EXPECT_EQ(t.Find("a:4")->replication_depth, 3u);
+  EXPECT_EQ(t.Find("a:1")->cluster, "a:1");
+  EXPECT_EQ(t.Clusters().at("b:1").size(), 4u);
+  EXPECT_EQ(t.Clusters().at("a:1").size(), 1u);
+
+  // Co-masters: a cycle is named after its smallest member, both flagged.
+  t.ApplyProbe(Probe("b:1", "a:2"), &out);
+  EXPECT_TRUE(t.Find("a:2")->is_co_master);
+  EXPECT_TRUE(t.Find("b:1")->is_co_master);
+  EXPECT_EQ(t.Find("a:4")->cluster, "a:2");
+  // Broken again: neither is.
+  t.ApplyProbe(Probe("b:1", ""), &out);
+  EXPECT_FALSE(t.Find("a:2")->is_co_master);
+  EXPECT_FALSE(t.Find("b:1")->is_co_master);
+  EXPECT_EQ(t.Find("a:4")->cluster, "b:1");
+
+  // Forgotten: what replicated below it is a cluster of its own.
+  t.Forget("a:2", &out);
+  EXPECT_EQ(t.Find("a:3")->cluster, "a:2");  // named after the master it still names
+  EXPECT_EQ(t.Clusters().count("b:1"), 1u);
+  EXPECT_EQ(t.Clusters().at("b:1").size(), 1u);
 }
 
 }  // namespace
