@@ -54,6 +54,7 @@ struct Monitor::Server {
   bool in_flight = false;
   bool loading = false;  // its stored index is being loaded: no probe meanwhile
   bool catching_up = false;  // its stream holds one of its shard's catch-up slots
+  Steady::time_point catch_up_since{};
   // The probe handed to the workers: its ticket (even) and, while a worker
   // runs it, bit 0. A recheck that finds the routine probe still queued —
   // behind a fleet's polls — takes its place: it moves the ticket on, and the
@@ -353,6 +354,7 @@ struct Monitor::Impl {
     const auto now = Steady::now();
     const bool report_progress = now - sh.last_progress >= std::chrono::seconds(1);
     for (auto& [k, s] : sh.servers) {
+      if (s->catching_up && now - s->catch_up_since >= kCatchUpSlotHeld) ReleaseCatchUp(*s);
       const bool due = now >= s->next_poll || (!s->rechecks.empty() && s->rechecks.front() <= now);
       if (due) Dispatch(s);
       if (report_progress && s->progress_dirty) {
@@ -517,8 +519,11 @@ struct Monitor::Impl {
     }
   }
 
-  // Streams per shard reading their backlog at once.
+  // Streams per shard reading their backlog at once, and how long one holds
+  // its slot at most: a server written faster than it is read must not keep
+  // the others waiting.
   static constexpr size_t kCatchingUpPerShard = 64;
+  static constexpr std::chrono::seconds kCatchUpSlotHeld{60};
 
   // Opens the server's stream when its shard has a catch-up slot free, else
   // when one frees.
@@ -563,6 +568,7 @@ struct Monitor::Impl {
   void StartStream(const std::shared_ptr<Server>& s, const ProbeResult& p) {
     const auto& logs = p.instance.binary_logs;
     s->catching_up = true;
+    s->catch_up_since = Steady::now();
     ++s->shard->catching_up;
     s->live = false;
     s->live_at = p.instance.self;
