@@ -504,20 +504,22 @@ struct Monitor::Impl {
       auto it = sh.servers.upper_bound(sh.sync_cursor);
       if (it == sh.servers.end()) it = sh.servers.begin();
       sh.sync_cursor = it->first;
-      if (!it->second->follower) continue;
-      Status st = it->second->follower->Sync();
-      if (!st.ok()) spdlog::warn("{}: index store: {}", it->first, st.message());
+      Sync(*it->second);
     }
+  }
+
+  // Writes what changed of the server's index (its shard's thread).
+  void Sync(Server& s) {
+    if (!s.follower) return;
+    Status st = s.follower->Sync();
+    if (!st.ok()) spdlog::warn("{}: index store: {}", s.key, st.message());
   }
 
   // Writes what changed of every index of the shard (its thread).
   void SyncIndexes(Shard& sh) {
-    for (auto& [k, s] : sh.servers) {
-      if (!s->follower) continue;
-      Status st = s->follower->Sync();
-      if (!st.ok()) spdlog::warn("{}: index store: {}", k, st.message());
-    }
+    for (auto& [k, s] : sh.servers) Sync(*s);
   }
+
 
   // Streams per shard reading their backlog at once, and how long one holds
   // its slot at most: a server written faster than it is read must not keep

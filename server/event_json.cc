@@ -19,8 +19,7 @@ constexpr char kHex[] = "0123456789abcdef";
 // Appends the decimal digits of `v`.
 void AppendDecimal(std::string* out, uint64_t v) {
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
+  out->append(buf, WriteDecimal(buf, v));
 }
 
 // MariaDB's text form of a GTID, domain-server-seq.

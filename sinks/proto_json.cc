@@ -1,11 +1,11 @@
 #include "sinks/proto_json.h"
 
 #include <charconv>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/timestamp.pb.h>
+#include <google/protobuf/util/time_util.h>
 
 #include "base/json_writer.h"
 
@@ -17,57 +17,11 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-// RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as protobuf prints a
-// google.protobuf.Timestamp (google/protobuf/util/time_util.cc).
-std::string TimestampText(int64_t seconds, int32_t nanos) {
-  using namespace std::chrono;
-  const sys_seconds t{std::chrono::seconds(seconds)};
-  const sys_days day = floor<days>(t);
-  const year_month_day ymd{day};
-  const hh_mm_ss<std::chrono::seconds> hms{t - day};
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
-  if (nanos != 0) {
-    if (nanos % 1000000 == 0) {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%03d", nanos / 1000000);
-    } else if (nanos % 1000 == 0) {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%06d", nanos / 1000);
-    } else {
-      n += std::snprintf(buf + n, sizeof buf - n, ".%09d", nanos);
-    }
-  }
-  buf[n++] = 'Z';
-  return std::string(buf, n);
-}
-
 void WriteDouble(JsonWriter& w, double v) {
   if (std::isnan(v)) return w.String("NaN");
   if (std::isinf(v)) return w.String(v > 0 ? "Infinity" : "-Infinity");
   char buf[32];
   w.Raw(std::string_view(buf, std::to_chars(buf, buf + sizeof buf, v).ptr - buf));
-}
-
-std::string Base64(const std::string& in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t v = static_cast<uint8_t>(in[i]) << 16 | static_cast<uint8_t>(in[i + 1]) << 8 |
-                       static_cast<uint8_t>(in[i + 2]);
-    for (int k = 18; k >= 0; k -= 6) out.push_back(kAlphabet[(v >> k) & 63]);
-  }
-  if (i < in.size()) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
 }
 
 bool WriteMessage(JsonWriter& w, const Message& m);
@@ -119,11 +73,8 @@ bool WriteValue(JsonWriter& w, const Message& m, const Reflection* r, const Fiel
       std::string scratch;
       const std::string& s = rep ? r->GetRepeatedStringReference(m, f, index, &scratch)
                                  : r->GetStringReference(m, f, &scratch);
-      if (f->type() == FieldDescriptor::TYPE_BYTES) {
-        w.String(Base64(s));
-      } else {
-        w.String(s);
-      }
+      if (f->type() == FieldDescriptor::TYPE_BYTES) return false;  // base64: protobuf's converter
+      w.String(s);
       return true;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -138,9 +89,14 @@ bool WriteMessage(JsonWriter& w, const Message& m) {
   switch (d->well_known_type()) {
     case Descriptor::WELLKNOWNTYPE_UNSPECIFIED:
       break;
-    case Descriptor::WELLKNOWNTYPE_TIMESTAMP:
-      w.String(TimestampText(r->GetInt64(m, d->FindFieldByNumber(1)), r->GetInt32(m, d->FindFieldByNumber(2))));
+    case Descriptor::WELLKNOWNTYPE_TIMESTAMP: {
+      // RFC 3339 with 0, 3, 6 or 9 fractional digits, as protobuf prints it.
+      google::protobuf::Timestamp t;
+      t.set_seconds(r->GetInt64(m, d->FindFieldByNumber(1)));
+      t.set_nanos(r->GetInt32(m, d->FindFieldByNumber(2)));
+      w.String(google::protobuf::util::TimeUtil::ToString(t));
       return true;
+    }
     default:
       return false;
   }

@@ -20,7 +20,7 @@ namespace tidewatch::sinks {
 
 // Appends the JSON of `message` to `out`. False (and `out` as it was) when
 // the message holds a type this writer does not map (a map, Any, Struct,
-// Duration, a wrapper): the caller then uses protobuf's own converter.
+// Duration, a wrapper, bytes): the caller then uses protobuf's own converter.
 bool AppendProtoJson(const google::protobuf::Message& message, std::string* out);
 
 }  // namespace tidewatch::sinks
