@@ -83,4 +83,16 @@ std::vector<v1::Analysis> AnalysisTracker::Open() const {
   return out;
 }
 
+void AnalysisTracker::Adopt(const v1::Analysis& a) {
+  v1::Analysis b = a;
+  b.set_phase(v1::Analysis::OPENED);
+  open_.insert_or_assign(Key{b.analyzed_instance(), b.code()}, std::move(b));
+}
+
+void AnalysisTracker::Drop(const std::string& instance) {
+  for (auto it = open_.lower_bound(Key{instance, ""}); it != open_.end() && it->first.first == instance;) {
+    it = open_.erase(it);
+  }
+}
+
 }  // namespace tidewatch::analyzer

@@ -33,6 +33,14 @@ class AnalysisTracker {
   // The analyses open now.
   std::vector<v1::Analysis> Open() const;
 
+  // Another tracker's open analysis (a monitor taking over a cluster from a
+  // daemon that published it) is open here too, as if this tracker had
+  // opened it: the next pass updates or closes it, and opens it again never.
+  void Adopt(const v1::Analysis& a);
+  // The open analyses of `instance` are forgotten, nothing published (a
+  // cluster handed to another monitor, whose tracker adopts them).
+  void Drop(const std::string& instance);
+
  private:
   using Key = std::pair<std::string, std::string>;  // instance, code
   std::map<Key, v1::Analysis> open_;

@@ -101,6 +101,15 @@ struct Monitor::Impl {
   Topology topology;
   AnalysisTracker tracker;
   bool settled = false;
+  // Servers taken over (Adopt) not checked yet, each with its batch: a
+  // cluster with one of them is not analyzed until its whole batch has been
+  // checked (or two poll intervals have passed), so that a cluster is judged
+  // whole — its master checked alone would be a master without replicas.
+  struct AdoptedBatch {
+    std::set<std::string> keys, unchecked;
+    Steady::time_point until;
+  };
+  std::map<std::string, std::shared_ptr<AdoptedBatch>> adopting;
   MonitorMetrics counters;
   std::vector<std::unique_ptr<RE2>> ignore_any, ignore_master, ignore_replica;  // set at construction
   Steady::time_point last_unseen_check{};  // the first shard's thread
@@ -135,8 +144,10 @@ struct Monitor::Impl {
     }
   }
 
-  // Whether `key` is not to be discovered through a neighbour in that role.
+  // Whether `key` is not to be discovered through a neighbour in that role:
+  // a discovery filter matches it, or it is not this monitor's to follow.
   bool IgnoredAs(const std::string& key, const std::vector<std::unique_ptr<RE2>>& role) const {
+    if (o.follows && !o.follows(key)) return true;
     for (const auto* list : {&ignore_any, &role}) {
       for (const auto& re : *list) {
         if (re->ok() && RE2::PartialMatch(key, *re)) return true;
@@ -145,13 +156,25 @@ struct Monitor::Impl {
     return false;
   }
 
-  bool ForgetInstance(const std::string& key) {
+  // Forgets `key` and stops following it. Forgotten by request, it is
+  // published as such, its cluster analyzed again and its stored index
+  // dropped; released (`quiet`: its cluster handed to another monitor),
+  // nothing is published, its open analyses go unpublished and its stored
+  // index is kept for a later return.
+  bool ForgetInstance(const std::string& key, bool quiet = false) {
     bool known = false;
     {
       std::vector<v1::Envelope> msgs;
       std::lock_guard<std::mutex> lock(mu);
       known = topology.Forget(key, &msgs);
-      if (known) {
+      if (quiet) {
+        msgs.clear();
+        tracker.Drop(key);
+        if (auto a = adopting.find(key); a != adopting.end()) {
+          a->second->unchecked.erase(key);
+          adopting.erase(a);
+        }
+      } else if (known) {
         ChangeScope all;
         all.all = true;
         Analyze(all, &msgs);
@@ -159,13 +182,13 @@ struct Monitor::Impl {
       Emit(&msgs);
     }
     Shard& sh = ShardOf(key);
-    asio::post(sh.io, [this, &sh, key] {
+    asio::post(sh.io, [this, &sh, key, quiet] {
       auto it = sh.servers.find(key);
       if (it == sh.servers.end()) return;
       it->second->forgotten = true;
       ReleaseCatchUp(*it->second);
       if (it->second->follower) it->second->follower->StopFollowing();
-      if (o.store != nullptr) (void)o.store->Forget(key);
+      if (o.store != nullptr && !quiet) (void)o.store->Forget(key);
       auto s = it->second;
       sh.servers.erase(it);
       // Destroyed once its stream has ended.
@@ -191,15 +214,53 @@ struct Monitor::Impl {
       all.all = true;
       return Analyze(all, msgs);
     }
+    // A cluster with a member never checked yet (one just discovered or
+    // taken over) waits for it: its half would be analyzed as all of it.
+    ChangeScope checked = scope;
+    if (!adopting.empty() && checked.all) {
+      checked.all = false;
+      for (const auto& [c, keys] : topology.Clusters()) checked.clusters.insert(c);
+    }
+    if (!checked.all) {
+      std::erase_if(checked.clusters, [this](const std::string& c) { return !topology.Checked(c) || Adopting(c); });
+      if (checked.clusters.empty()) return;
+    }
     AnalysisOptions ao = o.analysis;
     ao.include_downtimed = true;
-    auto results = AnalyzeTopology(topology.AnalysisInput(Clock::now(), scope), ao);
+    auto results = AnalyzeTopology(topology.AnalysisInput(Clock::now(), checked), ao);
     std::vector<v1::Analysis> bodies;
-    tracker.Update(results, scope, [this](const std::string& k) { return topology.Evidence(k); }, &bodies);
+    tracker.Update(results, checked, [this](const std::string& k) { return topology.Evidence(k); }, &bodies);
     for (auto& b : bodies) {
       v1::Envelope e = topology.MessageAbout(b.analyzed_instance());
       *e.mutable_analysis() = std::move(b);
       msgs->push_back(std::move(e));
+    }
+  }
+
+  // Whether cluster `c` has a server of an adoption batch not wholly checked
+  // yet (under mu). Batches past their time are dropped.
+  bool Adopting(const std::string& c) {
+    for (const auto& k : topology.MembersOf(c)) {
+      auto it = adopting.find(k);
+      if (it == adopting.end() || it->second->unchecked.empty()) continue;
+      if (Steady::now() < it->second->until) return true;
+      const auto batch = it->second;
+      for (const auto& key : batch->keys) adopting.erase(key);
+    }
+    return false;
+  }
+
+  // `key` has been checked (under mu): once its adoption batch is, the
+  // clusters of the batch are analyzed (added to `scope`).
+  void Checked(const std::string& key, ChangeScope* scope) {
+    auto it = adopting.find(key);
+    if (it == adopting.end()) return;
+    const auto batch = it->second;
+    batch->unchecked.erase(key);
+    if (!batch->unchecked.empty()) return;
+    for (const auto& k : batch->keys) {
+      adopting.erase(k);
+      if (const InstanceRecord* r = topology.Find(k)) scope->clusters.insert(r->cluster);
     }
   }
 
@@ -291,6 +352,7 @@ struct Monitor::Impl {
       }
     }
     ChangeScope scope = topology.ApplyProbe(p, &msgs);
+    if (!adopting.empty()) Checked(p.key, &scope);
     Analyze(scope, &msgs);
     Emit(&msgs);
     std::vector<std::string> referenced = p.replica_keys;
@@ -730,6 +792,33 @@ ProbeResult Monitor::Discover(const std::string& key) {
 }
 
 bool Monitor::Forget(const std::string& key) { return impl_->ForgetInstance(key); }
+
+void Monitor::Adopt(const std::vector<std::string>& keys, const std::vector<v1::Analysis>& open) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (const auto& a : open) impl_->tracker.Adopt(a);
+    auto batch = std::make_shared<Impl::AdoptedBatch>();
+    batch->until = Steady::now() + 2 * impl_->o.poll_interval;
+    for (const auto& k : keys) {
+      impl_->topology.Unforget(k);
+      const InstanceRecord* r = impl_->topology.Find(k);
+      if (r != nullptr && r->last_checked != Clock::time_point{}) continue;  // known here already
+      batch->keys.insert(k);
+      batch->unchecked.insert(k);
+      impl_->adopting[k] = batch;
+    }
+  }
+  for (const auto& k : keys) {
+    asio::post(impl_->ShardOf(k).io, [this, k] {
+      Shard& sh = impl_->ShardOf(k);
+      if (sh.servers.count(k) == 0) impl_->Dispatch(impl_->EnsureServer(k));
+    });
+  }
+}
+
+void Monitor::Release(const std::vector<std::string>& keys) {
+  for (const auto& k : keys) impl_->ForgetInstance(k, true);
+}
 
 bool Monitor::SetMaintenance(const std::string& key, Suspension s) {
   return impl_->ChangeInstance(key, [&](Topology& t) { t.SetMaintenance(key, std::move(s)); });

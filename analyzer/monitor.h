@@ -85,6 +85,11 @@ struct MonitorOptions {
   // replica, its master — and an ignored replica is not listed among its
   // master's. Seeds and Discover() are not filtered.
   std::vector<std::string> ignore_hostname_filters, ignore_master_filters, ignore_replica_filters;
+  // Whether a server found through a neighbour is this monitor's to follow
+  // (empty: every one is). In a fleet shared by several monitors, one that
+  // another monitor's cluster claims is not — as if a discovery filter
+  // matched it. Called under the model's lock.
+  std::function<bool(const std::string& key)> follows;
   // UnseenInstanceForgetHours: an instance not seen for this long is
   // forgotten (0: never); looked for every minute, or every half of it.
   std::chrono::seconds forget_unseen{std::chrono::hours(240)};
@@ -125,6 +130,15 @@ class Monitor {
   ProbeResult Discover(const std::string& key);
   // Removes the instance and stops following it; false if unknown.
   bool Forget(const std::string& key);
+  // A fleet shared by several monitors (server/fleet_group.h). Adopt: the
+  // servers of a cluster taken over are probed and followed from now on,
+  // and `open` — the analyses its previous monitor published open — are open
+  // here too, so that what is still true is not opened twice and what is
+  // not is closed. Release: the servers of a cluster handed over are no
+  // longer followed, and removed without a message (their analyses too):
+  // their next monitor speaks for them. Their stored indexes are kept.
+  void Adopt(const std::vector<std::string>& keys, const std::vector<v1::Analysis>& open);
+  void Release(const std::vector<std::string>& keys);
   bool SetMaintenance(const std::string& key, Suspension s);
   bool SetDowntime(const std::string& key, Suspension s);
   // register-candidate (InstanceRecord::PromotionRuleAt); false if unknown.

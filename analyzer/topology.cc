@@ -541,6 +541,22 @@ std::map<std::string, std::vector<std::string>> Topology::Clusters() const {
   return out;
 }
 
+std::vector<std::string> Topology::MembersOf(const std::string& cluster) const {
+  auto m = members_.find(cluster);
+  if (m == members_.end()) return {};
+  return {m->second.begin(), m->second.end()};
+}
+
+bool Topology::Checked(const std::string& cluster) const {
+  auto m = members_.find(cluster);
+  if (m == members_.end()) return true;
+  for (const auto& k : m->second) {
+    const InstanceRecord* r = Find(k);
+    if (r != nullptr && r->last_checked == Clock::time_point{}) return false;
+  }
+  return true;
+}
+
 std::string Topology::MasterOf(const std::string& cluster) const {
   std::string best;
   auto m = members_.find(cluster);

@@ -141,6 +141,10 @@ class Topology {
   std::map<std::string, std::vector<std::string>> Clusters() const;
   // The master (top) of a cluster.
   std::string MasterOf(const std::string& cluster) const;
+  // A cluster's instances (none for an unknown cluster), at what its size costs.
+  std::vector<std::string> MembersOf(const std::string& cluster) const;
+  // Every instance of the cluster has been checked at least once.
+  bool Checked(const std::string& cluster) const;
 
   // The analysis' view at `now` of every instance checked at least once, in
   // the clusters `scope` covers.

@@ -32,6 +32,17 @@ ApiClient::ApiClient(const Config& config, std::string address)
 
 Status ApiClient::Get(const std::string& path, int* status, nlohmann::json* body,
                               std::chrono::milliseconds timeout) {
+  std::string content_type, text;
+  Status s = Forward(path, "", {}, status, &content_type, &text, timeout);
+  if (!s.ok()) return s;
+  *body = nlohmann::json::parse(text, nullptr, false);
+  if (body->is_discarded()) *body = text;
+  return Status::OK();
+}
+
+Status ApiClient::Forward(const std::string& target, const std::string& authorization,
+                          const std::vector<std::pair<std::string, std::string>>& headers, int* status,
+                          std::string* content_type, std::string* body, std::chrono::milliseconds timeout) {
   const auto listen = ParseListenAddress(address_, kDefaultListenPort);
   if (!listen) return Status::InvalidArgument("daemon address " + address_ + " is not host:port");
   // A daemon listening on every interface (":3000", "0.0.0.0:3000") answers on loopback.
@@ -43,16 +54,18 @@ Status ApiClient::Get(const std::string& path, int* status, nlohmann::json* body
     stream.expires_after(timeout);
     tcp::resolver resolver(io);
     stream.connect(resolver.resolve(host, std::to_string(port)));
-    http::request<http::empty_body> req{http::verb::get, path, 11};
+    http::request<http::empty_body> req{http::verb::get, target, 11};
     req.set(http::field::host, host);
-    if (!authorization_.empty()) req.set(http::field::authorization, authorization_);
+    const std::string& auth = authorization.empty() ? authorization_ : authorization;
+    if (!auth.empty()) req.set(http::field::authorization, auth);
+    for (const auto& [name, value] : headers) req.set(name, value);
     http::write(stream, req);
     beast::flat_buffer buf;
     http::response<http::string_body> res;
     http::read(stream, buf, res);
     *status = static_cast<int>(res.result_int());
-    *body = nlohmann::json::parse(res.body(), nullptr, false);
-    if (body->is_discarded()) *body = res.body();
+    *content_type = std::string(res[http::field::content_type]);
+    *body = std::move(res.body());
   } catch (const std::exception& e) {
     return Status::IOError("daemon at " + address_ + ": " + e.what());
   }

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +26,14 @@ class ApiClient {
   // text as a JSON string when it is not JSON). An error when nothing answered.
   Status Get(const std::string& path, int* status, nlohmann::json* body,
                      std::chrono::milliseconds timeout = std::chrono::seconds(120));
+
+  // GET `target` (path and query) as it is, with `authorization` (the
+  // Authorization header's value, "" : this client's credentials) and the
+  // extra `headers`: the answer's status, content type and body untouched.
+  Status Forward(const std::string& target, const std::string& authorization,
+                 const std::vector<std::pair<std::string, std::string>>& headers, int* status,
+                 std::string* content_type, std::string* body,
+                 std::chrono::milliseconds timeout = std::chrono::seconds(120));
 
   const std::string& address() const { return address_; }
   // The Authorization header's value for the configured credentials ("" : none).

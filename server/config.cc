@@ -161,6 +161,9 @@ std::string Config::Redacted() const {
             {"ApplyMySQLPromotionAfterMasterFailover", apply_mysql_promotion_after_master_failover},
             {"RecoveryConsumer", recovery_consumer},
             {"RecoveryConsumerGroup", recovery_consumer_group},
+            {"MonitorGroup", monitor_group},
+            {"MonitorGroupSessionTimeoutMs", monitor_group_session_timeout_ms},
+            {"AdvertisedAddress", advertised_address},
             {"RecoveryHookTimeoutSeconds", recovery_hook_timeout_seconds},
             {"ReplicationCredentialsQuery", replication_credentials_query},
             {"PromotionIgnoreHostnameFilters", promotion_ignore_hostname_filters},
@@ -292,6 +295,9 @@ Status LoadConfig(const std::string& path, Config* out) {
       {"ApplyMySQLPromotionAfterMasterFailover", Bool(&c.apply_mysql_promotion_after_master_failover)},
       {"RecoveryConsumer", OneOf(&c.recovery_consumer, {"", "embedded", "kafka", "external"})},
       {"RecoveryConsumerGroup", String(&c.recovery_consumer_group)},
+      {"MonitorGroup", String(&c.monitor_group)},
+      {"MonitorGroupSessionTimeoutMs", Unsigned(&c.monitor_group_session_timeout_ms, 1000, 300000)},
+      {"AdvertisedAddress", String(&c.advertised_address)},
       {"RecoveryHookTimeoutSeconds", Unsigned(&c.recovery_hook_timeout_seconds, 1, 86400)},
       {"ReplicationCredentialsQuery", String(&c.replication_credentials_query)},
       {"PromotionIgnoreHostnameFilters", Strings(&c.promotion_ignore_hostname_filters)},
@@ -369,6 +375,9 @@ Status LoadConfig(const std::string& path, Config* out) {
   }
   if (!ParseListenAddress(c.listen_address, kDefaultListenPort)) {
     return bad("ListenAddress", "\"" + c.listen_address + "\" is not host:port or :port");
+  }
+  if (!c.advertised_address.empty() && !ParseHostPort(c.advertised_address, 0)) {
+    return bad("AdvertisedAddress", "\"" + c.advertised_address + "\" is not host:port");
   }
   for (const auto& [key, pattern] :
        std::vector<std::pair<std::string, std::string>>{{"DataCenterPattern", c.data_center_pattern},

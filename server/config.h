@@ -68,6 +68,18 @@ struct Config {
   // reports automated recovery from the filters); "" recovers nothing.
   std::string recovery_consumer;
   std::string recovery_consumer_group;  // RecoveryConsumerGroup
+  // MonitorGroup: daemons with the same group share the fleet
+  // (server/fleet_group.h). Each joins this Kafka consumer group over
+  // <prefix>.clusters, and monitors the clusters of the partitions it is
+  // given; a daemon that dies loses its clusters to the others after
+  // MonitorGroupSessionTimeoutMs. Empty: the daemon monitors every server
+  // it finds, alone.
+  std::string monitor_group;
+  uint32_t monitor_group_session_timeout_ms = 6000;  // MonitorGroupSessionTimeoutMs
+  // AdvertisedAddress: host:port where the other daemons of the group send
+  // the HTTP requests about this daemon's clusters (default: ListenAddress,
+  // with this machine's host name when it names every interface).
+  std::string advertised_address;
   uint32_t recovery_hook_timeout_seconds = 300;               // RecoveryHookTimeoutSeconds: each hook's limit
   // ReplicationCredentialsQuery: run on a server that must start replicating
   // (the demoted master of a graceful takeover); one row, user and password.

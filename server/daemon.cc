@@ -9,6 +9,8 @@
 #include <ostream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "base/host_port.h"
 #include "analyzer/monitor.h"
 #include "pgtid/executor.h"
@@ -20,6 +22,7 @@
 #include "sinks/publisher.h"
 #include "server/api_client.h"
 #include "server/api_stream_client.h"
+#include "server/fleet_group.h"
 #include "server/http_api.h"
 #include "server/recovery.h"
 #include "server/recovery_journal.h"
@@ -176,6 +179,16 @@ analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGt
   return o;
 }
 
+std::string AdvertisedAddressOf(const Config& c) {
+  if (!c.advertised_address.empty()) return c.advertised_address;
+  HostPort listen = ParseListenAddress(c.listen_address, kDefaultListenPort).value_or(HostPort{});
+  if (listen.host.empty() || listen.host == "0.0.0.0" || listen.host == "::") {
+    char name[256] = {};
+    listen.host = ::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0' ? name : "localhost";
+  }
+  return listen.ToString();
+}
+
 Config RecoveryConsumerConfigOf(const Config& config, const std::string& listen) {
   Config c = config;
   const std::string own = "recovery-consumer";
@@ -199,6 +212,14 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   if (consumer_process && options.follow_api.empty() && config.kafka_brokers.empty()) {
     return fail("nothing to follow: give KafkaBrokers (--kafka) to read the analyses from Kafka, or --api HOST:PORT "
                 "to follow a daemon's /api/stream");
+  }
+  const bool grouped = !config.monitor_group.empty() && !consumer_process;
+  if (grouped && config.kafka_brokers.empty()) {
+    return fail("MonitorGroup " + config.monitor_group + " needs KafkaBrokers: the group is a Kafka consumer group");
+  }
+  if (grouped && config.recovery_consumer == "kafka") {
+    return fail("MonitorGroup and RecoveryConsumer \"kafka\" do not go together: in a monitor group the daemon "
+                "that monitors a cluster is the one to recover it (RecoveryConsumer \"embedded\")");
   }
   pgtid::SetTopologyTls(TopologyTlsOf(config));
   std::unique_ptr<pgtid::PseudoGtidPattern> pattern;
@@ -258,7 +279,18 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   }
   analyzer::MonitorOptions mo = MonitorOptionsOf(config, pattern.get());
   mo.store = store.get();
-  if (!config.state_dir.empty()) mo.topology_file = config.state_dir + "/topology.json";
+  // In a monitor group the clusters are the group's records, and the seeds
+  // are written there: the monitor starts empty and is given its share.
+  std::atomic<FleetGroup*> group_of{nullptr};
+  if (grouped) {
+    mo.seeds.clear();
+    mo.follows = [&group_of](const std::string& key) {
+      FleetGroup* g = group_of.load();
+      return g == nullptr || g->Follows(key);
+    };
+  } else if (!config.state_dir.empty()) {
+    mo.topology_file = config.state_dir + "/topology.json";
+  }
   // The embedded recovery consumer is offered every message before it leaves.
   // A recovery consumer process publishes only its recovery steps: its
   // monitor is its view, the daemon publishes the model.
@@ -294,7 +326,9 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       if (!s.ok()) spdlog::warn("recovery journal: {}", s.message());
     }
     // Its own monitor sees a failure a moment after the daemon that published it.
-    if (consumer_process) recovery->set_view_settle(std::chrono::seconds(10));
+    // So does a daemon of a monitor group taking over a cluster whose failure
+    // its previous owner reported.
+    if (consumer_process || grouped) recovery->set_view_settle(std::chrono::seconds(10));
     if (consumer_process && !options.follow_api.empty()) {
       // The daemon's /api/stream. What it published while the stream was
       // down is not replayed: every (re)connection offers the failures its
@@ -356,6 +390,50 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
                  list(config.recover_intermediate_master_cluster_filters));
   }
 
+  std::unique_ptr<FleetGroup> group;
+  // Whatever returns, the monitor's filter and the recovery stop asking the
+  // group before it goes.
+  struct GroupOfReset {
+    std::atomic<FleetGroup*>* p;
+    ~GroupOfReset() { *p = nullptr; }
+  } group_of_reset{&group_of};
+  if (grouped) {
+    FleetGroupOptions go;
+    go.brokers = config.kafka_brokers;
+    go.topic_prefix = config.kafka_topic_prefix;
+    go.group = config.monitor_group;
+    go.properties = config.KafkaConsumerSecurity();
+    go.session_timeout = std::chrono::milliseconds(config.monitor_group_session_timeout_ms);
+    go.producer_id = config.producer_id;
+    go.api_address = options.http ? AdvertisedAddressOf(config) : std::string();
+    go.probe = mo.probe;
+    go.seeds = config.discovery_seeds;
+    s = FleetGroup::Open(go, &monitor, publisher.get(), &group);
+    if (!s.ok()) return fail(s.message());
+    if (recovery) {
+      recovery->set_owns([&group_of](const std::string& key) {
+        FleetGroup* g = group_of.load();
+        return g == nullptr || g->Owns(key);
+      });
+      // The failures the previous owner of a cluster left open: the re-check
+      // judges them as any other (a recovery it began is in the journal).
+      group->set_on_adopted([&recovery](const std::vector<v1::Analysis>& open) {
+        for (const auto& a : open) {
+          v1::Envelope e;
+          e.mutable_source()->set_server(a.analyzed_instance());
+          e.mutable_source()->set_cluster(a.cluster());
+          const auto now = std::chrono::system_clock::now().time_since_epoch();
+          e.mutable_detection_time()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+          *e.mutable_analysis() = a;
+          recovery->Offer(e);
+        }
+      });
+    }
+    group_of = group.get();
+    spdlog::info("monitor group {}: clusters from {}.clusters, this daemon's API at {}", config.monitor_group,
+                 config.kafka_topic_prefix, go.api_address.empty() ? "(none)" : go.api_address);
+  }
+
   std::unique_ptr<sinks::EventStream> stream;
   std::unique_ptr<HttpApi> api;
   std::unique_ptr<HttpServer> http;
@@ -365,6 +443,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
     api->set_kafka(kafka.get());
     api->set_event_stream(stream.get());
     api->set_recovery(recovery.get());
+    api->set_fleet_group(group.get());
     HttpServerOptions ho;
     // Validated by LoadConfig; ":3000" (orchestrator's default) is every interface.
     const HostPort listen = ParseListenAddress(config.listen_address, kDefaultListenPort).value_or(HostPort{});
@@ -383,6 +462,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   }
 
   monitor.Start();
+  if (group) group->Start();
   std::unique_ptr<Injector> injector;
   if (config.auto_pseudo_gtid) {
     injector = std::make_unique<Injector>(config, &monitor);
@@ -397,6 +477,9 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
   feed_stop = true;
   if (feed.joinable()) feed.join();
   if (recovery) recovery->Stop();
+  // The group's partitions go to the others once this daemon is done with them.
+  if (group) group->Stop();
+  group_of = nullptr;
   monitor.Stop();
   if (kafka) {
     // What the broker did not confirm stays in the spool for the next run.

@@ -45,6 +45,11 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
 // address ("" : none).
 Config RecoveryConsumerConfigOf(const Config& config, const std::string& listen);
 
+// Where the other daemons of a monitor group reach this one's HTTP API:
+// AdvertisedAddress, else ListenAddress (this machine's host name for one
+// that names every interface).
+std::string AdvertisedAddressOf(const Config& c);
+
 // The monitor as the config describes it (probe credentials and detection
 // queries, streams, polling, analysis thresholds, seeds).
 analyzer::MonitorOptions MonitorOptionsOf(const Config& c, const pgtid::PseudoGtidPattern* pattern);

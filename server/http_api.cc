@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <re2/re2.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "base/percent_decode.h"
+#include "server/api_client.h"
 #include "server/ascii_topology.h"
 #include "server/dashboard_assets.h"
 #include "server/prometheus_text.h"
@@ -296,8 +298,113 @@ void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
     return;
   }
   seg.erase(seg.begin());
+  if (group_ != nullptr) {
+    if (seg.size() == 1 && seg[0] == "monitor-group") return MonitorGroup(response);
+    if (ForwardToOwner(request, seg, response)) return;
+  }
   Call c{request, response, seg, UserOf(request), {}, {}, {}};
   Dispatch(c);
+  static const std::set<std::string> kFleetWide = {"clusters",    "clusters-info", "replication-analysis",
+                                                   "problems",    "maintenance",   "downtimed"};
+  if (group_ != nullptr && seg.size() == 1 && kFleetWide.count(seg[0]) != 0 && response->status == 200 &&
+      request.headers.count("x-tidewatch-forwarded") == 0) {
+    GatherFromOwners(request, response);
+  }
+}
+
+void HttpApi::GatherFromOwners(const HttpRequest& request, HttpResponse* response) {
+  json mine = json::parse(response->body, nullptr, false);
+  if (mine.is_discarded()) return;
+  // A list is a bare array (null when empty) or orchestrator's {"Code": "OK", "Details": [...]}.
+  json* list = mine.is_object() && mine.contains("Details") ? &mine["Details"] : &mine;
+  if (list->is_null()) *list = json::array();
+  if (!list->is_array()) return;
+  auto auth = request.headers.find("authorization");
+  const std::string target = config_.url_prefix + request.path + (request.query.empty() ? "" : "?" + request.query);
+  std::set<std::string> seen;
+  for (const auto& x : *list) seen.insert(x.dump());
+  for (const auto& owner : group_->OtherOwners()) {
+    ApiClient client(config_, owner);
+    int status = 0;
+    std::string content_type, body;
+    Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
+                              {{"X-Tidewatch-Forwarded", group_->api_address()}}, &status, &content_type, &body,
+                              std::chrono::seconds(30));
+    json theirs = s.ok() && status == 200 ? json::parse(body, nullptr, false) : json();
+    const json* items = theirs.is_object() && theirs.contains("Details") ? &theirs["Details"] : &theirs;
+    if (!items->is_array()) {
+      spdlog::warn("monitor group: {} of {}: {}", request.path, owner,
+                   s.ok() ? "answered " + std::to_string(status) : s.message());
+      continue;
+    }
+    for (const auto& x : *items) {
+      if (seen.insert(x.dump()).second) list->push_back(x);
+    }
+  }
+  response->body = list->empty() && mine.is_array() ? json(nullptr).dump() : mine.dump();
+}
+
+bool HttpApi::ForwardToOwner(const HttpRequest& request, const std::vector<std::string>& seg,
+                             HttpResponse* response) {
+  // A forwarded request is answered where it arrives: never forwarded twice.
+  if (seg.size() < 2 || request.headers.count("x-tidewatch-forwarded") != 0) return false;
+  std::vector<std::string> named;  // what the path may name, most precise first
+  if (seg.size() >= 3) named.push_back(seg[1] + ":" + seg[2]);
+  named.push_back(seg[1]);
+  std::string owner;
+  for (const auto& n : named) {
+    bool here = false;
+    monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
+      here = t.Find(n) != nullptr || !t.MembersOf(n).empty();
+    });
+    if (here) return false;
+    owner = group_->OwnerApi(n);
+    if (!owner.empty()) break;
+  }
+  if (owner.empty()) return false;
+  ApiClient client(config_, owner);
+  auto auth = request.headers.find("authorization");
+  int status = 0;
+  std::string content_type, body;
+  const std::string target = config_.url_prefix + request.path + (request.query.empty() ? "" : "?" + request.query);
+  Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
+                            {{"X-Tidewatch-Forwarded", group_->api_address()}}, &status, &content_type, &body,
+                            std::chrono::seconds(60));
+  response->headers.emplace_back("X-Tidewatch-Owner", owner);
+  if (!s.ok()) {
+    response->status = 502;
+    response->content_type = "application/json";
+    response->body = json{{"Code", "ERROR"}, {"Message", "the daemon that monitors " + named.front() + " (" + owner +
+                                                            ") did not answer: " + s.message()}}
+                         .dump();
+    return true;
+  }
+  response->status = status;
+  response->content_type = content_type.empty() ? "application/json" : content_type;
+  response->body = std::move(body);
+  return true;
+}
+
+void HttpApi::MonitorGroup(HttpResponse* response) {
+  json records = json::array();
+  for (const auto& r : group_->Records()) {
+    records.push_back({{"Key", r.key},
+                       {"ClusterName", r.name},
+                       {"Seeds", r.seeds},
+                       {"Owner", r.owner},
+                       {"OwnerAPI", r.owner_api},
+                       {"MergedInto", r.merged_into},
+                       {"Partition", r.partition},
+                       {"MonitoredHere", r.mine}});
+  }
+  const FleetGroupStats st = group_->Stats();
+  response->body = json{{"Group", config_.monitor_group},
+                        {"Member", config_.producer_id},
+                        {"API", group_->api_address()},
+                        {"Partitions", st.partitions},
+                        {"ClustersMonitoredHere", st.owned},
+                        {"Records", std::move(records)}}
+                       .dump();
 }
 
 void HttpApi::Dispatch(Call& c) {
@@ -659,16 +766,17 @@ void HttpApi::SetGlobalRecovery(Call& c, bool enabled) {
 
 void HttpApi::Discover(Call& c) {
   const std::string& key = c.instance;
-  analyzer::ProbeResult p = monitor_->Discover(key);
+  analyzer::ProbeResult p = group_ != nullptr ? group_->Discover(key) : monitor_->Discover(key);
   Audit("discover", key, c.user, p.reachable ? "discovered" : "not reachable: " + p.error);
   if (!p.reachable) return c.Error(p.error);
   json j;
-  InstanceJsonOf(key, &j);
+  // In a monitor group another daemon may be the one that follows it.
+  if (!InstanceJsonOf(key, &j)) j = json{{"Key", InstanceKeyJson(key)}};
   c.Ok("Instance discovered: " + key, j);
 }
 
 void HttpApi::AsyncDiscover(Call& c) {
-  std::thread([m = monitor_, key = c.instance] { m->Discover(key); }).detach();
+  std::thread([m = monitor_, g = group_, key = c.instance] { g != nullptr ? (void)g->Discover(key) : (void)m->Discover(key); }).detach();
   Audit("async-discover", c.instance, c.user, "discovery initiated");
   c.Ok("Asynchronous discovery initiated for Instance: " + c.instance);
 }
@@ -882,6 +990,17 @@ void HttpApi::Metrics(HttpResponse* response) {
   p.Gauge("tidewatch_open_analyses", "Failure analyses and structure warnings open now",
           static_cast<double>(m.open_analyses));
   p.Counter("tidewatch_published_total", "Messages published", static_cast<double>(publisher_->published()));
+  if (group_ != nullptr) {
+    const FleetGroupStats g = group_->Stats();
+    p.Gauge("tidewatch_group_clusters", "Cluster records of the monitor group, and those monitored here",
+            static_cast<double>(g.records), {{"scope", "group"}});
+    p.Gauge("tidewatch_group_clusters", "Cluster records of the monitor group, and those monitored here",
+            static_cast<double>(g.owned), {{"scope", "here"}});
+    p.Gauge("tidewatch_group_partitions", "Partitions of <prefix>.clusters given to this daemon",
+            static_cast<double>(g.partitions));
+    p.Counter("tidewatch_group_adopted_total", "Clusters taken over", static_cast<double>(g.adopted));
+    p.Counter("tidewatch_group_released_total", "Clusters handed over", static_cast<double>(g.released));
+  }
   p.Counter("tidewatch_publish_failures_total", "Messages an outlet refused", static_cast<double>(publisher_->sink_failures()));
   if (kafka_ != nullptr) {
     const sinks::KafkaStats k = kafka_->stats();

@@ -46,6 +46,7 @@
 #include "sinks/publisher.h"
 #include "server/api_call.h"
 #include "server/config.h"
+#include "server/fleet_group.h"
 #include "server/http_server.h"
 #include "server/metadata_api.h"
 #include "server/orchestrator_api.h"
@@ -65,6 +66,11 @@ class HttpApi {
   // The daemon's embedded recovery consumer (not owned); none: recoveries
   // are not automated here.
   void set_recovery(RecoveryConsumer* r) { recovery_ = r; }
+  // The daemon's share of a fleet monitored by several (not owned): a
+  // request about an instance or cluster another daemon of the group
+  // monitors is forwarded to it and answered with its answer; discovery
+  // goes through the group; /api/monitor-group lists its records.
+  void set_fleet_group(FleetGroup* g) { group_ = g; }
 
   void Handle(const HttpRequest& request, HttpResponse* response);
   // Authentication, and for `write` the authorization to change things.
@@ -78,6 +84,14 @@ class HttpApi {
   struct Route;
   static const std::vector<Route>& Routes();
   void Dispatch(Call& c);
+  // In a monitor group: forwards a request whose path names an instance or
+  // a cluster (its first arguments) that another daemon monitors to that
+  // daemon; false when it is this daemon's to answer.
+  bool ForwardToOwner(const HttpRequest& request, const std::vector<std::string>& seg, HttpResponse* response);
+  void MonitorGroup(HttpResponse* response);
+  // In a monitor group: a fleet-wide list (clusters, analysis, problems, …)
+  // answered here is completed with the other daemons' lists.
+  void GatherFromOwners(const HttpRequest& request, HttpResponse* response);
 
   // Reads.
   void Instance(Call& c);
@@ -144,6 +158,7 @@ class HttpApi {
   const sinks::KafkaSink* kafka_ = nullptr;
   const sinks::EventStream* event_stream_ = nullptr;
   RecoveryConsumer* recovery_ = nullptr;
+  FleetGroup* group_ = nullptr;
   JsonSettings json_;
   // The paths this table does not have (orchestrator_api.h, metadata_api.h).
   std::unique_ptr<OrchestratorApi> more_;

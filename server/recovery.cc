@@ -567,6 +567,10 @@ void RecoveryConsumer::Act(const Pending& p) {
     }
     return refuse("no longer " + a.code() + " (or not actionable) in the current analysis");
   }
+  if (!p.forced && owns_ && !owns_(r.failed)) {
+    return refuse("its cluster is not this daemon's now: the monitor group has not confirmed it (Kafka cannot be "
+                  "reached), and another daemon may own it");
+  }
   if (resuming) {
     // Begun by a consumer that stopped before it ended: finished under its
     // id, past the filters and the block it already passed.

@@ -137,6 +137,11 @@ class RecoveryConsumer {
   // journal also carries acknowledgements, and the block period across
   // consumers and restarts.
   void set_journal(RecoveryJournal* journal) { journal_ = journal; }
+  // In a monitor group: whether the cluster of an instance is this daemon's
+  // now (fleet_group.h). A failure of one that is not — kept watched while
+  // the group cannot be reached — is refused, never recovered beside its
+  // owner; a forced recovery is not asked.
+  void set_owns(std::function<bool(const std::string& instance)> f) { owns_ = std::move(f); }
   // Before the first Offer: how long a failure published by another process
   // may take to appear in this consumer's own view before it is judged no
   // longer current. A consumer with a monitor of its own (`tidewatch
@@ -214,6 +219,7 @@ class RecoveryConsumer {
   sinks::Publisher* publisher_;
   const pgtid::PseudoGtidPattern* pattern_;
   RecoveryJournal* journal_ = nullptr;
+  std::function<bool(const std::string&)> owns_;
   std::chrono::milliseconds view_settle_{0};
   const std::string id_prefix_;  // of this process's recovery ids
 

@@ -16,28 +16,65 @@ namespace {
 
 rd_kafka_t* Handle(void* h) { return static_cast<rd_kafka_t*>(h); }
 
-// Assignments and revocations logged, then applied as librdkafka's default
-// (eager) rebalance protocol wants.
-void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
-               void* opaque) {
+using Partitions = std::vector<std::pair<std::string, int32_t>>;
+
+Partitions ListOf(const rd_kafka_topic_partition_list_t* parts) {
+  Partitions out;
+  for (int i = 0; i < parts->cnt; ++i) out.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+  return out;
+}
+
+}  // namespace
+
+struct KafkaEnvelopeConsumer::Callbacks {
+  std::function<void()> before_revoke;
+  std::function<void(const Partitions&)> on_assigned;
+  std::function<void(const Partitions&, bool)> on_revoked;
+};
+
+namespace {
+
+// Assignments and revocations logged, then applied as the group's rebalance
+// protocol wants: all at once (eager) or only what moves (cooperative).
+void Rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+  const Partitions moved = ListOf(parts);
   std::string list;
-  for (int i = 0; i < parts->cnt; ++i) {
-    list += (list.empty() ? "" : ", ") + std::string(parts->elems[i].topic) + "[" +
-            std::to_string(parts->elems[i].partition) + "]";
+  for (const auto& [topic, partition] : moved) {
+    list += (list.empty() ? "" : ", ") + topic + "[" + std::to_string(partition) + "]";
   }
+  auto* cb = static_cast<KafkaEnvelopeConsumer::Callbacks*>(opaque);
   if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
     spdlog::info("kafka consumer {}: assigned {}", rd_kafka_name(rk), list.empty() ? "nothing" : list);
-    rd_kafka_assign(rk, parts);
-  } else {
-    spdlog::info("kafka consumer {}: revoked {}", rd_kafka_name(rk), list.empty() ? "nothing" : list);
-    if (auto* before = static_cast<std::function<void()>*>(opaque); before != nullptr && *before) {
-      (*before)();
-      // What the work marked done is the group's before the next owner reads.
-      const rd_kafka_resp_err_t e = rd_kafka_commit(rk, nullptr, 0);
-      if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        spdlog::warn("kafka consumer {}: commit before revoke: {}", rd_kafka_name(rk), rd_kafka_err2str(e));
+    if (cooperative) {
+      if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) {
+        spdlog::warn("kafka consumer {}: assign: {}", rd_kafka_name(rk), rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
       }
+    } else {
+      rd_kafka_assign(rk, parts);
     }
+    if (cb != nullptr && cb->on_assigned) cb->on_assigned(moved);
+    return;
+  }
+  const bool lost = rd_kafka_assignment_lost(rk) != 0;
+  spdlog::info("kafka consumer {}: revoked {}{}", rd_kafka_name(rk), list.empty() ? "nothing" : list,
+               lost ? " (lost: the group may have gone on without this member)" : "");
+  if (cb != nullptr && cb->on_revoked && !moved.empty()) cb->on_revoked(moved, lost);
+  if (cb != nullptr && cb->before_revoke) {
+    cb->before_revoke();
+    // What the work marked done is the group's before the next owner reads.
+    const rd_kafka_resp_err_t e = rd_kafka_commit(rk, nullptr, 0);
+    if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+      spdlog::warn("kafka consumer {}: commit before revoke: {}", rd_kafka_name(rk), rd_kafka_err2str(e));
+    }
+  }
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) {
+      spdlog::warn("kafka consumer {}: unassign: {}", rd_kafka_name(rk), rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
     rd_kafka_assign(rk, nullptr);
   }
 }
@@ -65,7 +102,11 @@ Status KafkaEnvelopeConsumer::Open(const KafkaConsumerOptions& o, std::unique_pt
     settings["enable.auto.commit"] = o.commit ? "true" : "false";
     settings["enable.auto.offset.store"] = o.mark_done ? "false" : "true";
     settings["session.timeout.ms"] = std::to_string(o.session_timeout.count());
-    settings["heartbeat.interval.ms"] = std::to_string(std::max<int64_t>(100, o.session_timeout.count() / 3));
+    // Heartbeats are also how a member learns of a rebalance: at most a
+    // second apart, so that partitions move soon after the session ends.
+    settings["heartbeat.interval.ms"] =
+        std::to_string(std::clamp<int64_t>(o.session_timeout.count() / 3, 100, 1000));
+    if (o.cooperative) settings["partition.assignment.strategy"] = "cooperative-sticky";
   }
   for (const auto& [k, v] : o.properties) settings[k] = v;
   for (const auto& [k, v] : settings) {
@@ -74,10 +115,10 @@ Status KafkaEnvelopeConsumer::Open(const KafkaConsumerOptions& o, std::unique_pt
       return Status::InvalidArgument("kafka consumer: " + k + ": " + buf);
     }
   }
-  auto before_revoke = std::make_unique<std::function<void()>>(o.before_revoke);
+  auto callbacks = std::make_unique<Callbacks>(Callbacks{o.before_revoke, o.on_assigned, o.on_revoked});
   if (!reader) {
     rd_kafka_conf_set_rebalance_cb(conf, Rebalance);
-    rd_kafka_conf_set_opaque(conf, before_revoke.get());
+    rd_kafka_conf_set_opaque(conf, callbacks.get());
   }
   rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, buf, sizeof buf);
   if (c == nullptr) return Status::InvalidArgument(std::string("kafka consumer: ") + buf);
@@ -99,7 +140,7 @@ Status KafkaEnvelopeConsumer::Open(const KafkaConsumerOptions& o, std::unique_pt
   }
   out->reset(new KafkaEnvelopeConsumer());
   (*out)->handle_ = c;
-  (*out)->before_revoke_ = std::move(before_revoke);
+  (*out)->callbacks_ = std::move(callbacks);
   return Status::OK();
 }
 

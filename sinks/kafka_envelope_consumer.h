@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -45,6 +46,16 @@ struct KafkaConsumerOptions {
   // marked done is committed as they are revoked), so that their next owner
   // never works on the same message at the same time.
   std::function<void()> before_revoke;
+  // Partitions (of the group's topics) given to this member at the end of
+  // a rebalance (possibly none), on the polling thread.
+  std::function<void(const std::vector<std::pair<std::string, int32_t>>&)> on_assigned;
+  // Partitions taken from this member, reported before they go; `lost`: the
+  // member could not reach the group for its session timeout, and the group
+  // may have given them to another member already.
+  std::function<void(const std::vector<std::pair<std::string, int32_t>>&, bool lost)> on_revoked;
+  // Cooperative rebalancing (cooperative-sticky): a rebalance moves only the
+  // partitions that change owner, the others stay where they are throughout.
+  bool cooperative = false;
 };
 
 // One message read: its envelope, or why it is not one.
@@ -78,13 +89,15 @@ class KafkaEnvelopeConsumer {
   // Leaves the group (its partitions go to the others at once).
   void Close();
 
+  struct Callbacks;  // the options' rebalance callbacks, as librdkafka's opaque
+
  private:
   KafkaEnvelopeConsumer() = default;
   // `m`'s message as a ConsumedMessage (rd_kafka_message_t*).
   static void Decode(const void* m, ConsumedMessage* out);
 
   void* handle_ = nullptr;  // rd_kafka_t*
-  std::unique_ptr<std::function<void()>> before_revoke_;  // the rebalance callback's opaque
+  std::unique_ptr<Callbacks> callbacks_;  // the rebalance callback's opaque
   std::vector<std::string> topics_;
   bool reader_ = false;                          // no group
   std::map<std::string, int64_t> next_offset_;   // reader: "topic/partition" → next offset to read

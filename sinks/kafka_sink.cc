@@ -28,7 +28,7 @@ struct KafkaSink::Handles {
 
 namespace {
 
-constexpr const char* kTopicSuffixes[] = {"topology", "analysis", "pgtid", "recovery", "audit"};
+constexpr const char* kTopicSuffixes[] = {"topology", "analysis", "pgtid", "recovery", "audit", "clusters"};
 
 // librdkafka's delivery report: the message's opaque is its spool index.
 void OnDelivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
@@ -106,6 +106,7 @@ std::string KafkaSink::TopicOf(const v1::Envelope& e) const {
     case v1::Envelope::kPseudoGtid: return p + ".pgtid";
     case v1::Envelope::kRecovery: return p + ".recovery";
     case v1::Envelope::kAudit: return p + ".audit";
+    case v1::Envelope::kClusterRecord: return p + ".clusters";
     default: return p + ".topology";
   }
 }
@@ -133,7 +134,10 @@ void KafkaSink::RequestTopics() {
       SetError(err);
       continue;
     }
-    if (std::strcmp(n, "pgtid") == 0) rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    // Keyed state, of which only each key's newest record matters.
+    if (std::strcmp(n, "pgtid") == 0 || std::strcmp(n, "clusters") == 0) {
+      rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+    }
     topics.push_back(nt);
   }
   if (h_->admin == nullptr) h_->admin = rd_kafka_queue_new(h_->rk);

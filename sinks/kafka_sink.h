@@ -9,7 +9,8 @@
 //
 // Topics: <prefix>.topology (instance, edge and stream messages),
 // <prefix>.analysis, <prefix>.pgtid (log-compacted; keyed by server),
-// <prefix>.recovery, <prefix>.audit; created by Tidewatch when missing, never
+// <prefix>.recovery, <prefix>.audit, <prefix>.clusters (log-compacted; the
+// records of a monitor group, keyed by record, fleet_group.h); created by Tidewatch when missing, never
 // auto-created by a broker (see RequestTopics). Other messages
 // are keyed by cluster name, so one cluster's messages stay in one partition,
 // in order. Headers: "type" (the body's name) and "schema_version".

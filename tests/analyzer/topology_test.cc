@@ -277,6 +277,47 @@ TEST(AnalysisTrackerTest, StructureWarningsAreTrackedOnTheirOwn) {
   EXPECT_EQ(out[0].phase(), v1::Analysis::CLOSED);
 }
 
+// A cluster taken over from another monitor: the analysis it left open is
+// open here, so the same facts publish nothing, changed ones an UPDATE, and
+// their absence a CLOSE; dropped ones are forgotten without a message.
+TEST(AnalysisTrackerTest, AnAdoptedAnalysisIsNeverOpenedTwice) {
+  AnalysisTracker first, next;
+  auto none = [](const std::string&) { return std::vector<std::string>{}; };
+  ReplicationAnalysis dead;
+  dead.key = "h:1";
+  dead.cluster = "c";
+  dead.code = "DeadMaster";
+  dead.description = "dead";
+  dead.count_replicas = 2;
+  ChangeScope all;
+  all.all = true;
+  std::vector<v1::Analysis> out;
+  first.Update({dead}, all, none, &out);
+  ASSERT_EQ(out.size(), 1u);
+  v1::Analysis published = out[0];
+  out.clear();
+  next.Adopt(published);
+  next.Update({dead}, all, none, &out);
+  EXPECT_TRUE(out.empty());
+  dead.count_replicas = 1;
+  next.Update({dead}, all, none, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].phase(), v1::Analysis::UPDATED);
+  out.clear();
+  next.Update({}, all, none, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].phase(), v1::Analysis::CLOSED);
+  // Handed over again: dropped, nothing published, nothing left open.
+  out.clear();
+  next.Adopt(published);
+  ReplicationAnalysis other = dead;
+  other.key = "h:10";  // sorts right after h:1: only h:1's are dropped
+  next.Update({dead, other}, all, none, &out);
+  next.Drop("h:1");
+  ASSERT_EQ(next.Open().size(), 1u);
+  EXPECT_EQ(next.Open()[0].analyzed_instance(), "h:10");
+}
+
 // A master that moves takes everything below it into its new cluster, at
 // any depth, and the probe's scope covers the cluster left and the one
 // joined — nothing else is recomputed or analyzed.

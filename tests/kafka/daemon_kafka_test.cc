@@ -301,6 +301,98 @@ TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFi
   std::filesystem::remove_all(base);
 }
 
+// How many clusters the daemon on `port` monitors as its share of a monitor
+// group (its /metrics).
+int ClustersMonitoredHere(uint16_t port) {
+  const std::string prefix = "tidewatch_group_clusters{scope=\"here\"} ";
+  for (const auto& line : Lines(HttpGet(port, "/metrics").body)) {
+    if (line.rfind(prefix, 0) == 0) return std::stoi(line.substr(prefix.size()));
+  }
+  return -1;
+}
+
+// Two daemons of one monitor group (MonitorGroup), each with the recovery
+// consumer embedded: the group gives the cluster to one of them, which alone
+// follows it and reports its failures. That one is SIGKILLed in the middle of
+// a recovery (held in its PreFailoverProcesses hook, its intent journaled).
+// After the group's session timeout the other takes the cluster over, adopts
+// the DeadMaster its predecessor published — not opened again — and finishes
+// the recovery under the same id: one promotion in all.
+TEST(DaemonKafkaTest, AMonitorGroupHandsAClusterOverInTheMiddleOfARecoveryAndItIsFinishedOnce) {
+  KafkaBroker broker(29490);
+  Sandbox sb("m>r1,r2", 25525);
+  const auto base = std::filesystem::temp_directory_path() / ("tidewatch-monitor-group-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  std::filesystem::create_directories(base);
+  const std::string hold = (base / "hold").string();
+  std::vector<std::unique_ptr<DaemonProcess>> d;
+  for (int n : {0, 1}) {
+    json config = RecoveryGroupConfig(broker, 25525, 25540 + n, n);
+    config["RecoveryConsumer"] = "embedded";
+    config.erase("RecoveryConsumerGroup");
+    config["MonitorGroup"] = "it.monitors";
+    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config));
+  }
+  // One partition: one daemon monitors the cluster, the other nothing.
+  int owner = -1;
+  const auto joined = std::chrono::steady_clock::now() + 60s;
+  while (owner < 0 && std::chrono::steady_clock::now() < joined) {
+    const int a = ClustersMonitoredHere(25540), b = ClustersMonitoredHere(25541);
+    if (a + b == 1) owner = a == 1 ? 0 : 1;
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_GE(owner, 0) << d[0]->Log() << d[1]->Log();
+  const int other = 1 - owner;
+  ASSERT_TRUE(d[owner]->WaitSettled()) << d[owner]->Log();
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(ClustersMonitoredHere(25540 + other), 0);
+  sb.Run("load --seconds 1 --rate 200");
+  std::ofstream(hold) << "held\n";
+  sb.Run("kill m");
+  bool started = false;
+  for (int i = 0; i < 600 && !started; ++i) {
+    started = !RecoverySteps(*d[owner], "recovery", "STARTED").empty();
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(started) << d[owner]->Log();
+  EXPECT_TRUE(RecoverySteps(*d[other], "recovery", "STARTED").empty());
+  d[owner]->Kill();
+  std::filesystem::remove(hold);
+  const auto killed = std::chrono::steady_clock::now();
+  bool done = false;
+  while (!done && std::chrono::steady_clock::now() < killed + 90s) {
+    done = !RecoverySteps(*d[other], "recovery", "SUCCEEDED").empty();
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_TRUE(done) << d[other]->Log();
+  std::cerr << "monitor group: recovery finished by the other daemon "
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count()
+            << " s after the owner was SIGKILLed\n";
+  EXPECT_EQ(RecoverySteps(*d[owner], "promote", "SUCCEEDED").size() +
+                RecoverySteps(*d[other], "promote", "SUCCEEDED").size(),
+            1u);
+  // The same recovery, not a second one.
+  const json began = RecoverySteps(*d[owner], "recovery", "STARTED").at(0);
+  const json finished = RecoverySteps(*d[other], "recovery", "SUCCEEDED").at(0);
+  EXPECT_EQ(began["recovery"]["recovery_id"], finished["recovery"]["recovery_id"]);
+  // The DeadMaster was opened once, by the daemon that saw it first.
+  int opened = 0;
+  for (const auto& x : d) {
+    for (const auto& m : x->Messages()) {
+      opened += m.contains("analysis") && m["analysis"].value("code", "") == "DeadMaster" &&
+                m["analysis"].value("phase", "") == "OPENED";
+    }
+  }
+  EXPECT_EQ(opened, 1);
+  const std::string successor = finished["recovery"]["instance"];
+  const std::string name = successor == "127.0.0.1:25526" ? "r1" : "r2", survivor = name == "r1" ? "r2" : "r1";
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Master_Port"), successor.substr(successor.rfind(':') + 1));
+  EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "Yes");
+  d.clear();
+  std::filesystem::remove_all(base);
+}
+
 // `tidewatch recovery-consumer` as processes of their own beside a daemon
 // that only detects: two consumers in one group, the acting one SIGKILLed in
 // the middle of a recovery (held in its PreFailoverProcesses hook, after its

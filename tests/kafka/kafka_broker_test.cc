@@ -283,7 +283,7 @@ TEST(KafkaBrokerTest, EveryFieldRoundTripsWithTopicsKeysAndHeaders) {
 }
 
 // On a broker that creates topics on first use (Kafka's default), the
-// sink's own topics come first: the pgtid topic compacted, the partitions
+// sink's own topics come first: the pgtid and clusters topics compacted, the partitions
 // as configured — even for messages published the moment the sink opens.
 TEST(KafkaBrokerTest, SinkCreatesItsTopicsBeforeABrokerAutoCreatesThem) {
   KafkaBroker broker(29440, "--auto-create-topics");
@@ -301,7 +301,8 @@ TEST(KafkaBrokerTest, SinkCreatesItsTopicsBeforeABrokerAutoCreatesThem) {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   auto r = ReadBack(broker.bootstrap(), "--expect-sequences autocreate-producer:1-40 --partitions 3"
-                                        " --compacted tidewatch.pgtid --not-compacted tidewatch.analysis");
+                                        " --compacted tidewatch.pgtid --compacted tidewatch.clusters"
+                                        " --not-compacted tidewatch.analysis");
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.summary.value("unique", -1), 40) << r.output;
 }
@@ -492,7 +493,7 @@ TEST(KafkaBrokerTest, SchemaRegistryFramingOnTheWire) {
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   const std::vector<std::string> topics = {"tidewatch.topology", "tidewatch.analysis", "tidewatch.pgtid",
-                                           "tidewatch.recovery", "tidewatch.audit"};
+                                           "tidewatch.recovery", "tidewatch.audit",    "tidewatch.clusters"};
   const auto requests = registry.requests();
   ASSERT_EQ(requests.size(), topics.size());
   const std::string schema = v1::Envelope::descriptor()->file()->DebugString();

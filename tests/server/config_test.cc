@@ -3,7 +3,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <unistd.h>
+
 #include "server/config.h"
+#include "server/daemon.h"
 
 namespace tidewatch::server {
 namespace {
@@ -171,6 +174,8 @@ TEST_F(ConfigTest, BadValuesNameTheirKey) {
       {R"({"AuthenticationMethod": "basic"})", "AuthenticationMethod"},
       {R"({"SpoolFullPolicy": "ignore"})", "SpoolFullPolicy"},
       {R"({"MySQLTopologyPassword": 5})", "MySQLTopologyPassword"},
+      {R"({"AdvertisedAddress": ":3000"})", "AdvertisedAddress"},
+      {R"({"MonitorGroupSessionTimeoutMs": 10})", "MonitorGroupSessionTimeoutMs"},
   };
   for (const auto& k : cases) {
     Config c;
@@ -181,6 +186,25 @@ TEST_F(ConfigTest, BadValuesNameTheirKey) {
   Config c;
   EXPECT_FALSE(LoadConfig(Write("notjson.json", "{nope"), &c).ok());
   EXPECT_FALSE(LoadConfig((dir_ / "missing.json").string(), &c).ok());
+}
+
+// A monitor group's settings, and where the others reach this daemon.
+TEST_F(ConfigTest, MonitorGroupAndTheAddressItIsReachedAt) {
+  Config c;
+  ASSERT_TRUE(LoadConfig(Write("group.json", R"({"MonitorGroup": "east", "MonitorGroupSessionTimeoutMs": 9000,
+                                                   "ListenAddress": "10.0.0.5:3000"})"),
+                         &c)
+                  .ok());
+  EXPECT_EQ(c.monitor_group, "east");
+  EXPECT_EQ(c.monitor_group_session_timeout_ms, 9000u);
+  EXPECT_EQ(c.advertised_address, "");
+  EXPECT_EQ(AdvertisedAddressOf(c), "10.0.0.5:3000");
+  c.listen_address = ":3000";  // every interface: the others use this machine's name
+  char name[256] = {};
+  ASSERT_EQ(::gethostname(name, sizeof name - 1), 0);
+  EXPECT_EQ(AdvertisedAddressOf(c), std::string(name) + ":3000");
+  c.advertised_address = "tidewatch-2.example:3000";
+  EXPECT_EQ(AdvertisedAddressOf(c), "tidewatch-2.example:3000");
 }
 
 }  // namespace

@@ -235,7 +235,7 @@ int main(int argc, char** argv) {
   tail_cmd->add_option("--group", tail.group, "consumer group (default: a private one, no commits)");
 
   tidewatch::server::DaemonOptions daemon;
-  std::string run_config_path, run_listen;
+  std::string run_config_path, run_listen, run_group;
   std::vector<std::string> run_seeds;
   auto* run_cmd = app.add_subcommand(
       "run", "The monitor: discover the topology, follow every server as a replica, analyze failures the "
@@ -245,6 +245,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--jsonl", daemon.jsonl, "write every message as a JSON line to FILE (- for standard output)");
   run_cmd->add_option("--seed", run_seeds, "an instance to discover from, HOST:PORT (repeatable; added to DiscoverySeeds)");
   run_cmd->add_option("--listen", run_listen, "HTTP API address, HOST:PORT (overrides ListenAddress)");
+  run_cmd->add_option("--group", run_group,
+                      "share the fleet with the other daemons of this Kafka consumer group (overrides MonitorGroup; "
+                      "needs KafkaBrokers)");
   run_cmd->add_flag("!--no-http", daemon.http, "serve no HTTP API");
   run_cmd->add_flag("--recover", daemon.recover,
                     "run the recovery consumer in the daemon: act on DeadMaster and dead intermediate masters of "
@@ -431,6 +434,7 @@ int main(int argc, char** argv) {
     tidewatch::server::Config config;
     if (!PrepareLongRunning(run_config_path, run_seeds, &config)) return 2;
     if (!run_listen.empty()) config.listen_address = run_listen;
+    if (!run_group.empty()) config.monitor_group = run_group;
     return RunUntilSignalled(config, daemon);
   }
 
