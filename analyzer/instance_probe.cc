@@ -16,7 +16,6 @@ bool IsOn(const std::string& v) { return v == "ON" || v == "1"; }
 void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
   pgtid::SqlResult vars, status;
   if (!c.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync%'", &vars).ok()) return;
-  c.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", &status);
   auto scan = [](const pgtid::SqlResult& r, auto&& f) {
     for (size_t i = 0; i < r.rows.size(); ++i) {
       std::string name = r.rows[i].size() > 0 ? r.rows[i][0].value_or("") : "";
@@ -33,6 +32,9 @@ void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
       out->wait_for_replica_count = static_cast<uint32_t>(pgtid::ParseUnsigned(v));
     }
   });
+  // Disabled on both sides, its status is off and it has no clients.
+  if (!out->master_enabled && !out->replica_enabled) return;
+  c.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", &status);
   scan(status, [&](const std::string& n, const std::string& v) {
     if (n == "rpl_semi_sync_master_status" || n == "rpl_semi_sync_source_status") out->master_status = IsOn(v);
     if (n == "rpl_semi_sync_slave_status" || n == "rpl_semi_sync_replica_status") out->replica_status = IsOn(v);
@@ -72,7 +74,7 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
 }
 
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port,
-                          std::unique_ptr<pgtid::SqlConnection>* connection) {
+                          std::unique_ptr<pgtid::SqlConnection>* connection, ProbeSession* session) {
   ProbeResult p;
   p.key = host + ":" + std::to_string(port);
   p.at = std::chrono::system_clock::now();
@@ -88,6 +90,8 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     s = pgtid::ReadInstance(*c, &p.instance);
     if (!s.ok()) c.reset();  // closed, perhaps long ago: a fresh connection decides
   }
+  const bool reused = c != nullptr;
+  if (session != nullptr && !reused) session->known = false;
   if (!c) {
     pgtid::SqlEndpoint ep;
     ep.host = host;
@@ -114,16 +118,26 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   p.physical_environment = DataCenterOf(options.physical_environment_pattern, host);
 
   pgtid::SqlResult r;
-  if (c->Query(p.instance.mariadb ? "SELECT @@version_comment, '' AS uuid"
-                                  : "SELECT @@version_comment, @@server_uuid",
-               &r)
-          .ok() &&
-      !r.rows.empty()) {
-    p.version_comment = r.rows[0][0].value_or("");
-    p.server_uuid = r.rows[0][1].value_or("");
-  }
-  if (c->Query("SHOW GLOBAL STATUS LIKE 'Uptime'", &r).ok() && !r.rows.empty() && r.rows[0].size() > 1) {
-    p.uptime_seconds = pgtid::ParseUnsigned(r.rows[0][1].value_or("0"));
+  if (session != nullptr && session->known) {
+    p.version_comment = session->version_comment;
+    p.server_uuid = session->server_uuid;
+    p.uptime_seconds = session->uptime_seconds + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                     std::chrono::steady_clock::now() - session->uptime_at)
+                                                     .count());
+  } else {
+    if (c->Query(p.instance.mariadb ? "SELECT @@version_comment, '' AS uuid"
+                                    : "SELECT @@version_comment, @@server_uuid",
+                 &r)
+            .ok() &&
+        !r.rows.empty()) {
+      p.version_comment = r.rows[0][0].value_or("");
+      p.server_uuid = r.rows[0][1].value_or("");
+    }
+    const bool uptime = c->Query("SHOW GLOBAL STATUS LIKE 'Uptime'", &r).ok() && !r.rows.empty() && r.rows[0].size() > 1;
+    if (uptime) p.uptime_seconds = pgtid::ParseUnsigned(r.rows[0][1].value_or("0"));
+    if (session != nullptr && uptime) {
+      *session = ProbeSession{true, p.version_comment, p.server_uuid, p.uptime_seconds, std::chrono::steady_clock::now()};
+    }
   }
 
   // Replicas that registered (COM_REGISTER_SLAVE) with their report_host and

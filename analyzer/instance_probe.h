@@ -85,8 +85,21 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
 // dead server. Afterwards *connection holds the connection used, or nothing
 // when the server did not answer fully. Saves the connect, handshake and
 // authentication of every poll.
+//
+// `session`, kept beside the connection: what a server answers the same for
+// as long as a connection lasts — @@version_comment and @@server_uuid are
+// read-only, and the uptime advances with the clock — read on a fresh
+// connection and reused while that connection is (a restart closes it).
+// Semi-synchronous replication's status counters are read only when its
+// variables enable it: disabled, they are off by definition.
+struct ProbeSession {
+  bool known = false;
+  std::string version_comment, server_uuid;
+  uint64_t uptime_seconds = 0;
+  std::chrono::steady_clock::time_point uptime_at{};
+};
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port,
-                          std::unique_ptr<pgtid::SqlConnection>* connection);
+                          std::unique_ptr<pgtid::SqlConnection>* connection, ProbeSession* session = nullptr);
 
 // The data center of `host` by DataCenterPattern (its first capture group);
 // empty when the pattern is empty or does not match.

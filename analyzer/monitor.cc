@@ -77,6 +77,7 @@ struct Monitor::Server {
   // The probes' connection, kept between polls; only the probe in flight
   // touches it.
   std::unique_ptr<pgtid::SqlConnection> probe_connection;
+  ProbeSession probe_session;  // what that connection's server answers the same while it lasts
 };
 
 struct Monitor::Impl {
@@ -86,7 +87,9 @@ struct Monitor::Impl {
   asio::thread_pool workers;
   // Checks after a stream broke or fell silent: never queued behind the
   // routine polls of a large fleet, so detection does not wait for them.
-  asio::thread_pool urgent_workers{2};
+  // Enough for a master and its replicas at once (their answers together
+  // make the analysis), each check blocked on a busy server's answer.
+  asio::thread_pool urgent_workers{8};
   // Probe connections kept open, at most kept_cap: a third of the
   // descriptors this process may open (each stream needs one too).
   std::atomic<size_t> kept_connections{0};
@@ -320,7 +323,7 @@ struct Monitor::Impl {
       uint64_t queued = ticket;
       if (!s->probe_claim.compare_exchange_strong(queued, ticket | 1)) return;  // overtaken by a recheck
       const bool had = s->probe_connection != nullptr;
-      ProbeResult p = ProbeInstance(o.probe, s->host, s->port, &s->probe_connection);
+      ProbeResult p = ProbeInstance(o.probe, s->host, s->port, &s->probe_connection, &s->probe_session);
       if (s->probe_connection && !had && kept_connections.fetch_add(1) >= kept_cap) {
         s->probe_connection.reset();
         --kept_connections;

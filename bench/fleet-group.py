@@ -181,8 +181,11 @@ def main() -> int:
         started = time.monotonic()
         for i in range(DAEMONS):
             group.start(i)
-        shared = lambda: (lambda h, s: len(h) == DAEMONS and min(h) > 0 and sum(h) == args.clusters
-                          and s == servers)(*group.state())
+        dead = []  # masters killed so far: never streamed again
+
+        def shared() -> bool:
+            h, s = group.state()
+            return len(h) == DAEMONS and min(h) > 0 and sum(h) == args.clusters and s == servers - len(dead)
         t = wait_for(shared, 300, 0.5)
         if t is None:
             raise RuntimeError(f"not shared out after 300 s: {group.state()}")
@@ -204,7 +207,7 @@ def main() -> int:
                 h, s = group.state()
                 now = time.monotonic() - kill_at
                 samples.append((now, h))
-                return sum(x for x in h if x > 0) == args.clusters, s == servers
+                return sum(x for x in h if x > 0) == args.clusters, s == servers - len(dead)
             monitored = streamed = None
             while time.monotonic() - kill_at < 120 and streamed is None:
                 m, s = watch()
@@ -219,6 +222,7 @@ def main() -> int:
             victim = next(v for v in victims if v in orphaned)
             killed_wall = time.time()
             assert fleet.command(f"kill {victim}")["ok"]
+            dead.append(victim)
             detect = dead_master_seen(group.outputs(), victim, killed_wall, 30)
             if detect is None:
                 raise RuntimeError(f"trial {trial}: no DeadMaster for {victim}")
@@ -226,9 +230,6 @@ def main() -> int:
                            "streamed_again_s": round(streamed, 2), "dead_master_ms": round(detect * 1000, 1)})
             if trial == 0:
                 timeline = [(round(t, 2), h) for t, h in samples]
-            print(f"trial {trial + 1}: daemon-{big} SIGKILLed with {len(orphaned)} clusters: monitored again in "
-                  f"{monitored:.2f} s, every server streamed again in {streamed:.2f} s; a master killed then: "
-                  f"DeadMaster in {detect * 1000:.1f} ms", flush=True)
             # It comes back; the group gives it a share again.
             back = time.monotonic()
             group.start(big)
@@ -236,6 +237,10 @@ def main() -> int:
             if rejoined is None:
                 raise RuntimeError(f"trial {trial}: daemon-{big} did not get its share back: {group.state()}")
             trials[-1]["rejoined_s"] = round(time.monotonic() - back, 2)
+            print(f"trial {trial + 1}: daemon-{big} SIGKILLed with {len(orphaned)} clusters: monitored again in "
+                  f"{monitored:.2f} s, every server streamed again in {streamed:.2f} s; a master killed then: "
+                  f"DeadMaster in {detect * 1000:.1f} ms; restarted, its share back in {trials[-1]['rejoined_s']} s",
+                  flush=True)
         result["trials"] = trials
         result["monitored_again_s_median"] = statistics.median(t["monitored_again_s"] for t in trials)
         result["monitored_again_s_max"] = max(t["monitored_again_s"] for t in trials)

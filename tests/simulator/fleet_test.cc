@@ -18,6 +18,7 @@
 #include "analyzer/monitor.h"
 #include "pgtid/index_follower.h"
 #include "pgtid/pseudo_gtid_pattern.h"
+#include "pgtid/sql_connection.h"
 #include "simulator/fleet.h"
 
 namespace tidewatch::testing {
@@ -61,6 +62,44 @@ analyzer::ProbeResult Probe(const std::string& key) {
   o.password = "sim";
   const auto colon = key.rfind(':');
   return analyzer::ProbeInstance(o, key.substr(0, colon), static_cast<uint16_t>(std::stoi(key.substr(colon + 1))));
+}
+
+// Probes over a kept connection read what a server answers the same while
+// the connection lasts (version comment, server uuid, uptime's origin) once:
+// two statements fewer on every later probe, the same answers; a fresh
+// connection reads them again.
+TEST(Fleet, AKeptConnectionReadsWhatCannotChangeOnce) {
+  simulator::FleetOptions o;
+  o.base_port = 24955;
+  o.clusters = 1;
+  o.replicas = 1;
+  RunningFleet f(o);
+  analyzer::ProbeOptions po;
+  po.user = "sim";
+  po.password = "sim";
+  std::unique_ptr<pgtid::SqlConnection> connection;
+  analyzer::ProbeSession session;
+  auto queries = [&] { return f.On([&] { return f.fleet().Stats().queries; }); };
+  const uint64_t q0 = queries();
+  const auto first = analyzer::ProbeInstance(po, "127.0.0.1", 24955, &connection, &session);
+  const uint64_t q1 = queries();
+  ASSERT_TRUE(first.reachable) << first.error;
+  ASSERT_TRUE(session.known);
+  std::this_thread::sleep_for(1100ms);
+  const auto second = analyzer::ProbeInstance(po, "127.0.0.1", 24955, &connection, &session);
+  const uint64_t q2 = queries();
+  ASSERT_TRUE(second.reachable) << second.error;
+  EXPECT_EQ(second.version_comment, first.version_comment);
+  EXPECT_EQ(second.server_uuid, first.server_uuid);
+  EXPECT_GE(second.uptime_seconds, first.uptime_seconds + 1);
+  EXPECT_EQ((q1 - q0) - (q2 - q1), 2u);
+  // What a connection that is gone said is not believed of the next one.
+  connection.reset();
+  session.version_comment = "said by a connection that is gone";
+  const auto third = analyzer::ProbeInstance(po, "127.0.0.1", 24955, &connection, &session);
+  EXPECT_TRUE(third.reachable);
+  EXPECT_EQ(third.version_comment, first.version_comment);
+  EXPECT_EQ(session.version_comment, first.version_comment);
 }
 
 // A follower of the simulated server on `port`, as the daemon makes one.
