@@ -9,7 +9,10 @@ master as a seed. Measured:
     events indexed per second and probes per second (from its /metrics);
   - detection: masters killed one at a time (the fleet resets their connections and refuses new ones, and
     their replicas report the IO thread failing to connect); the time from the kill to the DeadMaster
-    analysis of that cluster appearing in the daemon's JSON-lines output; p50 and p99.
+    analysis of that cluster appearing in the daemon's JSON-lines output; p50 and p99;
+  - start-up from the index store: the daemon stopped (SIGTERM: indexes and topology written to its StateDir)
+    and started again; the time until every live server is streamed again, and the events read by then
+    (beside those the first start read before every server was streamed).
 Prints a table (and --json), and with --plot FILE draws memory, CPU, events/s and detection latency by size.
 
 Usage: bench/fleet-scale.py [--sizes 1000,2000,5000,10000] [--kills 20] [--window 20] [--plot docs/fleet-scale.png]
@@ -128,6 +131,7 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         daemon = subprocess.Popen([TIDEWATCH, "run", "-c", os.path.join(work, "tw.json"), "--jsonl", out_path],
                                   stdout=log, stderr=subprocess.STDOUT)
         discovered = streaming = None
+        first_start_events = 0.0
         deadline = started + 600
         while time.monotonic() < deadline and streaming is None:
             time.sleep(0.5)
@@ -139,6 +143,7 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
                 discovered = time.monotonic() - started
             if m.get("streams_streaming", 0) >= servers:
                 streaming = time.monotonic() - started
+                first_start_events = m.get("tidewatch_stream_events_total", 0)
         if streaming is None:
             raise RuntimeError(f"{servers} servers: not all streaming after 600 s: {metrics(api_port)}")
         time.sleep(5)  # past the first probes' burst
@@ -191,6 +196,28 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         result["detection_p50_ms"] = round(statistics.median(latencies), 1)
         result["detection_p99_ms"] = round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1)
         result["kills"] = len(latencies)
+        result["first_start_events"] = int(first_start_events)
+        # Start-up from the index store: stopped (its indexes and topology
+        # written), then started again on the same StateDir.
+        daemon.terminate()
+        daemon.wait(timeout=300)
+        alive = servers - len(latencies)
+        restarted = time.monotonic()
+        daemon = subprocess.Popen([TIDEWATCH, "run", "-c", os.path.join(work, "tw.json"), "--jsonl", out_path],
+                                  stdout=log, stderr=subprocess.STDOUT)
+        again = None
+        while time.monotonic() - restarted < 600 and again is None:
+            time.sleep(0.25)
+            try:
+                m = metrics(api_port)
+            except OSError:
+                continue
+            if m.get("streams_streaming", 0) >= alive:
+                again = time.monotonic() - restarted
+                result["restart_events"] = int(m.get("tidewatch_stream_events_total", 0))
+        if again is None:
+            raise RuntimeError(f"{servers} servers: not all streaming again after a restart: {metrics(api_port)}")
+        result["restart_all_streaming_s"] = round(again, 2)
         return result
     finally:
         if daemon is not None:
@@ -249,7 +276,8 @@ def main() -> int:
               f"RSS {r['rss_mb']} MB (indexes {r['index_mb']} MB, stream buffers {r['stream_buffers_mb']} MB), "
               f"CPU {r['cpu_cores']} cores, {r['events_per_s']} events/s, "
               f"{r['probes_per_s']} probes/s, DeadMaster p50 {r['detection_p50_ms']} ms p99 {r['detection_p99_ms']} ms "
-              f"({r['kills']} kills)", flush=True)
+              f"({r['kills']} kills); restarted from its index store: all streaming {r['restart_all_streaming_s']} s "
+              f"having read {r['restart_events']} events (the first start: {r['first_start_events']})", flush=True)
     if args.plot:
         plot(results, args.plot)
         print("plot:", args.plot)

@@ -329,7 +329,7 @@ void HttpApi::GatherFromOwners(const HttpRequest& request, HttpResponse* respons
     std::string content_type, body;
     Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
                               {{"X-Tidewatch-Forwarded", group_->api_address()}}, &status, &content_type, &body,
-                              std::chrono::seconds(30));
+                              std::chrono::seconds(10));
     json theirs = s.ok() && status == 200 ? json::parse(body, nullptr, false) : json();
     const json* items = theirs.is_object() && theirs.contains("Details") ? &theirs["Details"] : &theirs;
     if (!items->is_array()) {

@@ -269,12 +269,17 @@ Status KafkaEnvelopeConsumer::ReadToEnd(std::chrono::milliseconds timeout,
       continue;
     }
     const std::string key = std::string(rd_kafka_topic_name(m->rkt)) + "/" + std::to_string(m->partition);
+    auto it = end.find(key);
+    if (it == end.end()) {
+      // Written after this call looked, to a partition already read to the
+      // end it found: the next call reads it (the position stays before it).
+      rd_kafka_message_destroy(m);
+      continue;
+    }
     next_offset_[key] = m->offset + 1;
     ConsumedMessage c;
     Decode(m, &c);
     rd_kafka_message_destroy(m);
-    auto it = end.find(key);
-    if (it == end.end()) continue;
     fn(c);
     if (c.offset + 1 >= it->second) end.erase(it);
   }

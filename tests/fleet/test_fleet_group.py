@@ -39,6 +39,7 @@ BASE_PORT = 28400   # servers 28400-28489
 API_PORTS = [28500, 28501, 28502]
 CLUSTERS = 30
 PREFIX = "twgroup"
+PARTITIONS = 6  # KafkaTopicPartitions' default
 # The target: orphaned clusters monitored again within 10 s of the kill.
 HANDOVER_LIMIT = 10.0
 
@@ -145,6 +146,10 @@ class FleetGroupTest(unittest.TestCase):
         return [int(metric(p, 'tidewatch_group_clusters{scope="here"}')) for p in cls.alive()]
 
     @classmethod
+    def partitions(cls) -> int:
+        return sum(int(metric(p, "tidewatch_group_partitions")) for p in cls.alive())
+
+    @classmethod
     def streaming(cls) -> int:
         return sum(int(metric(p, 'tidewatch_streams{state="streaming"}')) for p in cls.alive())
 
@@ -238,6 +243,52 @@ class FleetGroupTest(unittest.TestCase):
                      for a in (get(port, "/api/replication-analysis") or {}).get("Details", [])}
             self.assertIn((first, "DeadMaster"), found, port)
             self.assertIn((second, "DeadMaster"), found, port)
+
+
+    def test_3_a_broker_outage_blinds_nothing(self):
+        # The broker stopped for longer than the group's session: the daemons
+        # lose their partitions as far as the group is concerned, yet keep
+        # watching their clusters; once it is back, the group shares the fleet
+        # out again, each cluster once.
+        before = self.streaming()
+        kafka(self.kafka_dir, "stop")
+        try:
+            time.sleep(12)  # twice the session timeout
+            self.assertEqual(sum(self.here()), CLUSTERS)
+            self.assertGreaterEqual(self.streaming(), before - 1)
+            for port in self.alive():
+                self.assertIsNotNone(get(port, "/api/clusters"), port)
+            lost = ""
+            for i in range(len(API_PORTS)):
+                with open(os.path.join(self.dir, f"d{i}.log")) as f:
+                    lost += f.read()
+            # The group is out of reach: what was given is kept watched, not dropped.
+            self.assertIn("the group cannot be reached", lost)
+        finally:
+            kafka(self.kafka_dir, "start")
+        # Back in the group: every partition given again (lost ones do not
+        # count), every cluster monitored once.
+        self.assertTrue(wait_until(lambda: self.partitions() == PARTITIONS and sum(self.here()) == CLUSTERS and
+                                   min(self.here()) > 0 and self.streaming() >= before - 1, 120, interval=0.5),
+                        f"partitions {self.partitions()}, monitored {self.here()}, {self.streaming()} streaming\n" +
+                        self.logs())
+        records = (get(self.alive()[0], "/api/monitor-group") or {}).get("Records", [])
+        self.assertEqual(len([r for r in records if not r["MergedInto"]]), CLUSTERS)
+
+
+    def test_4_a_daemon_stopped_cleanly_hands_over_at_once(self):
+        # SIGTERM: the daemon leaves the group, its partitions move without
+        # waiting for the session timeout.
+        leaving = self.alive()[0]
+        index = API_PORTS.index(leaving)
+        stopped = time.monotonic()
+        self.daemons[index].terminate()
+        self.daemons[index].wait(timeout=60)
+        took = wait_until(lambda: sum(self.here()) == CLUSTERS, 30, interval=0.1)
+        self.assertTrue(took, f"monitored {self.here()}\n" + self.logs())
+        elapsed = time.monotonic() - stopped
+        print(f"\na cleanly stopped daemon's clusters monitored again {elapsed:.1f} s later", file=sys.stderr)
+        self.assertLess(elapsed, 5.0)
 
 
 if __name__ == "__main__":
