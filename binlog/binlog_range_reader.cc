@@ -12,7 +12,17 @@ Status ReadBinlogRange(ReplicaStreamOptions options, const std::function<bool(co
   stream = std::make_unique<ReplicaStream>(
       io, options,
       [&](const StreamEvent& e) {
-        if (stopped || e.artificial || e.heartbeat) return;
+        if (stopped) return;
+        if (e.heartbeat) {
+          // A dump thread sends a heartbeat only when it waits at the end of
+          // the binlog for more (master_heartbeat_period of idleness; sql/
+          // sql_repl.cc): a server that does so instead of ending the
+          // non-blocking dump with EOF has given everything it has.
+          stopped = true;
+          stream->Stop();
+          return;
+        }
+        if (e.artificial) return;
         if (!on_event(e)) {
           stopped = true;
           stream->Stop();

@@ -5,8 +5,10 @@
 // For short, synchronous reads: walking a destination's events after a
 // Pseudo-GTID entry, indexing a server's binlogs before a command. Events
 // generated for the replica (fake ROTATE, resent FORMAT_DESCRIPTION) and
-// heartbeats are not passed on. One connection, no reconnect: any error
-// ends the read with the reason.
+// heartbeats are not passed on; a heartbeat ends the read, as the end of the
+// binlog (a server that ignores the non-blocking flag waits there sending
+// heartbeats: the read would never end). One connection, no reconnect: any
+// error ends the read with the reason.
 #pragma once
 
 #include <functional>

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "analyzer/instance_probe.h"
+#include "binlog/binlog_range_reader.h"
 #include "analyzer/monitor.h"
 #include "pgtid/index_follower.h"
 #include "pgtid/pseudo_gtid_pattern.h"
@@ -100,6 +101,39 @@ TEST(Fleet, AKeptConnectionReadsWhatCannotChangeOnce) {
   EXPECT_TRUE(third.reachable);
   EXPECT_EQ(third.version_comment, first.version_comment);
   EXPECT_EQ(session.version_comment, first.version_comment);
+}
+
+// A range read from where a server's binlog ends, on a server that ignores
+// the non-blocking flag (the simulator does) and waits there sending
+// heartbeats: the first heartbeat ends the read, nothing is read, no hang —
+// loading a stored index of an idle server depends on it.
+TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
+  simulator::FleetOptions o;
+  o.base_port = 24957;
+  o.clusters = 1;
+  o.replicas = 0;
+  o.transactions_per_second = 0.2;  // idle most of the time
+  RunningFleet f(o);
+  const auto p = Probe("127.0.0.1:24957");
+  ASSERT_TRUE(p.reachable) << p.error;
+  binlog::ReplicaStreamOptions so;
+  so.host = "127.0.0.1";
+  so.port = 24957;
+  so.user = "repl";
+  so.server_id = 79;
+  so.heartbeat_period = std::chrono::milliseconds(100);
+  so.read_timeout = std::chrono::seconds(60);
+  so.start_file = p.instance.self.file;
+  so.start_pos = p.instance.self.pos;
+  int events = 0;
+  const auto started = std::chrono::steady_clock::now();
+  Status s = binlog::ReadBinlogRange(so, [&](const binlog::StreamEvent&) {
+    ++events;
+    return true;
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+  EXPECT_LE(events, 8);  // at most a transaction written meanwhile
 }
 
 // A follower of the simulated server on `port`, as the daemon makes one.
