@@ -60,6 +60,12 @@ std::string QueryValue(pgtid::SqlConnection& c, const std::string& sql, std::str
 
 }  // namespace
 
+std::string MasterKeyOf(const ProbeResult& p) {
+  const auto& rs = p.instance.replica;
+  if (!rs.configured || rs.master_host.empty()) return {};
+  return rs.Master();
+}
+
 std::string DataCenterOf(const std::string& pattern, const std::string& host) {
   if (pattern.empty()) return {};
   RE2 re(pattern, RE2::Quiet);

@@ -101,6 +101,10 @@ struct ProbeSession {
 ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, uint16_t port,
                           std::unique_ptr<pgtid::SqlConnection>* connection, ProbeSession* session = nullptr);
 
+// host:port of the master `p` replicates from, as SHOW SLAVE STATUS names
+// it; empty when it is no replica (or could not be read).
+std::string MasterKeyOf(const ProbeResult& p);
+
 // The data center of `host` by DataCenterPattern (its first capture group);
 // empty when the pattern is empty or does not match.
 std::string DataCenterOf(const std::string& pattern, const std::string& host);

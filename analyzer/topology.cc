@@ -19,12 +19,6 @@ std::string ToLower(std::string s) {
   return s;
 }
 
-std::string MasterKeyOf(const ProbeResult& p) {
-  const auto& rs = p.instance.replica;
-  if (!rs.configured || rs.master_host.empty()) return {};
-  return rs.Master();
-}
-
 // Lag as the messages report it: whether it is known and whether it is
 // within ReasonableReplicationLagSeconds. A change of class is a change.
 std::string LagClass(const ProbeResult& p, int64_t reasonable) {

@@ -47,18 +47,10 @@ PREFIX = "twbench"
 def group_state(port: int) -> tuple[int, int]:
     """(clusters monitored here, servers streamed) of the daemon on `port`; (-1, -1) when it does not answer."""
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-            text = r.read().decode()
+        m = fleet_scale.metrics(port)
     except OSError:
         return -1, -1
-    here = streaming = 0
-    for line in text.splitlines():
-        name, _, value = line.rpartition(" ")
-        if name == 'tidewatch_group_clusters{scope="here"}':
-            here = int(float(value))
-        elif name == 'tidewatch_streams{state="streaming"}':
-            streaming = int(float(value))
-    return here, streaming
+    return int(m.get("group_clusters_here", 0)), int(m.get("streams_streaming", 0))
 
 
 def owners(port: int) -> dict[str, str]:
@@ -164,10 +156,8 @@ def main() -> int:
     ap.add_argument("--plot", default="")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    for tool in (TIDEWATCH, FLEET):
-        if not os.access(tool, os.X_OK):
-            print(f"{tool} is missing: ninja -C build tidewatch tidewatch-fleet", file=sys.stderr)
-            return 2
+    if not fleet_scale.tools_built():
+        return 2
     work = tempfile.mkdtemp(prefix="tidewatch-fleet-group-")
     kafka_dir = os.path.join(work, "kafka")
     subprocess.run([sys.executable, KAFKA_TOOL, "--dir", kafka_dir, "up", "--port", str(args.kafka_port)],

@@ -56,7 +56,19 @@ def metrics(port: int) -> dict[str, float]:
             elif key == "tidewatch_streams":
                 state = re.search(r'state="([a-z]+)"', name)
                 out["streams_" + (state.group(1) if state else "?")] = float(value)
+            elif key == "tidewatch_group_clusters":  # a daemon of a monitor group
+                scope = re.search(r'scope="([a-z]+)"', name)
+                out["group_clusters_" + (scope.group(1) if scope else "?")] = float(value)
     return out
+
+
+def tools_built() -> bool:
+    """Whether the binaries the benchmark runs are there (it builds nothing); says which is missing."""
+    for tool in (TIDEWATCH, FLEET):
+        if not os.access(tool, os.X_OK):
+            print(f"{tool} is missing: ninja -C build tidewatch tidewatch-fleet", file=sys.stderr)
+            return False
+    return True
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -263,10 +275,8 @@ def main() -> int:
     ap.add_argument("--plot", default="")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    for tool in (TIDEWATCH, FLEET):
-        if not os.access(tool, os.X_OK):
-            print(f"{tool} is missing: ninja -C build tidewatch tidewatch-fleet", file=sys.stderr)
-            return 2
+    if not tools_built():
+        return 2
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
         r = run_size(n, args.kills, args.window, args.base_port, args.api_port)

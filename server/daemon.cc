@@ -91,6 +91,18 @@ class Injector {
   std::thread thread_;
 };
 
+// `a`, an analysis another daemon reported, offered to `recovery` as open
+// now: the consumer's own view is given time to see it.
+void OfferOpenNow(v1::Analysis a, RecoveryConsumer* recovery) {
+  v1::Envelope e;
+  e.mutable_source()->set_server(a.analyzed_instance());
+  e.mutable_source()->set_cluster(a.cluster());
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  e.mutable_detection_time()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
+  *e.mutable_analysis() = std::move(a);
+  recovery->Offer(e);
+}
+
 // The failures the daemon at `address` has open now (its
 // /api/replication-analysis, orchestrator's JSON), offered to `recovery` as
 // the analyses it would have published.
@@ -108,20 +120,16 @@ void OfferOpenFailures(const Config& config, const std::string& address, Recover
     const std::string code = a.value("Analysis", "");
     if (code.empty() || code == "NoProblem") continue;
     const auto& key = a.value("AnalyzedInstanceKey", nlohmann::json::object());
-    v1::Envelope e;
-    // Open now: the consumer's own view is given time to see it.
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    e.mutable_detection_time()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
-    v1::Analysis* m = e.mutable_analysis();
-    m->set_phase(v1::Analysis::OPENED);
-    m->set_code(code);
-    m->set_analyzed_instance(key.value("Hostname", "") + ":" + std::to_string(key.value("Port", 0)));
-    m->set_cluster(a.value("ClusterDetails", nlohmann::json::object()).value("ClusterName", ""));
-    m->set_description(a.value("Description", ""));
+    v1::Analysis m;
+    m.set_phase(v1::Analysis::OPENED);
+    m.set_code(code);
+    m.set_analyzed_instance(key.value("Hostname", "") + ":" + std::to_string(key.value("Port", 0)));
+    m.set_cluster(a.value("ClusterDetails", nlohmann::json::object()).value("ClusterName", ""));
+    m.set_description(a.value("Description", ""));
     for (const auto& r : a.value("SlaveHosts", nlohmann::json::array())) {
-      if (r.is_object()) m->add_replicas(r.value("Hostname", "") + ":" + std::to_string(r.value("Port", 0)));
+      if (r.is_object()) m.add_replicas(r.value("Hostname", "") + ":" + std::to_string(r.value("Port", 0)));
     }
-    recovery->Offer(e);
+    OfferOpenNow(std::move(m), recovery);
   }
 }
 
@@ -418,15 +426,7 @@ int RunDaemon(const Config& config, const DaemonOptions& options, std::ostream& 
       // The failures the previous owner of a cluster left open: the re-check
       // judges them as any other (a recovery it began is in the journal).
       group->set_on_adopted([&recovery](const std::vector<v1::Analysis>& open) {
-        for (const auto& a : open) {
-          v1::Envelope e;
-          e.mutable_source()->set_server(a.analyzed_instance());
-          e.mutable_source()->set_cluster(a.cluster());
-          const auto now = std::chrono::system_clock::now().time_since_epoch();
-          e.mutable_detection_time()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(now).count());
-          *e.mutable_analysis() = a;
-          recovery->Offer(e);
-        }
+        for (const auto& a : open) OfferOpenNow(a, recovery.get());
       });
     }
     group_of = group.get();

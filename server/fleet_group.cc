@@ -13,11 +13,6 @@ namespace {
 // A seed's chain of masters is walked at most this far up.
 constexpr int kMaxChain = 16;
 
-std::string MasterOf(const analyzer::ProbeResult& p) {
-  const auto& rs = p.instance.replica;
-  return p.reachable && rs.configured && !rs.master_host.empty() ? rs.Master() : std::string();
-}
-
 }  // namespace
 
 Status FleetGroup::Open(FleetGroupOptions options, analyzer::Monitor* monitor, sinks::Publisher* publisher,
@@ -50,7 +45,6 @@ Status FleetGroup::Open(FleetGroupOptions options, analyzer::Monitor* monitor, s
         self->assigned_.insert(partition);
         self->lost_.erase(partition);
       }
-      self->stats_.partitions = self->assigned_.size();
       // Back in the group: what it lost and was not given again is another's now.
       elsewhere.swap(self->lost_);
     }
@@ -70,7 +64,6 @@ Status FleetGroup::Open(FleetGroupOptions options, analyzer::Monitor* monitor, s
       self->assigned_.erase(p);
       self->lost_.insert(p);
     }
-    self->stats_.partitions = self->assigned_.size();
   };
   Status s = sinks::KafkaEnvelopeConsumer::Open(member, &g->member_);
   if (!s.ok()) return s;
@@ -156,7 +149,6 @@ void FleetGroup::ReadDirectory() {
     }
     if (!m.envelope.has_cluster_record()) {  // a tombstone
       if (it != records_.end()) records_.erase(it);
-      stats_.records = records_.size();
       return;
     }
     Entry& e = records_[m.key];
@@ -169,7 +161,6 @@ void FleetGroup::ReadDirectory() {
         if (!added && m.key < c->second) c->second = m.key;
       }
     }
-    stats_.records = records_.size();
   });
   if (!s.ok()) spdlog::warn("monitor group: reading {}.clusters: {}", options_.topic_prefix, s.message());
 }
@@ -204,11 +195,14 @@ void FleetGroup::AdoptAssigned() {
     for (const auto& [key, e] : records_) {
       if (!e.record.merged_into().empty() || assigned_.count(e.partition) == 0) continue;
       if (auto w = written_.find(key); w != written_.end() && !w->second.merged_into().empty()) continue;
-      const auto& have = adopted_[key];
+      const auto have = adopted_.find(key);
       std::vector<std::string> fresh;
       for (const auto& k : e.record.seeds()) {
         // A server claimed by another record belongs to that one.
-        if (have.count(k) == 0 && claims_.count(k) != 0 && claims_.at(k) == key) fresh.push_back(k);
+        auto c = claims_.find(k);
+        if (c != claims_.end() && c->second == key && (have == adopted_.end() || have->second.count(k) == 0)) {
+          fresh.push_back(k);
+        }
       }
       if (!fresh.empty()) todo.emplace_back(key, std::move(fresh));
     }
@@ -216,8 +210,8 @@ void FleetGroup::AdoptAssigned() {
   if (todo.empty()) return;
   ReadAnalyses();
   for (auto& [key, fresh] : todo) {
+    const bool first = adopted_.count(key) == 0;
     auto& have = adopted_[key];
-    const bool first = have.empty();
     std::vector<v1::Analysis> open;
     if (first) {
       for (const auto& [k, a] : open_analyses_) {
@@ -231,7 +225,7 @@ void FleetGroup::AdoptAssigned() {
       {
         std::lock_guard<std::mutex> lock(mu_);
         ++stats_.adopted;
-        stats_.owned = std::count_if(adopted_.begin(), adopted_.end(), [](const auto& a) { return !a.second.empty(); });
+        stats_.owned = adopted_.size();
         from = records_.at(key).record.owner();
       }
       spdlog::info("monitor group: cluster {} is monitored here now ({} server(s), {} open analysis(es){})", key,
@@ -250,10 +244,9 @@ void FleetGroup::ReleasePartitions(const std::set<int32_t>& partitions) {
       assigned_.erase(p);
       lost_.erase(p);
     }
-    stats_.partitions = assigned_.size();
     for (const auto& [key, servers] : adopted_) {
       auto r = records_.find(key);
-      if (r != records_.end() && partitions.count(r->second.partition) != 0 && !servers.empty()) gone.push_back(key);
+      if (r != records_.end() && partitions.count(r->second.partition) != 0) gone.push_back(key);
     }
   }
   for (const auto& key : gone) {
@@ -298,7 +291,6 @@ void FleetGroup::RefreshOwned() {
   std::vector<std::pair<std::string, v1::ClusterRecord>> writes;
   std::vector<std::string> retired;
   for (auto& [key, servers] : adopted_) {
-    if (servers.empty()) continue;
     std::string name;
     std::set<std::string> members = MembersOf(key, &name);
     servers.insert(members.begin(), members.end());
@@ -309,9 +301,8 @@ void FleetGroup::RefreshOwned() {
     // Covered by a record with a smaller key: this one retires into it.
     std::string into;
     for (const auto& k : members) {
-      if (const Entry* other = ClaimOf(k); other != nullptr) {
-        const std::string& other_key = claims_.at(k);
-        if (other_key < key && (into.empty() || other_key < into)) into = other_key;
+      if (auto c = claims_.find(k); c != claims_.end() && records_.count(c->second) != 0) {
+        if (c->second < key && (into.empty() || c->second < into)) into = c->second;
       }
     }
     v1::ClusterRecord r;
@@ -345,10 +336,6 @@ bool FleetGroup::Write(const std::string& key, const v1::ClusterRecord& r) {
   v1::Envelope e;
   e.mutable_source()->set_cluster(key);
   if (!r.seeds().empty()) e.mutable_source()->set_server(r.seeds(0));
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-  e.mutable_detection_time()->set_seconds(micros / 1000000);
-  e.mutable_detection_time()->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
   *e.mutable_cluster_record() = r;
   Status s = publisher_->Publish(std::move(e));
   if (!s.ok()) {
@@ -395,7 +382,7 @@ analyzer::ProbeResult FleetGroup::Discover(const std::string& key) {
   // Up the chain of masters to the top, or to a server a record claims.
   std::string top = first.key;
   std::set<std::string> seen{top};
-  std::string master = MasterOf(first);
+  std::string master = analyzer::MasterKeyOf(first);
   for (int hop = 0; hop < kMaxChain && !master.empty() && seen.insert(master).second; ++hop) {
     top = master;
     {
@@ -409,7 +396,7 @@ analyzer::ProbeResult FleetGroup::Discover(const std::string& key) {
     uint16_t p = 0;
     if (!SplitHostPort(top, &h, &p)) break;
     // A master that does not answer still names the cluster.
-    master = MasterOf(analyzer::ProbeInstance(options_.probe, h, p));
+    master = analyzer::MasterKeyOf(analyzer::ProbeInstance(options_.probe, h, p));
   }
   v1::ClusterRecord r;
   {
@@ -478,7 +465,10 @@ std::vector<std::string> FleetGroup::OtherOwners() const {
 
 FleetGroupStats FleetGroup::Stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  FleetGroupStats st = stats_;
+  st.records = records_.size();
+  st.partitions = assigned_.size();
+  return st;
 }
 
 }  // namespace tidewatch::server

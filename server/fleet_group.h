@@ -159,7 +159,7 @@ class FleetGroup {
   std::map<std::string, std::string> claims_;     // server → record key
   std::set<int32_t> assigned_;                     // partitions given to this daemon
   std::set<int32_t> lost_;  // given, then lost with the group's session: watched until the group answers
-  FleetGroupStats stats_;
+  FleetGroupStats stats_;  // its counters, and `owned` (adopted_.size(), for other threads)
 
   // The group's thread only.
   std::map<std::string, std::set<std::string>> adopted_;  // record key → servers adopted under it

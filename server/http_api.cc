@@ -27,6 +27,10 @@ using analyzer::Clock;
 
 namespace {
 
+// Marks a request one daemon of a monitor group sends another for a client
+// (its value: the sender's address): answered where it arrives, never sent on.
+constexpr const char* kForwardedHeader = "X-Tidewatch-Forwarded";
+
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -307,7 +311,7 @@ void HttpApi::Handle(const HttpRequest& request, HttpResponse* response) {
   static const std::set<std::string> kFleetWide = {"clusters",    "clusters-info", "replication-analysis",
                                                    "problems",    "maintenance",   "downtimed"};
   if (group_ != nullptr && seg.size() == 1 && kFleetWide.count(seg[0]) != 0 && response->status == 200 &&
-      request.headers.count("x-tidewatch-forwarded") == 0) {
+      request.headers.count(Lower(kForwardedHeader)) == 0) {
     GatherFromOwners(request, response);
   }
 }
@@ -319,22 +323,16 @@ void HttpApi::GatherFromOwners(const HttpRequest& request, HttpResponse* respons
   json* list = mine.is_object() && mine.contains("Details") ? &mine["Details"] : &mine;
   if (list->is_null()) *list = json::array();
   if (!list->is_array()) return;
-  auto auth = request.headers.find("authorization");
-  const std::string target = config_.url_prefix + request.path + (request.query.empty() ? "" : "?" + request.query);
   std::set<std::string> seen;
   for (const auto& x : *list) seen.insert(x.dump());
   for (const auto& owner : group_->OtherOwners()) {
-    ApiClient client(config_, owner);
-    int status = 0;
-    std::string content_type, body;
-    Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
-                              {{"X-Tidewatch-Forwarded", group_->api_address()}}, &status, &content_type, &body,
-                              std::chrono::seconds(10));
-    json theirs = s.ok() && status == 200 ? json::parse(body, nullptr, false) : json();
+    HttpResponse answer;
+    Status s = AskDaemon(request, owner, std::chrono::seconds(10), &answer);
+    json theirs = s.ok() && answer.status == 200 ? json::parse(answer.body, nullptr, false) : json();
     const json* items = theirs.is_object() && theirs.contains("Details") ? &theirs["Details"] : &theirs;
     if (!items->is_array()) {
       spdlog::warn("monitor group: {} of {}: {}", request.path, owner,
-                   s.ok() ? "answered " + std::to_string(status) : s.message());
+                   s.ok() ? "answered " + std::to_string(answer.status) : s.message());
       continue;
     }
     for (const auto& x : *items) {
@@ -347,7 +345,7 @@ void HttpApi::GatherFromOwners(const HttpRequest& request, HttpResponse* respons
 bool HttpApi::ForwardToOwner(const HttpRequest& request, const std::vector<std::string>& seg,
                              HttpResponse* response) {
   // A forwarded request is answered where it arrives: never forwarded twice.
-  if (seg.size() < 2 || request.headers.count("x-tidewatch-forwarded") != 0) return false;
+  if (seg.size() < 2 || request.headers.count(Lower(kForwardedHeader)) != 0) return false;
   std::vector<std::string> named;  // what the path may name, most precise first
   if (seg.size() >= 3) named.push_back(seg[1] + ":" + seg[2]);
   named.push_back(seg[1]);
@@ -362,14 +360,7 @@ bool HttpApi::ForwardToOwner(const HttpRequest& request, const std::vector<std::
     if (!owner.empty()) break;
   }
   if (owner.empty()) return false;
-  ApiClient client(config_, owner);
-  auto auth = request.headers.find("authorization");
-  int status = 0;
-  std::string content_type, body;
-  const std::string target = config_.url_prefix + request.path + (request.query.empty() ? "" : "?" + request.query);
-  Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
-                            {{"X-Tidewatch-Forwarded", group_->api_address()}}, &status, &content_type, &body,
-                            std::chrono::seconds(60));
+  Status s = AskDaemon(request, owner, std::chrono::seconds(60), response);
   response->headers.emplace_back("X-Tidewatch-Owner", owner);
   if (!s.ok()) {
     response->status = 502;
@@ -377,12 +368,21 @@ bool HttpApi::ForwardToOwner(const HttpRequest& request, const std::vector<std::
     response->body = json{{"Code", "ERROR"}, {"Message", "the daemon that monitors " + named.front() + " (" + owner +
                                                             ") did not answer: " + s.message()}}
                          .dump();
-    return true;
   }
-  response->status = status;
-  response->content_type = content_type.empty() ? "application/json" : content_type;
-  response->body = std::move(body);
   return true;
+}
+
+Status HttpApi::AskDaemon(const HttpRequest& request, const std::string& daemon, std::chrono::seconds timeout,
+                          HttpResponse* answer) const {
+  ApiClient client(config_, daemon);
+  auto auth = request.headers.find("authorization");
+  const std::string target = config_.url_prefix + request.path + (request.query.empty() ? "" : "?" + request.query);
+  std::string content_type;
+  Status s = client.Forward(target, auth == request.headers.end() ? "" : auth->second,
+                            {{kForwardedHeader, group_->api_address()}}, &answer->status, &content_type, &answer->body,
+                            timeout);
+  if (s.ok()) answer->content_type = content_type.empty() ? "application/json" : content_type;
+  return s;
 }
 
 void HttpApi::MonitorGroup(HttpResponse* response) {

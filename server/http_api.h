@@ -35,6 +35,7 @@
 // the monitor, the publisher and the pattern (not owned) outlive the HttpApi.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,11 @@ class HttpApi {
   // daemon; false when it is this daemon's to answer.
   bool ForwardToOwner(const HttpRequest& request, const std::vector<std::string>& seg, HttpResponse* response);
   void MonitorGroup(HttpResponse* response);
+  // `request` as this daemon received it, asked of the group's daemon at
+  // `daemon` (host:port) with the caller's credentials, marked forwarded:
+  // its answer's status, content type and body in *answer.
+  Status AskDaemon(const HttpRequest& request, const std::string& daemon, std::chrono::seconds timeout,
+                   HttpResponse* answer) const;
   // In a monitor group: a fleet-wide list (clusters, analysis, problems, …)
   // answered here is completed with the other daemons' lists.
   void GatherFromOwners(const HttpRequest& request, HttpResponse* response);
