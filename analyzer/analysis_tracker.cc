@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
+
 namespace tidewatch::analyzer {
 
 namespace {
@@ -33,6 +35,23 @@ bool SameFacts(const v1::Analysis& a, const v1::Analysis& b) {
 
 }  // namespace
 
+void AnalysisTracker::Put(const Key& key, v1::Analysis b) {
+  auto it = open_.find(key);
+  if (it != open_.end() && it->second.cluster() != b.cluster()) {
+    auto c = by_cluster_.find(it->second.cluster());
+    if (c != by_cluster_.end() && c->second.erase(key) != 0 && c->second.empty()) by_cluster_.erase(c);
+  }
+  by_cluster_[b.cluster()].insert(key);
+  open_.insert_or_assign(key, std::move(b));
+}
+
+std::map<AnalysisTracker::Key, v1::Analysis>::iterator AnalysisTracker::Erase(
+    std::map<Key, v1::Analysis>::iterator it) {
+  auto c = by_cluster_.find(it->second.cluster());
+  if (c != by_cluster_.end() && c->second.erase(it->first) != 0 && c->second.empty()) by_cluster_.erase(c);
+  return open_.erase(it);
+}
+
 void AnalysisTracker::Update(const std::vector<ReplicationAnalysis>& current, const ChangeScope& scope,
                              const EvidenceFn& evidence, std::vector<v1::Analysis>* out) {
   std::map<Key, v1::Analysis> now;
@@ -54,25 +73,37 @@ void AnalysisTracker::Update(const std::vector<ReplicationAnalysis>& current, co
       for (auto& e : evidence(key.first)) b.add_evidence(e);
       b.set_phase(v1::Analysis::OPENED);
       out->push_back(b);
-      open_.emplace(key, b);
+      Put(key, b);
     } else if (!SameFacts(it->second, b)) {
       for (auto& e : evidence(key.first)) b.add_evidence(e);
       b.set_phase(v1::Analysis::UPDATED);
       out->push_back(b);
-      it->second = b;
+      Put(key, b);
     }
   }
-  for (auto it = open_.begin(); it != open_.end();) {
-    if (now.count(it->first) != 0 || !scope.Covers(it->second.cluster())) {
-      ++it;
-      continue;
+  // The open analyses of the clusters the pass covered, that it lacks.
+  std::vector<Key> lacking;
+  auto consider = [&](const std::set<Key>& keys) {
+    for (const Key& k : keys) {
+      if (now.count(k) == 0) lacking.push_back(k);
     }
+  };
+  if (scope.all) {
+    for (const auto& [cluster, keys] : by_cluster_) consider(keys);
+  } else {
+    for (const auto& cluster : scope.clusters) {
+      if (auto c = by_cluster_.find(cluster); c != by_cluster_.end()) consider(c->second);
+    }
+  }
+  std::sort(lacking.begin(), lacking.end());  // published in key order, as open_ holds them
+  for (const Key& k : lacking) {
+    auto it = open_.find(k);
     v1::Analysis b = it->second;
     b.clear_evidence();
-    for (auto& e : evidence(it->first.first)) b.add_evidence(e);
+    for (auto& e : evidence(k.first)) b.add_evidence(e);
     b.set_phase(v1::Analysis::CLOSED);
     out->push_back(std::move(b));
-    it = open_.erase(it);
+    Erase(it);
   }
 }
 
@@ -86,12 +117,13 @@ std::vector<v1::Analysis> AnalysisTracker::Open() const {
 void AnalysisTracker::Adopt(const v1::Analysis& a) {
   v1::Analysis b = a;
   b.set_phase(v1::Analysis::OPENED);
-  open_.insert_or_assign(Key{b.analyzed_instance(), b.code()}, std::move(b));
+  const Key key{b.analyzed_instance(), b.code()};
+  Put(key, std::move(b));
 }
 
 void AnalysisTracker::Drop(const std::string& instance) {
   for (auto it = open_.lower_bound(Key{instance, ""}); it != open_.end() && it->first.first == instance;) {
-    it = open_.erase(it);
+    it = Erase(it);
   }
 }
 

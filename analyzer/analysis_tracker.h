@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +33,7 @@ class AnalysisTracker {
 
   // The analyses open now.
   std::vector<v1::Analysis> Open() const;
+  size_t OpenCount() const { return open_.size(); }
 
   // Another tracker's open analysis (a monitor taking over a cluster from a
   // daemon that published it) is open here too, as if this tracker had
@@ -43,7 +45,14 @@ class AnalysisTracker {
 
  private:
   using Key = std::pair<std::string, std::string>;  // instance, code
+  void Put(const Key& key, v1::Analysis b);
+  std::map<Key, v1::Analysis>::iterator Erase(std::map<Key, v1::Analysis>::iterator it);
+
   std::map<Key, v1::Analysis> open_;
+  // open_'s keys by the cluster their analysis names: a pass over some
+  // clusters closes what it lacks among theirs, not among every open one (a
+  // fleet whose streams all break at once makes a pass per server).
+  std::map<std::string, std::set<Key>> by_cluster_;
 };
 
 }  // namespace tidewatch::analyzer

@@ -13,18 +13,23 @@ bool IsOn(const std::string& v) { return v == "ON" || v == "1"; }
 // 8.0.26+ renamed master → source and slave → replica in the plugin's names
 // (rpl_semi_sync_source_enabled, Rpl_semi_sync_source_status); MariaDB keeps
 // the old names and has no wait_for_slave_count (it waits for one replica).
-void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
-  pgtid::SqlResult vars, status;
-  if (!c.Query("SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync%'", &vars).ok()) return;
-  auto scan = [](const pgtid::SqlResult& r, auto&& f) {
-    for (size_t i = 0; i < r.rows.size(); ++i) {
-      std::string name = r.rows[i].size() > 0 ? r.rows[i][0].value_or("") : "";
-      std::string value = r.rows[i].size() > 1 ? r.rows[i][1].value_or("") : "";
-      for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-      f(name, value);
-    }
-  };
-  scan(vars, [&](const std::string& n, const std::string& v) {
+constexpr const char* kSemiSyncVariables = "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync%'";
+
+template <typename F>
+void ScanNamed(const pgtid::SqlResult& r, F&& f) {
+  for (size_t i = 0; i < r.rows.size(); ++i) {
+    std::string name = r.rows[i].size() > 0 ? r.rows[i][0].value_or("") : "";
+    std::string value = r.rows[i].size() > 1 ? r.rows[i][1].value_or("") : "";
+    for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    f(name, value);
+  }
+}
+
+// `vars` answered kSemiSyncVariables; the status counters are read only
+// when the variables enable it (disabled on both sides, its status is off
+// and it has no clients).
+void ReadSemiSync(pgtid::SqlConnection& c, const pgtid::SqlResult& vars, SemiSync* out) {
+  ScanNamed(vars, [&](const std::string& n, const std::string& v) {
     if (n == "rpl_semi_sync_master_enabled" || n == "rpl_semi_sync_source_enabled") out->master_enabled = IsOn(v);
     if (n == "rpl_semi_sync_slave_enabled" || n == "rpl_semi_sync_replica_enabled") out->replica_enabled = IsOn(v);
     if (n == "rpl_semi_sync_master_timeout" || n == "rpl_semi_sync_source_timeout") out->master_timeout_ms = pgtid::ParseUnsigned(v);
@@ -32,16 +37,60 @@ void ReadSemiSync(pgtid::SqlConnection& c, SemiSync* out) {
       out->wait_for_replica_count = static_cast<uint32_t>(pgtid::ParseUnsigned(v));
     }
   });
-  // Disabled on both sides, its status is off and it has no clients.
   if (!out->master_enabled && !out->replica_enabled) return;
-  c.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", &status);
-  scan(status, [&](const std::string& n, const std::string& v) {
+  pgtid::SqlResult status;
+  if (!c.Query("SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync%'", &status).ok()) return;
+  ScanNamed(status, [&](const std::string& n, const std::string& v) {
     if (n == "rpl_semi_sync_master_status" || n == "rpl_semi_sync_source_status") out->master_status = IsOn(v);
     if (n == "rpl_semi_sync_slave_status" || n == "rpl_semi_sync_replica_status") out->replica_status = IsOn(v);
     if (n == "rpl_semi_sync_master_clients" || n == "rpl_semi_sync_source_clients") {
       out->master_clients = static_cast<uint32_t>(pgtid::ParseUnsigned(v));
     }
   });
+}
+
+// The statements of one probe after the instance's own, in one round trip
+// with them where the connection sends statements together.
+struct ProbeStatements {
+  std::vector<std::string> sqls;
+  size_t replicas = 0, semi_sync = 0;
+  size_t identity = 0, uptime = 0;  // 0: not asked (the session knows them)
+  size_t processlist = 0;           // 0: not asked
+  std::vector<pgtid::SqlResult> results;
+  std::vector<Status> statuses;
+
+  const pgtid::SqlResult* Answer(size_t at) const {
+    return at != 0 && statuses[at].ok() ? &results[at] : nullptr;
+  }
+};
+
+// Replicas that registered (COM_REGISTER_SLAVE) with their report_host and
+// report_port; Tidewatch's own streams register with its server_ids and
+// port 0. A replica without report_host is not listed and is found from its
+// own SHOW SLAVE STATUS when it is probed. DiscoverByShowSlaveHosts off:
+// also the hosts of the processlist's Binlog Dump threads, but the one this
+// connection comes from (Tidewatch's own streams).
+Status RunProbeStatements(pgtid::SqlConnection& c, const ProbeOptions& options, bool identity_known,
+                          ProbeStatements* q) {
+  q->sqls = pgtid::InstanceStatements(c);
+  const pgtid::Instance announced = pgtid::Announced(c);
+  auto add = [&](std::string sql) {
+    q->sqls.push_back(std::move(sql));
+    return q->sqls.size() - 1;
+  };
+  q->replicas = add(announced.OnlyNewSpelling() ? "SHOW REPLICAS" : "SHOW SLAVE HOSTS");
+  q->semi_sync = add(kSemiSyncVariables);
+  if (!identity_known) {
+    q->identity = add(announced.mariadb ? "SELECT @@version_comment, '' AS uuid" : "SELECT @@version_comment, @@server_uuid");
+    q->uptime = add("SHOW GLOBAL STATUS LIKE 'Uptime'");
+  }
+  if (options.discover_by_processlist) {
+    q->processlist =
+        add("SELECT DISTINCT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist "
+            "WHERE command IN ('Binlog Dump', 'Binlog Dump GTID') AND SUBSTRING_INDEX(host, ':', 1) <> "
+            "(SELECT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist WHERE id = CONNECTION_ID())");
+  }
+  return c.QueryEach(q->sqls, &q->results, &q->statuses);
 }
 
 // The first column of the first row of a detection query; empty when the
@@ -90,15 +139,16 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     return p;
   };
   std::unique_ptr<pgtid::SqlConnection> c;
+  ProbeStatements q;
   Status s;
   if (connection != nullptr && *connection) {
     c = std::move(*connection);
-    s = pgtid::ReadInstance(*c, &p.instance);
+    s = RunProbeStatements(*c, options, session != nullptr && session->known, &q);
+    if (s.ok()) s = pgtid::InstanceFromAnswers(*c, q.results, q.statuses, &p.instance);
     if (!s.ok()) c.reset();  // closed, perhaps long ago: a fresh connection decides
   }
-  const bool reused = c != nullptr;
-  if (session != nullptr && !reused) session->known = false;
   if (!c) {
+    if (session != nullptr) session->known = false;
     pgtid::SqlEndpoint ep;
     ep.host = host;
     ep.port = port;
@@ -106,12 +156,15 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
     ep.password = options.password;
     ep.connect_timeout = options.connect_timeout;
     ep.read_timeout = options.read_timeout;
+    ep.multi_statements = true;  // the probe's statements are fixed text
     s = pgtid::SqlConnection::Connect(ep, &c);
+    p.connected = true;
     if (!s.ok()) {
       p.error = s.message();
       return done();
     }
-    s = pgtid::ReadInstance(*c, &p.instance);
+    s = RunProbeStatements(*c, options, false, &q);
+    if (s.ok()) s = pgtid::InstanceFromAnswers(*c, q.results, q.statuses, &p.instance);
   }
   p.reachable = true;
   if (!s.ok()) {
@@ -123,7 +176,6 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   p.region = DataCenterOf(options.region_pattern, host);
   p.physical_environment = DataCenterOf(options.physical_environment_pattern, host);
 
-  pgtid::SqlResult r;
   if (session != nullptr && session->known) {
     p.version_comment = session->version_comment;
     p.server_uuid = session->server_uuid;
@@ -131,45 +183,30 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
                                                      std::chrono::steady_clock::now() - session->uptime_at)
                                                      .count());
   } else {
-    if (c->Query(p.instance.mariadb ? "SELECT @@version_comment, '' AS uuid"
-                                    : "SELECT @@version_comment, @@server_uuid",
-                 &r)
-            .ok() &&
-        !r.rows.empty()) {
-      p.version_comment = r.rows[0][0].value_or("");
-      p.server_uuid = r.rows[0][1].value_or("");
+    if (const auto* r = q.Answer(q.identity); r != nullptr && !r->rows.empty() && r->rows[0].size() > 1) {
+      p.version_comment = r->rows[0][0].value_or("");
+      p.server_uuid = r->rows[0][1].value_or("");
     }
-    const bool uptime = c->Query("SHOW GLOBAL STATUS LIKE 'Uptime'", &r).ok() && !r.rows.empty() && r.rows[0].size() > 1;
-    if (uptime) p.uptime_seconds = pgtid::ParseUnsigned(r.rows[0][1].value_or("0"));
+    const auto* r = q.Answer(q.uptime);
+    const bool uptime = r != nullptr && !r->rows.empty() && r->rows[0].size() > 1;
+    if (uptime) p.uptime_seconds = pgtid::ParseUnsigned(r->rows[0][1].value_or("0"));
     if (session != nullptr && uptime) {
       *session = ProbeSession{true, p.version_comment, p.server_uuid, p.uptime_seconds, std::chrono::steady_clock::now()};
     }
   }
 
-  // Replicas that registered (COM_REGISTER_SLAVE) with their report_host and
-  // report_port. Tidewatch's own streams register with its server_ids and
-  // port 0; a replica without report_host is not listed and is found from
-  // its own SHOW SLAVE STATUS when it is probed.
-  const bool v84 = !p.instance.mariadb && (p.instance.major > 8 || (p.instance.major == 8 && p.instance.minor >= 4));
-  if (c->Query(v84 ? "SHOW REPLICAS" : "SHOW SLAVE HOSTS", &r).ok()) {
-    for (size_t i = 0; i < r.rows.size(); ++i) {
-      const std::string rhost = r.GetOr(i, "Host");
-      const uint32_t id = static_cast<uint32_t>(pgtid::ParseUnsigned(r.GetOr(i, "Server_id")));
-      uint16_t rport = static_cast<uint16_t>(pgtid::ParseUnsigned(r.GetOr(i, "Port")));
+  if (const auto* r = q.Answer(q.replicas)) {
+    for (size_t i = 0; i < r->rows.size(); ++i) {
+      const std::string rhost = r->GetOr(i, "Host");
+      const uint32_t id = static_cast<uint32_t>(pgtid::ParseUnsigned(r->GetOr(i, "Server_id")));
+      uint16_t rport = static_cast<uint16_t>(pgtid::ParseUnsigned(r->GetOr(i, "Port")));
       if (options.own_server_ids.count(id) != 0 || rhost.empty()) continue;
       if (rport == 0) rport = options.default_port;
       p.replica_keys.push_back(rhost + ":" + std::to_string(rport));
     }
   }
-
-  if (options.discover_by_processlist &&
-      // Tidewatch's own streams dump from the host this connection comes from.
-      c->Query("SELECT DISTINCT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist "
-               "WHERE command IN ('Binlog Dump', 'Binlog Dump GTID') AND SUBSTRING_INDEX(host, ':', 1) <> "
-               "(SELECT SUBSTRING_INDEX(host, ':', 1) FROM information_schema.processlist WHERE id = CONNECTION_ID())",
-               &r)
-          .ok()) {
-    for (const auto& row : r.rows) {
+  if (const auto* r = q.Answer(q.processlist)) {
+    for (const auto& row : r->rows) {
       const std::string rhost = row.empty() ? "" : row[0].value_or("");
       if (rhost.empty()) continue;
       bool named = false;
@@ -177,8 +214,7 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
       if (!named) p.replica_keys.push_back(rhost + ":" + std::to_string(options.default_port));
     }
   }
-
-  ReadSemiSync(*c, &p.semi_sync);
+  if (const auto* r = q.Answer(q.semi_sync)) ReadSemiSync(*c, *r, &p.semi_sync);
 
   std::string detect_error;
   p.cluster_alias = QueryValue(*c, options.detect_cluster_alias_query, &detect_error);

@@ -65,6 +65,7 @@ struct ProbeResult {
   std::string error;  // why it is unreachable or partial
   std::chrono::system_clock::time_point at;
   double latency_ms = 0;
+  bool connected = false;  // opened a connection (none was kept, or the kept one had closed)
 
   pgtid::Instance instance;
   std::string server_uuid, version_comment;
@@ -84,7 +85,11 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
 // probe connects afresh once, so a stale connection never passes for a
 // dead server. Afterwards *connection holds the connection used, or nothing
 // when the server did not answer fully. Saves the connect, handshake and
-// authentication of every poll.
+// authentication of every poll. The probe's statements (the instance's, its
+// registered replicas, semi-synchronous replication's variables) go in one
+// round trip where the server allows several statements a query
+// (CLIENT_MULTI_STATEMENTS; the statements are fixed text), each with the
+// answer it would have had alone; the operator's Detect* queries go alone.
 //
 // `session`, kept beside the connection: what a server answers the same for
 // as long as a connection lasts — @@version_comment and @@server_uuid are

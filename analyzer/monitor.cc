@@ -90,12 +90,18 @@ struct Monitor::Impl {
   // Enough for a master and its replicas at once (their answers together
   // make the analysis), each check blocked on a busy server's answer.
   asio::thread_pool urgent_workers{8};
-  // Probe connections kept open, at most kept_cap: a third of the
-  // descriptors this process may open (each stream needs one too).
+  // Probe connections kept open, at most kept_cap. A followed server holds
+  // two descriptors, its stream and its probe connection: half of what this
+  // process may open, less a reserve for the API's clients, Kafka, the
+  // index store and the hooks. Past the cap a server is probed over a fresh
+  // connection each time (connect, handshake, authentication).
   std::atomic<size_t> kept_connections{0};
   const size_t kept_cap = [] {
+    constexpr size_t kReserve = 1024;
     rlimit lim{};
-    return ::getrlimit(RLIMIT_NOFILE, &lim) == 0 ? static_cast<size_t>(lim.rlim_cur / 3) : size_t{256};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return size_t{256};
+    const size_t n = static_cast<size_t>(lim.rlim_cur);
+    return n > 2 * kReserve ? (n - kReserve) / 2 : n / 3;
   }();
   std::atomic<bool> running{false};
 
@@ -347,6 +353,7 @@ struct Monitor::Impl {
     std::lock_guard<std::mutex> lock(mu);
     ++counters.probes;
     if (!p.reachable) ++counters.probe_failures;
+    if (p.connected) ++counters.probe_connects;
     if (topology.Forgotten(p.key)) return {};  // a probe that was under way when it was forgotten
     if (!p.reachable) {
       const InstanceRecord* before = topology.Find(p.key);
@@ -896,9 +903,10 @@ MonitorMetrics Monitor::Metrics() const {
   {
     std::lock_guard<std::mutex> lock(impl_->mu);
     m = impl_->counters;
+    m.probe_connections_kept = impl_->kept_connections.load();
     m.instances = impl_->topology.instances().size();
     m.clusters = impl_->topology.Clusters().size();
-    m.open_analyses = impl_->tracker.Open().size();
+    m.open_analyses = impl_->tracker.OpenCount();
     for (const auto& [k, r] : impl_->topology.instances()) {
       if (r.probed && r.probe.instance.replica.configured) {
         const auto& sb = r.probe.instance.replica.seconds_behind;

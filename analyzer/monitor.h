@@ -102,6 +102,8 @@ struct MonitorOptions {
 
 struct MonitorMetrics {
   uint64_t probes = 0, probe_failures = 0;
+  uint64_t probe_connects = 0;          // probes that had to connect (no kept connection, or it had closed)
+  uint64_t probe_connections_kept = 0;  // open between polls now
   uint64_t stream_events = 0, stream_bytes = 0;
   uint64_t stream_undecoded_events = 0;  // events whose body could not be decoded (StreamStatus)
   uint64_t stream_buffer_bytes = 0;      // every stream's receive buffers

@@ -89,12 +89,10 @@ std::vector<ReplicationAnalysis> AnalyzeTopology(const std::vector<InstanceState
       gtid_modes.insert(r->gtid_mode);
       if (!r->errant_gtid.empty()) errant = true;
       if (r->semi_sync_replica_enabled) ++semi_sync_replicas;
-      if (!r->reachable) continue;
-      ++a.count_valid_replicas;
-      if (r->oracle_gtid) ++oracle_gtid_replicas;
-      if (r->mariadb_gtid) ++mariadb_gtid_replicas;
-      if (r->io_running && r->sql_running) ++a.count_valid_replicating_replicas;
-      if (r->failing_to_connect_to_master && !r->io_running && r->sql_running) ++a.count_replicas_failing_to_connect;
+      // Logging replicas and their formats as last seen, reachable or not
+      // (orchestrator's count_logging_replicas and the per-format counts sum
+      // over every known replica): replicas that die with their master do
+      // not make it a master without logging replicas.
       if (r->log_bin && r->log_replica_updates) {
         ++logging;
         majors.insert(r->major_version);
@@ -102,6 +100,12 @@ std::vector<ReplicationAnalysis> AnalyzeTopology(const std::vector<InstanceState
         if (r->binlog_format == "MIXED") ++mixed;
         if (r->binlog_format == "ROW") ++row;
       }
+      if (!r->reachable) continue;
+      ++a.count_valid_replicas;
+      if (r->oracle_gtid) ++oracle_gtid_replicas;
+      if (r->mariadb_gtid) ++mariadb_gtid_replicas;
+      if (r->io_running && r->sql_running) ++a.count_valid_replicating_replicas;
+      if (r->failing_to_connect_to_master && !r->io_running && r->sql_running) ++a.count_replicas_failing_to_connect;
     }
     const bool valid = i.reachable;
     const uint32_t n = a.count_replicas, nv = a.count_valid_replicas, nr = a.count_valid_replicating_replicas;

@@ -12,10 +12,14 @@ master as a seed. Measured:
     analysis of that cluster appearing in the daemon's JSON-lines output; p50 and p99;
   - start-up from the index store: the daemon stopped (SIGTERM: indexes and topology written to its StateDir)
     and started again; the time until every live server is streamed again, and the events read by then
-    (beside those the first start read before every server was streamed).
+    (beside those the first start read before every server was streamed);
+  - with --outage, the whole fleet lost at once (every fleet process SIGKILLed: every stream and probe
+    connection reset, every port refused, as a network partition would look): the time until every cluster
+    has its DeadMasterAndReplicas, and the daemon's CPU and /metrics answer time over the 10 s after.
 Prints a table (and --json), and with --plot FILE draws memory, CPU, events/s and detection latency by size.
 
-Usage: bench/fleet-scale.py [--sizes 1000,2000,5000,10000] [--kills 20] [--window 20] [--plot docs/fleet-scale.png]
+Usage: bench/fleet-scale.py [--sizes 1000,2000,5000,10000] [--kills 20] [--window 20] [--outage]
+                             [--plot docs/fleet-scale.png]
 Builds nothing: run `ninja -C build tidewatch tidewatch-fleet` first (Release).
 """
 
@@ -25,6 +29,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,7 +56,7 @@ def metrics(port: int) -> dict[str, float]:
             name, _, value = line.rpartition(" ")
             key = name.split("{")[0]
             if key in ("tidewatch_stream_events_total", "tidewatch_probes_total", "tidewatch_instances",
-                       "tidewatch_probe_failures_total", "tidewatch_index_bytes", "tidewatch_stream_buffer_bytes"):
+                       "tidewatch_probe_failures_total", "tidewatch_probe_connects_total", "tidewatch_index_bytes", "tidewatch_stream_buffer_bytes"):
                 out[key] = out.get(key, 0.0) + float(value)
             elif key == "tidewatch_streams":
                 state = re.search(r'state="([a-z]+)"', name)
@@ -69,6 +74,19 @@ def tools_built() -> bool:
             print(f"{tool} is missing: ninja -C build tidewatch tidewatch-fleet", file=sys.stderr)
             return False
     return True
+
+
+DAEMON_DESCRIPTORS = 65536
+
+
+def daemon_limits() -> None:
+    """The daemon's descriptor limit, as a service unit's LimitNOFILE would set it: two per followed server
+    (its stream and its kept probe connection) and a reserve. Raising the hard limit needs root; without it
+    the daemon keeps what it is given and probes the servers past its cap over fresh connections."""
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (DAEMON_DESCRIPTORS, DAEMON_DESCRIPTORS))
+    except (ValueError, OSError):
+        pass
 
 
 def proc_cpu_seconds(pid: int) -> float:
@@ -122,7 +140,7 @@ class FleetProcs:
                 p.kill()
 
 
-def run_size(servers: int, kills: int, window: float, base_port: int, api_port: int) -> dict:
+def run_size(servers: int, kills: int, window: float, base_port: int, api_port: int, outage: bool = False) -> dict:
     work = tempfile.mkdtemp(prefix="tidewatch-fleet-")
     fleet = FleetProcs(servers, base_port)
     daemon = None
@@ -141,7 +159,7 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         log = open(os.path.join(work, "tidewatch.log"), "w")
         started = time.monotonic()
         daemon = subprocess.Popen([TIDEWATCH, "run", "-c", os.path.join(work, "tw.json"), "--jsonl", out_path],
-                                  stdout=log, stderr=subprocess.STDOUT)
+                                  stdout=log, stderr=subprocess.STDOUT, preexec_fn=daemon_limits)
         discovered = streaming = None
         first_start_events = 0.0
         deadline = started + 600
@@ -174,6 +192,8 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
             "cpu_cores": round((c1 - c0) / wall, 3),
             "events_per_s": round((m1["tidewatch_stream_events_total"] - m0["tidewatch_stream_events_total"]) / wall),
             "probes_per_s": round((m1["tidewatch_probes_total"] - m0["tidewatch_probes_total"]) / wall, 1),
+            "probe_connects_per_s": round((m1.get("tidewatch_probe_connects_total", 0)
+                                           - m0.get("tidewatch_probe_connects_total", 0)) / wall, 1),
             "index_mb": round(m1.get("tidewatch_index_bytes", 0) / 1e6, 1),
             "stream_buffers_mb": round(m1.get("tidewatch_stream_buffer_bytes", 0) / 1e6, 1),
         }
@@ -187,19 +207,12 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
             killed = time.monotonic()
             assert fleet.command(f"kill {victim}")["ok"]
             seen = None
-            pending = b""  # a line not yet whole
             with open(out_path, "rb") as f:
                 f.seek(offset)
-                while seen is None and time.monotonic() - killed < 30:
-                    chunk = pending + f.read()
-                    lines = chunk.split(b"\n")
-                    pending = lines.pop()
-                    for line in lines:
-                        if b'"DeadMaster"' in line and victim.encode() in line:
-                            seen = time.monotonic()
-                            break
-                    if seen is None:
-                        time.sleep(0.002)
+                for lines in whole_lines(f, killed + 30, 0.002):
+                    if any(b'"DeadMaster"' in line and victim.encode() in line for line in lines):
+                        seen = time.monotonic()
+                        break
             if seen is None:
                 raise RuntimeError(f"no DeadMaster for {victim} within 30 s")
             latencies.append((seen - killed) * 1000.0)
@@ -216,7 +229,7 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         alive = servers - len(latencies)
         restarted = time.monotonic()
         daemon = subprocess.Popen([TIDEWATCH, "run", "-c", os.path.join(work, "tw.json"), "--jsonl", out_path],
-                                  stdout=log, stderr=subprocess.STDOUT)
+                                  stdout=log, stderr=subprocess.STDOUT, preexec_fn=daemon_limits)
         again = None
         while time.monotonic() - restarted < 600 and again is None:
             time.sleep(0.25)
@@ -230,6 +243,8 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
         if again is None:
             raise RuntimeError(f"{servers} servers: not all streaming again after a restart: {metrics(api_port)}")
         result["restart_all_streaming_s"] = round(again, 2)
+        if outage:
+            result.update(whole_fleet_lost(fleet, daemon, out_path, servers // CLUSTER, api_port))
         return result
     finally:
         if daemon is not None:
@@ -240,6 +255,50 @@ def run_size(servers: int, kills: int, window: float, base_port: int, api_port: 
                 daemon.kill()
         fleet.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+def whole_lines(f, deadline: float, pause: float):
+    """The whole lines appended to the open file `f` since the last batch, a batch at a time (pausing `pause`
+    seconds between reads), until time.monotonic() passes `deadline`."""
+    pending = b""  # a line not yet whole
+    while time.monotonic() < deadline:
+        lines = (pending + f.read()).split(b"\n")
+        pending = lines.pop()
+        yield lines
+        time.sleep(pause)
+
+
+def whole_fleet_lost(fleet: FleetProcs, daemon: subprocess.Popen, out_path: str, clusters: int, api_port: int) -> dict:
+    """Every fleet process SIGKILLed at once; the time until every cluster has a DeadMasterAndReplicas OPENED
+    after it, then the daemon's CPU and its /metrics answer time over 10 s."""
+    time.sleep(5)  # the restarted daemon past its first probes
+    offset = os.path.getsize(out_path)
+    lost = time.monotonic()
+    for p in fleet.procs:
+        p.kill()
+    seen: set[str] = set()
+    whole = None
+    with open(out_path, "rb") as f:
+        f.seek(offset)
+        for lines in whole_lines(f, lost + 120, 0.05):
+            for line in lines:
+                if b'"DeadMasterAndReplicas"' in line and b'"OPENED"' in line:
+                    a = json.loads(line).get("analysis", {})
+                    if a.get("code") == "DeadMasterAndReplicas":
+                        seen.add(a.get("analyzed_instance", ""))
+            if len(seen) >= clusters:
+                whole = time.monotonic() - lost
+                break
+    c0, t0 = proc_cpu_seconds(daemon.pid), time.monotonic()
+    answers = []
+    while time.monotonic() - t0 < 10:
+        t = time.monotonic()
+        metrics(api_port)
+        answers.append((time.monotonic() - t) * 1000.0)
+        time.sleep(1)
+    return {"outage_clusters_reported": len(seen), "outage_all_reported_s": round(whole, 2) if whole else None,
+            "outage_cpu_cores": round((proc_cpu_seconds(daemon.pid) - c0) / (time.monotonic() - t0), 3),
+            "outage_metrics_ms_max": round(max(answers), 1)}
 
 
 def plot(results: list[dict], path: str) -> None:
@@ -274,12 +333,13 @@ def main() -> int:
     ap.add_argument("--api-port", type=int, default=10999)
     ap.add_argument("--plot", default="")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--outage", action="store_true", help="at the end of each size, lose the whole fleet at once")
     args = ap.parse_args()
     if not tools_built():
         return 2
     results = []
     for n in (int(x) for x in args.sizes.split(",")):
-        r = run_size(n, args.kills, args.window, args.base_port, args.api_port)
+        r = run_size(n, args.kills, args.window, args.base_port, args.api_port, args.outage)
         results.append(r)
         print(json.dumps(r) if args.json else
               f"{r['servers']:>6} servers: discovered {r['discovered_s']} s, all streaming {r['all_streaming_s']} s, "
@@ -287,7 +347,10 @@ def main() -> int:
               f"CPU {r['cpu_cores']} cores, {r['events_per_s']} events/s, "
               f"{r['probes_per_s']} probes/s, DeadMaster p50 {r['detection_p50_ms']} ms p99 {r['detection_p99_ms']} ms "
               f"({r['kills']} kills); restarted from its index store: all streaming {r['restart_all_streaming_s']} s "
-              f"having read {r['restart_events']} events (the first start: {r['first_start_events']})", flush=True)
+              f"having read {r['restart_events']} events (the first start: {r['first_start_events']})"
+              + (f"; whole fleet lost: {r['outage_clusters_reported']} clusters DeadMasterAndReplicas in "
+                 f"{r['outage_all_reported_s']} s, then {r['outage_cpu_cores']} cores, /metrics at most "
+                 f"{r['outage_metrics_ms_max']} ms" if "outage_cpu_cores" in r else ""), flush=True)
     if args.plot:
         plot(results, args.plot)
         print("plot:", args.plot)

@@ -1,6 +1,7 @@
 #include "pgtid/instance.h"
 
 #include <cstdio>
+#include <tuple>
 
 #include "pgtid/host_names.h"
 
@@ -21,12 +22,15 @@ bool IsOn(const std::optional<std::string>& v) { return v && (*v == "1" || *v ==
 
 }  // namespace
 
-Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStatus* out) {
+namespace {
+
+std::string ReplicaStatusSql(const Instance& spelling) {
+  return spelling.ReplicaSpelling() ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
+}
+
+void ParseReplicaStatus(const SqlResult& r, const Instance& spelling, ReplicaStatus* out) {
   *out = ReplicaStatus();
-  SqlResult r;
-  Status s = c.Query(spelling.ReplicaSpelling() ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS", &r);
-  if (!s.ok()) return s;
-  if (r.rows.empty()) return Status::OK();
+  if (r.rows.empty()) return;
   out->configured = true;
   out->master_host = ResolveHost(Col(r, {"Master_Host", "Source_Host"}));
   out->master_port = static_cast<uint16_t>(ParseUnsigned(Col(r, {"Master_Port", "Source_Port"})));
@@ -54,32 +58,61 @@ Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStat
   if (!behind) behind = r.Get(0, "Seconds_Behind_Source");
   if (behind) out->seconds_behind = static_cast<int64_t>(ParseUnsigned(*behind));
   out->sql_delay = static_cast<int64_t>(ParseUnsigned(Col(r, {"SQL_Delay"})));
+}
+
+bool AtLeast(const Instance& i, int major, int minor, int patch) {
+  return std::tie(i.major, i.minor, i.patch) >= std::tie(major, minor, patch);
+}
+
+// The positions of InstanceStatements' answers.
+enum Answer : size_t { kVariables, kReplicaStatus, kMasterStatus, kBinaryLogs, kAnswers };
+
+}  // namespace
+
+Instance Announced(const SqlConnection& c) {
+  Instance i;
+  i.name = c.endpoint().Name();
+  i.version = c.server_version();
+  i.mariadb = c.is_mariadb();
+  std::sscanf(i.version.c_str(), "%d.%d.%d", &i.major, &i.minor, &i.patch);
+  return i;
+}
+
+Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStatus* out) {
+  *out = ReplicaStatus();
+  SqlResult r;
+  Status s = c.Query(ReplicaStatusSql(spelling), &r);
+  if (!s.ok()) return s;
+  ParseReplicaStatus(r, spelling, out);
   return Status::OK();
 }
 
-Status ReadInstance(SqlConnection& c, Instance* out) {
-  *out = Instance();
-  out->name = c.endpoint().Name();
-  out->version = c.server_version();
-  out->mariadb = c.is_mariadb();
-  std::sscanf(out->version.c_str(), "%d.%d.%d", &out->major, &out->minor, &out->patch);
-  SqlResult r;
-  Status s = c.Query(
-      out->mariadb
-          ? "SELECT @@server_id, @@log_bin, @@log_slave_updates, @@read_only, @@binlog_format, "
-            "@@gtid_binlog_pos, @@gtid_slave_pos, @@gtid_current_pos, @@datadir, @@relay_log_index"
-          : "SELECT @@server_id, @@log_bin, @@log_replica_updates, @@read_only, @@binlog_format, "
-            "@@gtid_mode, @@gtid_executed, '', @@datadir, @@relay_log_index",
-      &r);
-  if (!s.ok() && !out->mariadb) {
-    // MySQL before 8.0.26 names it log_slave_updates.
-    s = c.Query(
-        "SELECT @@server_id, @@log_bin, @@log_slave_updates, @@read_only, @@binlog_format, "
-        "@@gtid_mode, @@gtid_executed, '', @@datadir, @@relay_log_index",
-        &r);
+std::vector<std::string> InstanceStatements(const SqlConnection& c) {
+  const Instance i = Announced(c);
+  std::vector<std::string> sqls(kAnswers);
+  // MySQL 8.0.26 renamed log_slave_updates to log_replica_updates.
+  sqls[kVariables] =
+      i.mariadb ? "SELECT @@server_id, @@log_bin, @@log_slave_updates, @@read_only, @@binlog_format, "
+                  "@@gtid_binlog_pos, @@gtid_slave_pos, @@gtid_current_pos, @@datadir, @@relay_log_index"
+                : std::string("SELECT @@server_id, @@log_bin, ") +
+                      (AtLeast(i, 8, 0, 26) ? "@@log_replica_updates" : "@@log_slave_updates") +
+                      ", @@read_only, @@binlog_format, @@gtid_mode, @@gtid_executed, '', @@datadir, @@relay_log_index";
+  sqls[kReplicaStatus] = ReplicaStatusSql(i);
+  // MySQL 8.4 knows only SHOW BINARY LOG STATUS.
+  sqls[kMasterStatus] = i.OnlyNewSpelling() ? "SHOW BINARY LOG STATUS" : "SHOW MASTER STATUS";
+  sqls[kBinaryLogs] = "SHOW BINARY LOGS";
+  return sqls;
+}
+
+Status InstanceFromAnswers(const SqlConnection& c, const std::vector<SqlResult>& results,
+                           const std::vector<Status>& statuses, Instance* out) {
+  *out = Announced(c);
+  if (results.size() < kAnswers || statuses.size() < kAnswers) {
+    return Status::InvalidArgument(out->name + ": fewer answers than the instance's statements");
   }
-  if (!s.ok()) return s;
-  if (r.rows.empty()) return Status::Corruption(out->name + ": no row for the server variables");
+  if (!statuses[kVariables].ok()) return statuses[kVariables];
+  const SqlResult& r = results[kVariables];
+  if (r.rows.empty() || r.rows[0].size() < 10) return Status::Corruption(out->name + ": no row for the server variables");
   auto v = [&](size_t i) { return r.rows[0][i].value_or(""); };
   out->server_id = static_cast<uint32_t>(ParseUnsigned(v(0)));
   out->log_bin = IsOn(r.rows[0][1]);
@@ -97,19 +130,27 @@ Status ReadInstance(SqlConnection& c, Instance* out) {
   out->datadir = v(8);
   out->relay_log_index = v(9);
   if (out->log_bin) {
-    SqlResult m;
-    const bool v84 = !out->mariadb && (out->major > 8 || (out->major == 8 && out->minor >= 4));
-    s = c.Query(v84 ? "SHOW BINARY LOG STATUS"
-                                                                              : "SHOW MASTER STATUS",
-                &m);
-    if (!s.ok()) return s;
+    if (!statuses[kMasterStatus].ok()) return statuses[kMasterStatus];
+    if (!statuses[kBinaryLogs].ok()) return statuses[kBinaryLogs];
+    const SqlResult& m = results[kMasterStatus];
     if (!m.rows.empty()) out->self = {m.GetOr(0, "File"), ParseUnsigned(m.GetOr(0, "Position"))};
-    SqlResult logs;
-    s = c.Query("SHOW BINARY LOGS", &logs);
-    if (!s.ok()) return s;
+    const SqlResult& logs = results[kBinaryLogs];
     for (size_t i = 0; i < logs.rows.size(); ++i) out->binary_logs.push_back(logs.GetOr(i, "Log_name"));
   }
-  return ReadReplicaStatus(c, *out, &out->replica);
+  if (!statuses[kReplicaStatus].ok()) return statuses[kReplicaStatus];
+  ParseReplicaStatus(results[kReplicaStatus], *out, &out->replica);
+  return Status::OK();
+}
+
+Status ReadInstance(SqlConnection& c, Instance* out) {
+  std::vector<SqlResult> results;
+  std::vector<Status> statuses;
+  Status s = c.QueryEach(InstanceStatements(c), &results, &statuses);
+  if (!s.ok()) {
+    *out = Announced(c);
+    return s;
+  }
+  return InstanceFromAnswers(c, results, statuses, out);
 }
 
 namespace {

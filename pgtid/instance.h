@@ -65,12 +65,28 @@ struct Instance {
   bool ReplicaSpelling() const {
     return !mariadb && (major > 8 || (major == 8 && (minor > 0 || patch >= 23)));
   }
+  // MySQL 8.4+: SHOW REPLICAS and SHOW BINARY LOG STATUS only.
+  bool OnlyNewSpelling() const { return !mariadb && (major > 8 || (major == 8 && minor >= 4)); }
   bool HasGtid() const { return mariadb || gtid_mode == "ON"; }
 };
+
+// What the handshake of `c` says: the name reached, the version and its
+// numbers, MariaDB or not; nothing read yet.
+Instance Announced(const SqlConnection& c);
 
 Status ReadInstance(SqlConnection& c, Instance* out);
 // Only SHOW SLAVE STATUS, for polling a replica.
 Status ReadReplicaStatus(SqlConnection& c, const Instance& spelling, ReplicaStatus* out);
+
+// ReadInstance in two halves, for a caller that sends more statements of its
+// own in the same round trip (SqlConnection::QueryEach): the statements, in
+// the spelling of the server `c` is connected to (its version is known from
+// the handshake), and the Instance read from their answers, which come
+// first in `results` and `statuses`. Without binary logging SHOW BINARY
+// LOGS fails (ER_NO_BINARY_LOGGING) and is not needed.
+std::vector<std::string> InstanceStatements(const SqlConnection& c);
+Status InstanceFromAnswers(const SqlConnection& c, const std::vector<SqlResult>& results,
+                           const std::vector<Status>& statuses, Instance* out);
 
 // Which replication threads a STOP or START names.
 enum class ReplicaThreads { kBoth, kIo, kSql };

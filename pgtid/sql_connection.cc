@@ -99,13 +99,19 @@ Status SqlConnection::Connect(const SqlEndpoint& endpoint, std::unique_ptr<SqlCo
     mysql_optionsv(m, MYSQL_OPT_SSL_KEY, (tls.key.empty() ? tls.cert : tls.key).c_str());
   }
   if (mysql_real_connect(m, endpoint.host.c_str(), endpoint.user.c_str(), endpoint.password.c_str(),
-                         nullptr, endpoint.port, nullptr, 0) == nullptr) {
+                         nullptr, endpoint.port, nullptr,
+                         endpoint.multi_statements ? CLIENT_MULTI_STATEMENTS : 0) == nullptr) {
     c->last_errno_ = mysql_errno(m);
     return Status::IOError(endpoint.Name() + ": cannot connect: " + mysql_error(m) + " (error " +
                            std::to_string(mysql_errno(m)) + ")");
   }
   c->server_version_ = mysql_get_server_info(m);
   c->is_mariadb_ = c->server_version_.find("MariaDB") != std::string::npos;
+  if (endpoint.multi_statements) {
+    unsigned long caps = 0;
+    c->together_ = mariadb_get_infov(m, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps) == 0 &&
+                   (caps & CLIENT_MULTI_STATEMENTS) != 0;
+  }
   *out = std::move(c);
   return Status::OK();
 }
@@ -116,11 +122,9 @@ Status SqlConnection::Failure(std::string_view sql) {
                          mysql_error(Handle(mysql_)) + " (error " + std::to_string(last_errno_) + ")");
 }
 
-Status SqlConnection::Query(std::string_view sql, SqlResult* out) {
+Status SqlConnection::Store(std::string_view sql, SqlResult* out) {
   *out = SqlResult();
   MYSQL* m = Handle(mysql_);
-  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return Failure(sql);
-  last_errno_ = 0;
   MYSQL_RES* res = mysql_store_result(m);
   if (res == nullptr) {
     if (mysql_field_count(m) != 0) return Failure(sql);
@@ -143,9 +147,78 @@ Status SqlConnection::Query(std::string_view sql, SqlResult* out) {
     }
   }
   mysql_free_result(res);
+  return Status::OK();
+}
+
+Status SqlConnection::Query(std::string_view sql, SqlResult* out) {
+  *out = SqlResult();
+  MYSQL* m = Handle(mysql_);
+  if (mysql_real_query(m, sql.data(), sql.size()) != 0) return Failure(sql);
+  last_errno_ = 0;
+  Status s = Store(sql, out);
+  if (!s.ok()) return s;
   while (mysql_more_results(m)) {
     if (mysql_next_result(m) > 0) return Failure(sql);
     if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
+  }
+  return Status::OK();
+}
+
+namespace {
+// Connector/C's own errors (CR_*, errmsg.h): the connection, not the statement.
+bool ClientError(unsigned e) { return e >= 2000 && e < 3000; }
+}  // namespace
+
+Status SqlConnection::QueryEach(const std::vector<std::string>& sqls, std::vector<SqlResult>* results,
+                                std::vector<Status>* statuses) {
+  results->assign(sqls.size(), SqlResult());
+  statuses->assign(sqls.size(), Status::OK());
+  auto lost = [&](size_t from, const Status& s) {
+    for (size_t k = from; k < sqls.size(); ++k) (*statuses)[k] = s;
+    return s;
+  };
+  MYSQL* m = Handle(mysql_);
+  size_t i = 0;
+  while (i < sqls.size()) {
+    if (!together_) {
+      (*statuses)[i] = Query(sqls[i], &(*results)[i]);
+      if (!(*statuses)[i].ok() && ClientError(last_errno_)) return lost(i, (*statuses)[i]);
+      ++i;
+      continue;
+    }
+    std::string batch;
+    for (size_t k = i; k < sqls.size(); ++k) {
+      if (k > i) batch += ';';
+      batch += sqls[k];
+    }
+    // The server answers the statements in order, each result but the last
+    // flagged SERVER_MORE_RESULTS_EXIST, and stops at the first error.
+    int rc = mysql_real_query(m, batch.data(), batch.size());
+    while (true) {
+      if (rc != 0) {
+        (*statuses)[i] = Failure(sqls[i]);
+        if (ClientError(last_errno_)) return lost(i, (*statuses)[i]);
+        ++i;
+        break;  // the rest again, as a batch of its own
+      }
+      last_errno_ = 0;
+      (*statuses)[i] = Store(sqls[i], &(*results)[i]);
+      if (!(*statuses)[i].ok() && ClientError(last_errno_)) return lost(i, (*statuses)[i]);
+      ++i;
+      const bool more = mysql_more_results(m);
+      if (i == sqls.size()) {
+        // More results than statements: one of them was two. Drained, so
+        // the connection stays usable; the answers so far stand.
+        while (mysql_more_results(m) && mysql_next_result(m) == 0) {
+          if (MYSQL_RES* extra = mysql_store_result(m)) mysql_free_result(extra);
+        }
+        break;
+      }
+      if (!more || (rc = mysql_next_result(m)) < 0) {
+        return lost(i, Status::IOError(endpoint_.Name() + ": " + StatementName(sqls[i]) +
+                                           ": not answered in a batch of statements"));
+      }
+    }
   }
   return Status::OK();
 }

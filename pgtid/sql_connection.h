@@ -29,6 +29,11 @@ struct SqlEndpoint {
   std::optional<TlsSettings> tls;
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds read_timeout{30000};
+  // QueryEach sends its statements in one round trip where the server
+  // announces CLIENT_MULTI_STATEMENTS. Only for connections whose
+  // statements are fixed text (the probes): a statement built from a value
+  // could carry a second one.
+  bool multi_statements = false;
 
   std::string Name() const { return host + ":" + std::to_string(port); }
 };
@@ -67,6 +72,16 @@ class SqlConnection {
   Status Query(std::string_view sql, SqlResult* out);
   // A statement whose rows, if any, are discarded.
   Status Execute(std::string_view sql);
+  // Each of `sqls` (none containing ';'), with the outcome Query would
+  // have given it alone: (*results)[i] and (*statuses)[i]. One round trip
+  // when the connection sends statements together (multi_statements and
+  // the server allows it); a statement's error does not stop the ones
+  // after it (the server stops a batch there: the rest is sent again).
+  // Returns the error of a connection that failed (a client error, 2000–
+  // 2999: lost, gone, timed out), given to every statement not answered.
+  Status QueryEach(const std::vector<std::string>& sqls, std::vector<SqlResult>* results,
+                   std::vector<Status>* statuses);
+  bool sends_together() const { return together_; }
   // The server's error number of the last failed statement (0: none).
   unsigned last_errno() const { return last_errno_; }
 
@@ -82,11 +97,14 @@ class SqlConnection {
  private:
   explicit SqlConnection(SqlEndpoint endpoint);
   Status Failure(std::string_view sql);
+  // The result of the statement just answered, or its error.
+  Status Store(std::string_view sql, SqlResult* out);
 
   SqlEndpoint endpoint_;
   void* mysql_ = nullptr;  // MYSQL*
   std::string server_version_;
   bool is_mariadb_ = false;
+  bool together_ = false;
   unsigned last_errno_ = 0;
 };
 

@@ -967,6 +967,10 @@ void HttpApi::Metrics(HttpResponse* response) {
   p.Counter("tidewatch_probes_total", "Instance checks over SQL", static_cast<double>(m.probes));
   p.Counter("tidewatch_probe_failures_total", "Instance checks that did not reach the server",
             static_cast<double>(m.probe_failures));
+  p.Counter("tidewatch_probe_connects_total", "Instance checks that opened a connection (none kept, or it had closed)",
+            static_cast<double>(m.probe_connects));
+  p.Gauge("tidewatch_probe_connections", "Probe connections kept open between polls",
+          static_cast<double>(m.probe_connections_kept));
   for (const char* st : {"connecting", "streaming", "lagging", "disconnected", "ended", "failed"}) {
     auto it = m.streams_by_state.find(st);
     p.Gauge("tidewatch_streams", "Replication streams by state",

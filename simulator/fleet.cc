@@ -85,6 +85,13 @@ struct Fleet::Impl {
     Clock::time_point last_sent;
     std::string connect_state;  // @slave_connect_state
     uint64_t skip_rotation_at = kNever;  // the transaction the dump started at
+    // A dump asked for a position inside a transaction: that transaction's
+    // events before the position are not sent (a server reads its binlog
+    // from the position asked, event by event).
+    uint64_t partial_tx = kNever, partial_from = 0;
+    // BINLOG_DUMP_NON_BLOCK (COM_BINLOG_DUMP flags, bit 0): at the end of
+    // the binlog the server sends EOF and ends the dump instead of waiting.
+    bool non_blocking = false;
   };
 
   struct Server {
@@ -209,8 +216,13 @@ struct Fleet::Impl {
     const Cluster& c = clusters[servers[i].cluster];
     const auto& events = (tx % options.pseudo_gtid_every == 0) ? c.pgtid_tx : c.row_tx;
     uint64_t pos = PositionOf(tx);
+    const uint64_t from = tx == conn.partial_tx ? conn.partial_from : 0;
     for (const auto& t : events) {
       const size_t size = t.bytes.size();
+      if (pos < from) {
+        pos += size;
+        continue;
+      }
       uint8_t head[5] = {static_cast<uint8_t>(size + 1), static_cast<uint8_t>((size + 1) >> 8),
                          static_cast<uint8_t>((size + 1) >> 16), conn.seq++, 0x00};
       out->insert(out->end(), head, head + 5);
@@ -409,7 +421,7 @@ struct Fleet::Impl {
     bool ok = true;
     if (servers[i].state != State::kHung) {
       c->seq = 0;
-      AppendPacket(&c->seq, HandshakePayload("mysql_native_password", "5.5.5-" + options.version), &out);
+      AppendPacket(&c->seq, HandshakePayload("mysql_native_password", "5.5.5-" + options.version, true), &out);
       ok = co_await Send(*c, std::move(out)) && co_await ReadPacket(*c, &in);
       if (ok) {
         out.clear();
@@ -420,12 +432,23 @@ struct Fleet::Impl {
     while (ok && !stopping) {
       if (!co_await ReadPacket(*c, &in) || in.empty()) break;
       if (servers[i].state == State::kHung || c->dumping) continue;  // silence
-      ++stats.queries;
+      ++stats.commands;
       out.clear();
       const uint8_t command = in[0];
       if (command == 0x01) break;  // COM_QUIT
       if (command == 0x03) {
-        Answer(i, *c, std::string(in.begin() + 1, in.end()), &out);
+        // Several statements (CLIENT_MULTI_STATEMENTS): answered in order,
+        // each but the last flagged that more results follow; an error ends them.
+        const auto statements = SplitStatements(std::string(in.begin() + 1, in.end()));
+        for (size_t k = 0; k < statements.size(); ++k) {
+          std::vector<uint8_t> answer;
+          ++stats.queries;
+          Answer(i, *c, statements[k], &answer);
+          const bool more = k + 1 < statements.size() && FlagMoreResults(&answer);
+          out.insert(out.end(), answer.begin(), answer.end());
+          if (!more) break;
+        }
+        if (statements.empty()) AppendPacket(&c->seq, ErrorPayload(1065, "42000", "Query was empty"), &out);
       } else if (command == 0x0e || command == 0x15 || command == 0x02) {  // PING, REGISTER_SLAVE, INIT_DB
         AppendPacket(&c->seq, OkPayload(), &out);
       } else if (command == 0x12) {  // COM_BINLOG_DUMP: pos 4 · flags 2 · server_id 4 · file
@@ -457,6 +480,14 @@ struct Fleet::Impl {
         return;
       }
       tx = TransactionAt(k, pos);
+      // A position inside a transaction (an index's entry is an event, not
+      // a transaction): the transaction that holds it, from that event.
+      if (const uint64_t local = tx - (k - 1) * per_file; local > 0 && LocalPosition(local) > pos &&
+                                                          pos > fde_end && local <= per_file) {
+        --tx;
+        c.partial_tx = tx;
+        c.partial_from = pos;
+      }
     }
     if (tx > n || FileOf(tx) < FirstFile(n)) {
       AppendPacket(&c.seq, ErrorPayload(1236, "HY000", "Could not find GTID state requested by slave in any binlog files"),
@@ -464,7 +495,7 @@ struct Fleet::Impl {
       return;
     }
     const uint64_t k = FileOf(tx);
-    pos = PositionOf(tx);
+    pos = tx == c.partial_tx ? c.partial_from : PositionOf(tx);
     // The artificial ROTATE to the file, then its FORMAT_DESCRIPTION (marked
     // artificial with next position 0 when the dump does not start at 4).
     Bytes rotate;
@@ -484,6 +515,18 @@ struct Fleet::Impl {
     AppendPacket(&c.seq, e, out);
     c.next_tx = tx;
     c.dumping = true;
+    c.non_blocking = !options.ignore_non_blocking && in.size() >= 7 && (in[5] & 1) != 0;
+    if (c.non_blocking) {
+      // A server answers a non-blocking dump at once with what it has and
+      // EOF (a short read, as verifying a stored index makes): not at the
+      // next tick. A longer one goes on at the ticks.
+      const uint32_t now_s = static_cast<uint32_t>(std::time(nullptr));
+      while (c.next_tx < n && out->size() < kMaxBatch) AppendTransaction(i, c, c.next_tx++, now_s, out);
+      if (c.next_tx >= n) {
+        AppendPacket(&c.seq, EofPayload(), out);
+        c.dumping = false;
+      }
+    }
     c.last_sent = Clock::now();
     // A dump from the first position of a file that is not the first one
     // gets that file's opening: no ROTATE from the previous file.
@@ -538,7 +581,11 @@ struct Fleet::Impl {
         const size_t cap = std::min(kMaxBatch, budget);
         while (c->next_tx < n && out->size() < cap) AppendTransaction(i, *c, c->next_tx++, now_s, out.get());
         budget -= std::min(budget, out->size());
-        if (out->empty()) {
+        if (c->non_blocking && c->next_tx >= n) {
+          // At the end of what is written: a non-blocking dump ends here.
+          AppendPacket(&c->seq, EofPayload(), out.get());
+          c->dumping = false;  // the session reads commands again
+        } else if (out->empty()) {
           if (c->heartbeat.count() == 0 || now - c->last_sent < c->heartbeat) continue;
           Bytes hb;
           hb.str(FileName(i, FileOf(c->next_tx)));

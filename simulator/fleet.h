@@ -50,10 +50,16 @@ struct FleetOptions {
   uint64_t transactions_per_file = 0;
   uint64_t files_kept = 2;
   std::string version = "10.11.6-MariaDB-log";
+  // A dump with BINLOG_DUMP_NON_BLOCK ends with EOF at the end of the binlog,
+  // as MariaDB and MySQL end it; set, the flag is ignored and the dump waits
+  // there sending heartbeats (as a binlog relay that does not know it would).
+  bool ignore_non_blocking = false;
 };
 
 struct FleetStats {
-  uint64_t connections = 0, queries = 0, dumps = 0, events = 0, bytes = 0;
+  uint64_t connections = 0, dumps = 0, events = 0, bytes = 0;
+  uint64_t commands = 0;  // packets a client sent after the handshake: its round trips
+  uint64_t queries = 0;   // statements answered (a COM_QUERY may carry several)
   uint64_t streams_open = 0;
 };
 

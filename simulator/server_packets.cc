@@ -47,7 +47,7 @@ void AppendPacket(uint8_t* seq, const std::vector<uint8_t>& payload, std::vector
   }
 }
 
-std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::string& version) {
+std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::string& version, bool multi_statements) {
   const auto& scramble = HandshakeScramble();
   std::vector<uint8_t> v{10};
   v.insert(v.end(), version.begin(), version.end());
@@ -57,7 +57,8 @@ std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::stri
   v.push_back(0);
   // CLIENT_LONG_PASSWORD, CLIENT_PROTOCOL_41, CLIENT_SECURE_CONNECTION,
   // CLIENT_PLUGIN_AUTH, CLIENT_PLUGIN_AUTH_LENENC_CLIENT_DATA.
-  const uint32_t caps = (1u << 9) | (1u << 15) | (1u << 19) | (1u << 21) | 1u;
+  const uint32_t caps = (1u << 9) | (1u << 15) | (1u << 19) | (1u << 21) | 1u |
+                        (multi_statements ? (1u << 16) | (1u << 17) : 0u);
   Le(&v, caps & 0xffff, 2);
   v.push_back(45);
   Le(&v, 2, 2);
@@ -69,6 +70,49 @@ std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::stri
   v.insert(v.end(), plugin.begin(), plugin.end());
   v.push_back(0);
   return v;
+}
+
+std::vector<std::string> SplitStatements(const std::string& sql) {
+  std::vector<std::string> out;
+  std::string cur;
+  char quote = 0;
+  for (char ch : sql) {
+    if (quote != 0) {
+      if (ch == quote) quote = 0;
+    } else if (ch == '\'' || ch == '"' || ch == '`') {
+      quote = ch;
+    } else if (ch == ';') {
+      if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+      cur.clear();
+      continue;
+    }
+    cur += ch;
+  }
+  if (cur.find_first_not_of(" \t\r\n") != std::string::npos) out.push_back(cur);
+  return out;
+}
+
+bool FlagMoreResults(std::vector<uint8_t>* packets) {
+  constexpr uint16_t kMoreResultsExist = 0x0008;  // SERVER_MORE_RESULTS_EXIST, mysql_com.h
+  size_t at = 0, last = std::string::npos;
+  while (at + 4 <= packets->size()) {
+    last = at;
+    at += 4 + ((*packets)[at] | (*packets)[at + 1] << 8 | (*packets)[at + 2] << 16);
+  }
+  if (last == std::string::npos || at != packets->size()) return false;
+  uint8_t* p = packets->data() + last + 4;
+  const size_t n = packets->size() - last - 4;
+  size_t flags = 0;
+  if (n >= 5 && n < 9 && p[0] == 0xfe) {
+    flags = 3;  // EOF: 0xfe, warnings 2, status 2
+  } else if (n >= 3 && p[0] == 0x00 && p[1] < 0xfb && p[2] < 0xfb) {
+    flags = 3;  // OK: 0x00, affected rows and insert id (one byte each here), status 2
+  } else {
+    return false;
+  }
+  if (flags + 2 > n) return false;
+  p[flags] |= kMoreResultsExist & 0xff;
+  return true;
 }
 
 const std::vector<uint8_t>& OkPayload() {

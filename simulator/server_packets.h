@@ -20,8 +20,20 @@ const std::vector<uint8_t>& HandshakeScramble();
 // Appends `payload` as one or more packets numbered from *seq.
 void AppendPacket(uint8_t* seq, const std::vector<uint8_t>& payload, std::vector<uint8_t>* out);
 
-// HandshakeV10 of a server announcing `version` and auth `plugin`.
-std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::string& version);
+// HandshakeV10 of a server announcing `version` and auth `plugin`; with
+// `multi_statements`, CLIENT_MULTI_STATEMENTS and CLIENT_MULTI_RESULTS.
+std::vector<uint8_t> HandshakePayload(const std::string& plugin, const std::string& version,
+                                      bool multi_statements = false);
+
+// The statements of a COM_QUERY that carries several, split at the ';'
+// outside quotes; empty ones dropped.
+std::vector<std::string> SplitStatements(const std::string& sql);
+
+// Sets SERVER_MORE_RESULTS_EXIST in the status flags of the last packet of
+// `packets` (one statement's answer: a result set's closing EOF, or an OK),
+// as a server does for every statement of a batch but the last. False when
+// that packet is an ERR: the server stops the batch there.
+bool FlagMoreResults(std::vector<uint8_t>* packets);
 
 const std::vector<uint8_t>& OkPayload();
 const std::vector<uint8_t>& EofPayload();

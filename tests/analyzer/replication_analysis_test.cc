@@ -199,5 +199,18 @@ TEST(ReplicationAnalysisTest, StructureWarnings) {
   EXPECT_NE(std::find(w.begin(), w.end(), "NoLoggingReplicasStructureWarning"), w.end());
 }
 
+// Replicas that die with their master still count as the logging replicas
+// they were last seen as (orchestrator sums count_logging_replicas over
+// every known replica): a whole cluster going dark is a
+// DeadMasterAndReplicas, not also a master without logging replicas.
+TEST(ReplicationAnalysisTest, ReplicasThatDiedWithTheirMasterStillLog) {
+  auto v = Healthy("m", {"r1", "r2"});
+  for (auto& i : v) i.reachable = false;
+  const auto a = Analyze(v)["m"];
+  EXPECT_EQ(a.code, "DeadMasterAndReplicas");
+  EXPECT_EQ(std::find(a.structure_warnings.begin(), a.structure_warnings.end(), "NoLoggingReplicasStructureWarning"),
+            a.structure_warnings.end());
+}
+
 }  // namespace
 }  // namespace tidewatch::analyzer

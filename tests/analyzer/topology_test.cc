@@ -255,6 +255,40 @@ TEST(AnalysisTrackerTest, OpensUpdatesAndClosesWithinItsScope) {
   EXPECT_EQ(tracker.Open()[0].analyzed_instance(), "h:9");
 }
 
+// An open analysis whose cluster is renamed (a failover names it after
+// its new master) is closed by a pass over the cluster it names now, and
+// no longer by a pass over its old name.
+TEST(AnalysisTrackerTest, AnAnalysisFollowsItsClusterWhenItIsRenamed) {
+  AnalysisTracker tracker;
+  auto none = [](const std::string&) { return std::vector<std::string>{}; };
+  ReplicationAnalysis a;
+  a.key = "h:2";
+  a.cluster = "old";
+  a.code = "UnreachableMaster";
+  ChangeScope all;
+  all.all = true;
+  std::vector<v1::Analysis> out;
+  tracker.Update({a}, all, none, &out);
+  a.cluster = "new";
+  a.count_replicas = 1;
+  out.clear();
+  tracker.Update({a}, all, none, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].phase(), v1::Analysis::UPDATED);
+  ChangeScope old_name, new_name;
+  old_name.clusters.insert("old");
+  new_name.clusters.insert("new");
+  out.clear();
+  tracker.Update({}, old_name, none, &out);
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(tracker.OpenCount(), 1u);
+  tracker.Update({}, new_name, none, &out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].phase(), v1::Analysis::CLOSED);
+  EXPECT_EQ(out[0].cluster(), "new");
+  EXPECT_EQ(tracker.OpenCount(), 0u);
+}
+
 TEST(AnalysisTrackerTest, StructureWarningsAreTrackedOnTheirOwn) {
   AnalysisTracker tracker;
   auto none = [](const std::string&) { return std::vector<std::string>{}; };

@@ -16,6 +16,7 @@
 
 #include "analyzer/instance_probe.h"
 #include "binlog/binlog_range_reader.h"
+#include "binlog/event_type.h"
 #include "analyzer/monitor.h"
 #include "pgtid/index_follower.h"
 #include "pgtid/pseudo_gtid_pattern.h"
@@ -81,19 +82,24 @@ TEST(Fleet, AKeptConnectionReadsWhatCannotChangeOnce) {
   std::unique_ptr<pgtid::SqlConnection> connection;
   analyzer::ProbeSession session;
   auto queries = [&] { return f.On([&] { return f.fleet().Stats().queries; }); };
+  auto commands = [&] { return f.On([&] { return f.fleet().Stats().commands; }); };
   const uint64_t q0 = queries();
   const auto first = analyzer::ProbeInstance(po, "127.0.0.1", 24955, &connection, &session);
-  const uint64_t q1 = queries();
+  const uint64_t q1 = queries(), c1 = commands();
   ASSERT_TRUE(first.reachable) << first.error;
   ASSERT_TRUE(session.known);
   std::this_thread::sleep_for(1100ms);
   const auto second = analyzer::ProbeInstance(po, "127.0.0.1", 24955, &connection, &session);
-  const uint64_t q2 = queries();
+  const uint64_t q2 = queries(), c2 = commands();
   ASSERT_TRUE(second.reachable) << second.error;
   EXPECT_EQ(second.version_comment, first.version_comment);
   EXPECT_EQ(second.server_uuid, first.server_uuid);
   EXPECT_GE(second.uptime_seconds, first.uptime_seconds + 1);
   EXPECT_EQ((q1 - q0) - (q2 - q1), 2u);
+  // The simulator allows several statements a query: a probe over a kept
+  // connection is one round trip.
+  EXPECT_GE(q2 - q1, 6u);
+  EXPECT_EQ(c2 - c1, 1u);
   // What a connection that is gone said is not believed of the next one.
   connection.reset();
   session.version_comment = "said by a connection that is gone";
@@ -103,12 +109,26 @@ TEST(Fleet, AKeptConnectionReadsWhatCannotChangeOnce) {
   EXPECT_EQ(session.version_comment, first.version_comment);
 }
 
+// A range read (ReadBinlogRange) of the simulated server on `port`.
+binlog::ReplicaStreamOptions RangeFrom(uint16_t port, const std::string& file, uint64_t pos) {
+  binlog::ReplicaStreamOptions so;
+  so.host = "127.0.0.1";
+  so.port = port;
+  so.user = "repl";
+  so.server_id = 79;
+  so.heartbeat_period = std::chrono::milliseconds(100);
+  so.start_file = file;
+  so.start_pos = pos;
+  return so;
+}
+
 // A range read from where a server's binlog ends, on a server that ignores
-// the non-blocking flag (the simulator does) and waits there sending
-// heartbeats: the first heartbeat ends the read, nothing is read, no hang —
-// loading a stored index of an idle server depends on it.
+// the non-blocking flag and waits there sending heartbeats: the first
+// heartbeat ends the read, nothing is read, no hang — loading a stored index
+// of an idle server depends on it.
 TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
   simulator::FleetOptions o;
+  o.ignore_non_blocking = true;
   o.base_port = 24957;
   o.clusters = 1;
   o.replicas = 0;
@@ -116,15 +136,8 @@ TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
   RunningFleet f(o);
   const auto p = Probe("127.0.0.1:24957");
   ASSERT_TRUE(p.reachable) << p.error;
-  binlog::ReplicaStreamOptions so;
-  so.host = "127.0.0.1";
-  so.port = 24957;
-  so.user = "repl";
-  so.server_id = 79;
-  so.heartbeat_period = std::chrono::milliseconds(100);
+  binlog::ReplicaStreamOptions so = RangeFrom(24957, p.instance.self.file, p.instance.self.pos);
   so.read_timeout = std::chrono::seconds(60);
-  so.start_file = p.instance.self.file;
-  so.start_pos = p.instance.self.pos;
   int events = 0;
   const auto started = std::chrono::steady_clock::now();
   Status s = binlog::ReadBinlogRange(so, [&](const binlog::StreamEvent&) {
@@ -134,6 +147,58 @@ TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
   EXPECT_TRUE(s.ok()) << s.ToString();
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
   EXPECT_LE(events, 8);  // at most a transaction written meanwhile
+}
+
+// A dump from the position of an event inside a transaction starts at that
+// event, as a server reads its binlog: a stored index's last entry (a
+// Pseudo-GTID event, after the transaction's GTID event) reads back as
+// itself when the index is verified at start-up.
+TEST(Fleet, ADumpStartsAtTheEventAskedForInsideATransaction) {
+  simulator::FleetOptions o;
+  o.base_port = 24958;
+  o.clusters = 1;
+  o.replicas = 0;
+  o.transactions_per_second = 50;
+  RunningFleet f(o);
+  std::this_thread::sleep_for(300ms);
+  const auto p = Probe("127.0.0.1:24958");
+  ASSERT_TRUE(p.reachable) << p.error;
+  binlog::ReplicaStreamOptions so = RangeFrom(24958, p.instance.self.file, 4);
+  struct Seen {
+    uint64_t pos;
+    uint8_t type;
+  };
+  auto read = [&](uint64_t from, size_t max) {
+    so.start_pos = from;
+    std::vector<Seen> seen;
+    Status s = binlog::ReadBinlogRange(so, [&](const binlog::StreamEvent& e) {
+      if (!e.artificial && !e.heartbeat && e.raw.header.type != binlog::kFormatDescriptionEvent) {
+        seen.push_back({e.raw.pos, static_cast<uint8_t>(e.raw.header.type)});
+      }
+      return seen.size() < max;
+    });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return seen;
+  };
+  const auto all = read(4, 12);
+  ASSERT_GE(all.size(), 10u);
+  // Events 5 and 6 are inside the second transaction (four events each).
+  for (size_t k : {5u, 6u}) {
+    SCOPED_TRACE(k);
+    const auto from = read(all[k].pos, 3);
+    ASSERT_FALSE(from.empty());
+    EXPECT_EQ(from[0].pos, all[k].pos);
+    EXPECT_EQ(from[0].type, all[k].type);
+    ASSERT_GE(from.size(), 2u);
+    EXPECT_EQ(from[1].pos, all[k + 1].pos);
+  }
+  // Non-blocking, from where the binlog ends: EOF there, not a wait.
+  const auto end = Probe("127.0.0.1:24958");
+  ASSERT_TRUE(end.reachable) << end.error;
+  const auto started = std::chrono::steady_clock::now();
+  // What was written until the next tick or two (100 ms: five transactions of four events).
+  EXPECT_LE(read(end.instance.self.pos, 1000).size(), 40u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 // A follower of the simulated server on `port`, as the daemon makes one.

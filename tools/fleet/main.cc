@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
     json answer = {{"command", cmd}};
     if (cmd == "stats") {
       const auto s = OnLoop(io, [&] { return fleet.Stats(); });
-      answer.update({{"connections", s.connections}, {"queries", s.queries}, {"dumps", s.dumps},
+      answer.update({{"connections", s.connections}, {"commands", s.commands}, {"queries", s.queries}, {"dumps", s.dumps},
                      {"events", s.events}, {"bytes", s.bytes}, {"streams_open", s.streams_open}});
     } else {
       int seconds = 0;
