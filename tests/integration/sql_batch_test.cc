@@ -144,7 +144,7 @@ TEST_F(SqlBatchTest, TheProbeReadsTheSameTogetherAndOneByOne) {
     EXPECT_EQ(second.instance.server_id, a.server_id);
     EXPECT_EQ(second.version_comment, first.version_comment);
     EXPECT_FALSE(first.version_comment.empty());
-    EXPECT_GT(first.uptime_seconds, 0u);
+    EXPECT_TRUE(session.known);  // the uptime was read (it may still be 0 on a server started just now)
     if (port == kBase) EXPECT_EQ(second.replica_keys, std::vector<std::string>{"127.0.0.1:" + std::to_string(kBase + 1)});
   }
 }
