@@ -140,11 +140,14 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
   };
   std::unique_ptr<pgtid::SqlConnection> c;
   ProbeStatements q;
+  auto read = [&](bool identity_known) {
+    Status r = RunProbeStatements(*c, options, identity_known, &q);
+    return r.ok() ? pgtid::InstanceFromAnswers(*c, q.results, q.statuses, &p.instance) : r;
+  };
   Status s;
   if (connection != nullptr && *connection) {
     c = std::move(*connection);
-    s = RunProbeStatements(*c, options, session != nullptr && session->known, &q);
-    if (s.ok()) s = pgtid::InstanceFromAnswers(*c, q.results, q.statuses, &p.instance);
+    s = read(session != nullptr && session->known);
     if (!s.ok()) c.reset();  // closed, perhaps long ago: a fresh connection decides
   }
   if (!c) {
@@ -163,8 +166,7 @@ ProbeResult ProbeInstance(const ProbeOptions& options, const std::string& host, 
       p.error = s.message();
       return done();
     }
-    s = RunProbeStatements(*c, options, false, &q);
-    if (s.ok()) s = pgtid::InstanceFromAnswers(*c, q.results, q.statuses, &p.instance);
+    s = read(false);
   }
   p.reachable = true;
   if (!s.ok()) {

@@ -20,10 +20,6 @@ std::string Col(const SqlResult& r, std::initializer_list<const char*> names) {
 
 bool IsOn(const std::optional<std::string>& v) { return v && (*v == "1" || *v == "ON"); }
 
-}  // namespace
-
-namespace {
-
 std::string ReplicaStatusSql(const Instance& spelling) {
   return spelling.ReplicaSpelling() ? "SHOW REPLICA STATUS" : "SHOW SLAVE STATUS";
 }

@@ -522,15 +522,21 @@ struct Fleet::Impl {
       // next tick. A longer one goes on at the ticks.
       const uint32_t now_s = static_cast<uint32_t>(std::time(nullptr));
       while (c.next_tx < n && out->size() < kMaxBatch) AppendTransaction(i, c, c.next_tx++, now_s, out);
-      if (c.next_tx >= n) {
-        AppendPacket(&c.seq, EofPayload(), out);
-        c.dumping = false;
-      }
+      EndIfCaughtUp(c, n, out);
     }
     c.last_sent = Clock::now();
     // A dump from the first position of a file that is not the first one
     // gets that file's opening: no ROTATE from the previous file.
     c.skip_rotation_at = tx;
+  }
+
+  // A non-blocking dump that has sent all `n` transactions written ends
+  // with EOF, and its session reads commands again. True when it ended.
+  bool EndIfCaughtUp(Conn& c, uint64_t n, std::vector<uint8_t>* out) {
+    if (!c.non_blocking || c.next_tx < n) return false;
+    AppendPacket(&c.seq, EofPayload(), out);
+    c.dumping = false;
+    return true;
   }
 
   void Drop(const std::shared_ptr<Conn>& c) {
@@ -581,11 +587,7 @@ struct Fleet::Impl {
         const size_t cap = std::min(kMaxBatch, budget);
         while (c->next_tx < n && out->size() < cap) AppendTransaction(i, *c, c->next_tx++, now_s, out.get());
         budget -= std::min(budget, out->size());
-        if (c->non_blocking && c->next_tx >= n) {
-          // At the end of what is written: a non-blocking dump ends here.
-          AppendPacket(&c->seq, EofPayload(), out.get());
-          c->dumping = false;  // the session reads commands again
-        } else if (out->empty()) {
+        if (!EndIfCaughtUp(*c, n, out.get()) && out->empty()) {
           if (c->heartbeat.count() == 0 || now - c->last_sent < c->heartbeat) continue;
           Bytes hb;
           hb.str(FileName(i, FileOf(c->next_tx)));
