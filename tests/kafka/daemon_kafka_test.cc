@@ -189,6 +189,20 @@ int StartedARecovery(const std::vector<std::unique_ptr<DaemonProcess>>& d) {
   return -1;
 }
 
+// A PreFailoverProcesses hook that marks `in_hook` and holds the recovery
+// while `hold` exists. The hook runs once the recovery's intent (and what the
+// daemon published before it) is durable on Kafka: a process killed inside it
+// leaves its recovery to be finished, one killed earlier never acted.
+std::string HeldHook(const std::string& hold, const std::string& in_hook) {
+  return "touch " + in_hook + "; while [ -f " + hold + " ]; do sleep 0.1; done";
+}
+
+// Whether `path` exists within 30 s.
+bool AppearsSoon(const std::string& path) {
+  for (int i = 0; i < 600 && !std::filesystem::exists(path); ++i) std::this_thread::sleep_for(50ms);
+  return std::filesystem::exists(path);
+}
+
 // Two daemons follow the same servers and recover from the analyses on
 // Kafka in one consumer group: exactly one acts on a cluster's failure; when
 // it is SIGKILLed, the group hands the cluster to the other, which recovers
@@ -262,11 +276,11 @@ TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFi
   const auto base = std::filesystem::temp_directory_path() / ("tidewatch-recovery-kill-" + std::to_string(::getpid()));
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base);
-  const std::string hold = (base / "hold").string();
+  const std::string hold = (base / "hold").string(), in_hook = (base / "in-hook").string();
   std::vector<std::unique_ptr<DaemonProcess>> d;
   for (int n : {1, 2}) {
     json config = RecoveryGroupConfig(broker, 25515, 25592 + n, n);
-    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    config["PreFailoverProcesses"] = {HeldHook(hold, in_hook)};
     d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config));
   }
   for (auto& x : d) ASSERT_TRUE(x->WaitSettled()) << x->Log();
@@ -277,6 +291,7 @@ TEST(DaemonKafkaTest, AConsumerKilledInTheMiddleOfARecoveryIsFollowedByOneThatFi
   const int acting = StartedARecovery(d);
   ASSERT_GE(acting, 0) << "no recovery started";
   const int other = 1 - acting;
+  ASSERT_TRUE(AppearsSoon(in_hook)) << d[acting]->Log();
   d[acting]->Kill();
   std::filesystem::remove(hold);
   const auto killed = std::chrono::steady_clock::now();
@@ -324,14 +339,14 @@ TEST(DaemonKafkaTest, AMonitorGroupHandsAClusterOverInTheMiddleOfARecoveryAndItI
   const auto base = std::filesystem::temp_directory_path() / ("tidewatch-monitor-group-" + std::to_string(::getpid()));
   std::filesystem::remove_all(base);
   std::filesystem::create_directories(base);
-  const std::string hold = (base / "hold").string();
+  const std::string hold = (base / "hold").string(), in_hook = (base / "in-hook").string();
   std::vector<std::unique_ptr<DaemonProcess>> d;
   for (int n : {0, 1}) {
     json config = RecoveryGroupConfig(broker, 25525, 25540 + n, n);
     config["RecoveryConsumer"] = "embedded";
     config.erase("RecoveryConsumerGroup");
     config["MonitorGroup"] = "it.monitors";
-    config["PreFailoverProcesses"] = {"while [ -f " + hold + " ]; do sleep 0.1; done"};
+    config["PreFailoverProcesses"] = {HeldHook(hold, in_hook)};
     d.push_back(std::make_unique<DaemonProcess>(base / std::to_string(n), config));
   }
   // One partition: one daemon monitors the cluster, the other nothing.
@@ -353,6 +368,7 @@ TEST(DaemonKafkaTest, AMonitorGroupHandsAClusterOverInTheMiddleOfARecoveryAndItI
   // Only the daemon that monitors the cluster acts on it.
   ASSERT_EQ(StartedARecovery(d), owner) << d[owner]->Log();
   EXPECT_TRUE(RecoverySteps(*d[other], "recovery", "STARTED").empty());
+  ASSERT_TRUE(AppearsSoon(in_hook)) << d[owner]->Log();
   d[owner]->Kill();
   std::filesystem::remove(hold);
   const auto killed = std::chrono::steady_clock::now();
@@ -385,6 +401,9 @@ TEST(DaemonKafkaTest, AMonitorGroupHandsAClusterOverInTheMiddleOfARecoveryAndItI
   const std::string name = successor == "127.0.0.1:25526" ? "r1" : "r2", survivor = name == "r1" ? "r2" : "r1";
   EXPECT_EQ(sb.SlaveStatus(survivor, "Master_Port"), successor.substr(successor.rfind(':') + 1));
   EXPECT_EQ(sb.SlaveStatus(survivor, "Slave_IO_Running"), "Yes");
+  if (::testing::Test::HasFailure()) {
+    for (auto& x : d) std::cerr << x->Log() << "\n";
+  }
   d.clear();
   std::filesystem::remove_all(base);
 }
@@ -410,8 +429,7 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   for (int n : {1, 2}) {
     json config = RecoveryGroupConfig(broker, 25520, 25595 + n, n);
     config.erase("RecoveryConsumer");
-    // The hook runs once the intent is durable: the consumer is killed inside it.
-    config["PreFailoverProcesses"] = {"touch " + in_hook + "; while [ -f " + hold + " ]; do sleep 0.1; done"};
+    config["PreFailoverProcesses"] = {HeldHook(hold, in_hook)};
     const auto dir = base / ("consumer-" + std::to_string(n));
     c.push_back(std::make_unique<DaemonProcess>(
         dir, config,
@@ -429,8 +447,7 @@ TEST(DaemonKafkaTest, RecoveryConsumerProcessesFinishTheRecoveryOfOneThatDied) {
   ASSERT_GE(acting, 0) << "no recovery started" << c[0]->Log() << c[1]->Log();
   const int other = 1 - acting;
   const std::string id = RecoverySteps(*c[acting], "recovery", "STARTED").at(0)["recovery"]["recovery_id"];
-  for (int i = 0; i < 600 && !std::filesystem::exists(in_hook); ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_TRUE(std::filesystem::exists(in_hook)) << c[acting]->Log();
+  ASSERT_TRUE(AppearsSoon(in_hook)) << c[acting]->Log();
   c[acting]->Kill();
   std::filesystem::remove(hold);
   const auto killed = std::chrono::steady_clock::now();
