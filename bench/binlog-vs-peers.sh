@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Decodes each binlog FILE in-process with Tidewatch (bench/binlog_bench.cc),
+# Decodes each binlog FILE in-process with Tidewatch (bench/binlog_bench.cc,
+# the file read into memory once as each peer reads it),
 # mysql-binlog-connector-java 0.29.2 (bench/peers/java) and go-mysql v1.16.0
 # (bench/peers/go), one after the other in one run, and prints a table of
 # MB/s (decimal) of wall-clock time and MB per CPU-second (the process's:
@@ -61,7 +62,7 @@ trap 'rm -f "$results" "$results.json"' EXIT
 for f in "$@"; do
   echo "== $f" >&2
   echo "  Tidewatch" >&2
-  TIDEWATCH_BENCH_SKIP_PEER=1 TIDEWATCH_BENCH_BINLOG="$f" "$build/bench/binlog_bench" \
+  TIDEWATCH_BENCH_IN_MEMORY=1 TIDEWATCH_BENCH_SKIP_PEER=1 TIDEWATCH_BENCH_BINLOG="$f" "$build/bench/binlog_bench" \
     --benchmark_filter='BM_DecodeEveryEvent|BM_DecodeMaterialiseEveryValue' \
     --benchmark_repetitions="${REPETITIONS:-5}" --benchmark_report_aggregates_only=true \
     --benchmark_out="$results.json" --benchmark_out_format=json >&2

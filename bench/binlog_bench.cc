@@ -9,13 +9,18 @@
 // comparison `mariadb-binlog FILE > /dev/null` on the same file, timed in the
 // same run; each benchmark reports MB/s, events/s and its speed-up over it.
 // The NoCrc variants of (b) and (c) skip CRC32 verification, as the Java and
-// Go libraries do.
+// Go libraries do. With TIDEWATCH_BENCH_IN_MEMORY=1 the file is read into
+// memory once and every iteration decodes it from there, as the Java and Go
+// peers measure themselves (bench/binlog-vs-peers.sh); by default each
+// iteration maps the file anew, its page faults included.
 #include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -36,6 +41,13 @@ using tidewatch::Status;
 
 std::string g_file;
 double g_mariadb_binlog_seconds = 0;
+bool g_in_memory = false;
+std::vector<uint8_t> g_bytes;  // the file, with g_in_memory
+
+// Opens the benchmark's file: mapped anew, or the copy in memory.
+Status OpenInput(BinlogFileReader* reader) {
+  return g_in_memory ? reader->OpenBuffer(g_bytes, g_file) : reader->Open(g_file);
+}
 
 void Fail(benchmark::State& state, const Status& s) { state.SkipWithError(s.ToString().c_str()); }
 
@@ -58,7 +70,7 @@ void WalkFile(benchmark::State& state, bool verify, bool decode) {
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
     BinlogFileReader reader;
-    Status s = reader.Open(g_file);
+    Status s = OpenInput(&reader);
     if (!s.ok()) return Fail(state, s);
     reader.set_verify_checksums(verify);
     RawEvent raw;
@@ -87,7 +99,7 @@ void MaterialiseFile(benchmark::State& state, bool verify) {
   for (auto _ : state) {
     auto t0 = std::chrono::steady_clock::now();
     BinlogFileReader reader;
-    Status s = reader.Open(g_file);
+    Status s = OpenInput(&reader);
     if (!s.ok()) return Fail(state, s);
     reader.set_verify_checksums(verify);
     RawEvent raw;
@@ -162,7 +174,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (std::getenv("TIDEWATCH_BENCH_SKIP_PEER") == nullptr) g_mariadb_binlog_seconds = TimeMariadbBinlog(g_file);
-    std::printf("input: %s, %.1f MB\n", g_file.c_str(), size / 1e6);
+    const char* in_memory = std::getenv("TIDEWATCH_BENCH_IN_MEMORY");
+    g_in_memory = in_memory != nullptr && std::string(in_memory) == "1";
+    if (g_in_memory) {
+      std::ifstream in(g_file, std::ios::binary);
+      g_bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (g_bytes.size() != size) {
+        std::cerr << g_file << ": read " << g_bytes.size() << " of " << size << " bytes\n";
+        return 1;
+      }
+    }
+    std::printf("input: %s, %.1f MB%s\n", g_file.c_str(), size / 1e6,
+                g_in_memory ? ", read into memory once" : ", mapped anew by each iteration");
     if (g_mariadb_binlog_seconds > 0) {
       std::printf("mariadb-binlog FILE > /dev/null: %.2f s = %.1f MB/s\n", g_mariadb_binlog_seconds,
                   size / 1e6 / g_mariadb_binlog_seconds);

@@ -244,7 +244,15 @@ uint64_t PackedValue(std::span<const uint8_t> v) {
 
 Status EventDecoder::Decode(const RawEvent& raw, const FormatDescription& fd, Event* out) {
   out->pos = raw.pos;
-  out->header = raw.header;
+  // The header parsed again from the event's bytes rather than copied: the
+  // reader has just stored raw.header field by field, and a whole-struct
+  // copy reloads those stores with wider loads, which stalls store
+  // forwarding on every event (see ParseEventHeader).
+  if (raw.bytes.size() >= kEventHeaderSize) [[likely]] {
+    ParseEventHeader(raw.bytes.data(), &out->header);
+  } else {
+    out->header = raw.header;
+  }
   out->inner = false;
   const uint8_t type = fd.CurrentType(raw.header.type);
   out->header.type = type;
@@ -265,15 +273,19 @@ Status EventDecoder::DecodeBody(uint8_t type, const RawEvent& raw, const FormatD
     out->body = desc;
     return Status::OK();
   }
-  if (!IsKnownEventType(type)) {
+  // A type no server defines is refused where the switch below would
+  // otherwise take it (its default, or a post-header it cannot hold), so that
+  // the common types pay no lookup.
+  auto unknown = [type] {
     return Status::NotSupported("event type " + std::to_string(type) + " is not one MySQL or MariaDB defines");
-  }
+  };
   // Post-header and body split where the governing description says. Types
   // whose server reader ignores the declared length (ReadsFromStart) read
   // `all` from its start instead.
   const auto all = raw.body(fd);
   size_t ph_len = fd.PostHeaderLength(type);
   if (ph_len > all.size()) [[unlikely]] {
+    if (!IsKnownEventType(type)) return unknown();
     if (!ReadsFromStart(type)) {
       return Malformed("body of " + std::to_string(all.size()) + " bytes is shorter than its declared post-header (" +
                        std::to_string(ph_len) + ")");
@@ -511,6 +523,7 @@ Status EventDecoder::DecodeBody(uint8_t type, const RawEvent& raw, const FormatD
       return DecodeRows(type, post_header, body, &b);
     }
     default:
+      if (!IsKnownEventType(type)) return unknown();
       out->body = EmptyBody{};
       return Status::OK();
   }
@@ -579,16 +592,21 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header, std::s
   // table id with the same columns again and again, and parsing it once
   // spares the work and the allocations. A changed definition re-parses.
   TableColumns& t = FindOrAddTable(out->table_id);
-  if (t.db != out->db) t.db.assign(out->db);
-  if (t.table != out->table) t.table.assign(out->table);
-  if (!out->has_metadata) {
-    t.SetTypesOnly(out->column_types);
-  } else {
-    Status s = t.ParseMetadata(out->column_types, meta);
-    if (!s.ok()) {
-      ForgetTable(out->table_id);
-      return s;
+  if (!std::equal(body.begin(), body.end(), t.announced.begin(), t.announced.end())) {
+    t.announced.clear();  // set again once the map has been read
+    if (t.db != out->db) t.db.assign(out->db);
+    if (t.table != out->table) t.table.assign(out->table);
+    if (!out->has_metadata) {
+      t.SetTypesOnly(out->column_types);
+    } else {
+      Status s = t.ParseMetadata(out->column_types, meta);
+      if (!s.ok()) {
+        ForgetTable(out->table_id);
+        return s;
+      }
     }
+    t.announced.assign(body.begin(), body.end());
+    t.generation = NextTableGeneration();
   }
   if (out->optional_metadata.empty()) return Status::OK();
   const bool same = metadata_valid_ && metadata_table_id_ == out->table_id && metadata_mariadb_ == mariadb &&

@@ -1,5 +1,7 @@
 #include "binlog/row_image.h"
 
+#include <atomic>
+
 #include <algorithm>
 #include <string>
 
@@ -81,6 +83,11 @@ Status TableColumns::ParseMetadata(std::span<const uint8_t> types_in,
   for (uint32_t i = 0; i < all_columns.size(); ++i) all_columns[i] = i;
   has_metadata = true;
   return Status::OK();
+}
+
+uint64_t NextTableGeneration() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
 }
 
 void TableColumns::SetTypesOnly(std::span<const uint8_t> types_in) {

@@ -56,6 +56,14 @@ struct TableColumns {
   std::vector<uint8_t> raw_metadata;  // the block metadata was parsed from
   std::vector<ColumnLayout> layout;   // per column, once metadata was parsed
   std::vector<uint32_t> all_columns;  // 0 … n-1: the image of a full row
+  // The TABLE_MAP body (after its post-header) these columns were last read
+  // from, whole: a server announces the same map before every statement
+  // that uses the table, and the same bytes again need no reading.
+  std::vector<uint8_t> announced;
+  // Set anew, unique in the process, whenever the columns are read anew
+  // (NextTableGeneration); 0 for columns set up by hand. What a reader
+  // prepared for one generation holds for as long as it lasts.
+  uint64_t generation = 0;
   // False for the map of a 5.1 pre-release server, which logged the column
   // types alone: its row images cannot be walked.
   bool has_metadata = false;
@@ -66,6 +74,9 @@ struct TableColumns {
   // A map that carries no metadata block and no NULL bitmap.
   void SetTypesOnly(std::span<const uint8_t> types_in);
 };
+
+// A TableColumns::generation not given before.
+uint64_t NextTableGeneration();
 
 // Advances `r` past one non-NULL value of the column; fails the reader (and
 // returns false) when the value does not fit or the type is unknown.

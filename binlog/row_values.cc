@@ -299,21 +299,6 @@ bool ReadValue(ByteReader& r, uint8_t type, uint16_t meta, ColumnValue* v) {
   }
 }
 
-// The columns a columns-present bitmap names, each as a value of its column
-// and type; returns how many.
-size_t PresentValues(std::span<const uint8_t> bitmap, uint64_t column_count, const TableColumns& t,
-                     std::vector<ColumnValue>* out) {
-  if (out->size() < column_count) out->resize(column_count);
-  ColumnValue* v = out->data();
-  size_t k = 0;
-  for (uint64_t i = 0; i < column_count; ++i) {
-    v[k].column = static_cast<uint32_t>(i);
-    v[k].type = t.types[i];
-    k += BitSet(bitmap, i);
-  }
-  return k;
-}
-
 // A little-endian integer of 1–8 bytes at p, sign-extended.
 inline int64_t LoadSigned(const uint8_t* p, unsigned n) {
   uint64_t v = 0;
@@ -347,11 +332,41 @@ std::string DecimalToString(const ColumnValue& v) {
   return out;
 }
 
+void RowValueReader::PresentColumns::Prepare(std::span<const uint8_t> present, uint64_t columns,
+                                             const TableColumns& t) {
+  if (t.generation != 0 && t.generation == generation && columns == column_count &&
+      std::equal(present.begin(), present.end(), bitmap.begin(), bitmap.end())) {
+    return;
+  }
+  generation = t.generation;
+  column_count = columns;
+  bitmap.assign(present.begin(), present.end());
+  if (values.size() < columns) values.resize(columns);
+  if (steps.size() < columns) steps.resize(columns);
+  ColumnValue* v = values.data();
+  size_t k = 0;
+  for (uint64_t i = 0; i < columns; ++i) {
+    v[k].column = static_cast<uint32_t>(i);
+    v[k].type = t.types[i];
+    const ColumnLayout& l = t.layout[i];
+    if (l.integer) {
+      steps[k] = {Read::kInt, static_cast<uint8_t>(l.size)};
+    } else if (l.form == ColumnLayout::Form::kPrefixed && t.types[i] != kTypeJson) {
+      steps[k] = {Read::kPrefixed, l.prefix};
+    } else {
+      steps[k] = {Read::kOther, 0};
+    }
+    k += BitSet(present, i);
+  }
+  count = k;
+  simple = count <= 64 && std::all_of(steps.begin(), steps.begin() + static_cast<ptrdiff_t>(count),
+                                      [](const Step& st) { return st.read != Read::kOther; });
+}
+
 Status RowValueReader::Reset(const RowsBody& rows) {
   status_ = Status::OK();
   images_ = 0;
   r_ = ByteReader();
-  before_count_ = after_count_ = 0;
   if (rows.columns == nullptr || rows.columns->layout.size() < rows.column_count) {
     status_ = Status::InvalidArgument("the row images of this event cannot be walked");
     return status_;
@@ -359,8 +374,8 @@ Status RowValueReader::Reset(const RowsBody& rows) {
   table_ = rows.columns;
   update_ = rows.kind == RowsBody::Kind::kUpdate;
   partial_ = rows.partial;
-  before_count_ = PresentValues(rows.columns_present, rows.column_count, *table_, &before_);
-  if (update_) after_count_ = PresentValues(rows.columns_present_after, rows.column_count, *table_, &after_);
+  before_.Prepare(rows.columns_present, rows.column_count, *table_);
+  if (update_) after_.Prepare(rows.columns_present_after, rows.column_count, *table_);
   r_ = ByteReader(rows.row_data);
   return status_;
 }
@@ -368,16 +383,16 @@ Status RowValueReader::Reset(const RowsBody& rows) {
 bool RowValueReader::Next(std::span<const ColumnValue>* image) {
   if (!status_.ok() || r_.remaining() == 0) return false;
   const bool after = update_ && images_ % 2 == 1;
-  const std::span<ColumnValue> values = after ? std::span<ColumnValue>(after_.data(), after_count_)
-                                              : std::span<ColumnValue>(before_.data(), before_count_);
-  if (values.empty()) {
+  PresentColumns& present = after ? after_ : before_;
+  if (present.count == 0) {
     status_ = Status::Corruption("row images with no columns present cannot hold " +
                                  std::to_string(r_.remaining()) + " bytes");
     return false;
   }
-  if (!ReadImage(values, after && partial_)) return false;
+  const bool partial_after = after && partial_;
+  if (!(present.simple && !partial_after ? ReadSimpleImage(present) : ReadImage(present, partial_after))) return false;
   ++images_;
-  *image = values;
+  *image = std::span<const ColumnValue>(present.values.data(), present.count);
   return true;
 }
 
@@ -391,7 +406,49 @@ bool RowValueReader::Fail(size_t start, const ColumnValue* v, const char* what) 
   return false;
 }
 
-bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after) {
+bool RowValueReader::ReadSimpleImage(PresentColumns& present) {
+  const size_t start = r_.offset();
+  const uint8_t* p = r_.cursor();
+  const uint8_t* const end = p + r_.remaining();
+  const size_t n = present.count, null_bytes = (n + 7) / 8;
+  if (static_cast<size_t>(end - p) < null_bytes) return Fail(start, nullptr, "NULL bitmap runs past the event");
+  uint64_t nulls = 0;
+  for (size_t i = 0; i < null_bytes; ++i) nulls |= static_cast<uint64_t>(p[i]) << (8 * i);
+  p += null_bytes;
+  ColumnValue* values = present.values.data();
+  const PresentColumns::Step* steps = present.steps.data();
+  for (size_t k = 0; k < n; ++k) {
+    ColumnValue& v = values[k];
+    v.bytes = {};
+    if ((nulls >> k) & 1) {
+      v.kind = ColumnValue::Kind::kNull;
+      v.i = 0;
+      continue;
+    }
+    const PresentColumns::Step step = steps[k];
+    if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
+    if (step.read == PresentColumns::Read::kInt) {
+      v.i = LoadSigned(p, step.size);
+      v.width = step.size;
+      v.kind = ColumnValue::Kind::kInt;
+      p += step.size;
+    } else {
+      uint64_t len = p[0];
+      for (unsigned i = 1; i < step.size; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
+      p += step.size;
+      if (static_cast<uint64_t>(end - p) < len) return Fail(start, &v, "does not fit");
+      v.bytes = std::span<const uint8_t>(p, len);
+      v.kind = ColumnValue::Kind::kBytes;
+      p += len;
+    }
+  }
+  r_.Skip(static_cast<size_t>(p - r_.cursor()));
+  return true;
+}
+
+bool RowValueReader::ReadImage(PresentColumns& present, bool partial_after) {
+  const std::span<ColumnValue> values(present.values.data(), present.count);
+  const PresentColumns::Step* steps = present.steps.data();
   const size_t start = r_.offset();
   const TableColumns& t = *table_;
   // PARTIAL_UPDATE_ROWS after images open with binlog_row_value_options; bit
@@ -409,11 +466,11 @@ bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after
   }
   const auto nulls = r_.Bytes((values.size() + 7) / 8);
   if (!r_.ok()) return Fail(start, nullptr, "NULL bitmap runs past the event");
-  const ColumnLayout* layout = t.layout.data();
   // The common values (integers, strings and blobs) are read here through a
   // bounds-checked pointer; the others by ReadValue.
   const uint8_t* p = r_.cursor();
   const uint8_t* const end = p + r_.remaining();
+  using Read = PresentColumns::Read;
   for (size_t k = 0; k < values.size(); ++k) {
     ColumnValue& v = values[k];
     v.bytes = {};
@@ -422,20 +479,20 @@ bool RowValueReader::ReadImage(std::span<ColumnValue> values, bool partial_after
       v.i = 0;
       continue;
     }
-    const ColumnLayout& l = layout[v.column];
-    if (l.integer) {
-      if (static_cast<size_t>(end - p) < l.size) return Fail(start, &v, "does not fit");
-      v.i = LoadSigned(p, l.size);
-      v.width = static_cast<uint8_t>(l.size);
+    const PresentColumns::Step step = steps[k];
+    if (step.read == Read::kInt) {
+      if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
+      v.i = LoadSigned(p, step.size);
+      v.width = step.size;
       v.kind = ColumnValue::Kind::kInt;
-      p += l.size;
+      p += step.size;
       continue;
     }
-    if (l.form == ColumnLayout::Form::kPrefixed && v.type != kTypeJson) {
-      if (static_cast<size_t>(end - p) < l.prefix) return Fail(start, &v, "does not fit");
+    if (step.read == Read::kPrefixed) {
+      if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
       uint64_t len = p[0];
-      for (unsigned i = 1; i < l.prefix; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
-      p += l.prefix;
+      for (unsigned i = 1; i < step.size; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
+      p += step.size;
       if (static_cast<uint64_t>(end - p) < len) return Fail(start, &v, "does not fit");
       v.bytes = std::span<const uint8_t>(p, len);
       v.kind = ColumnValue::Kind::kBytes;

@@ -123,7 +123,31 @@ class RowValueReader {
   uint64_t images() const { return images_; }
 
  private:
-  bool ReadImage(std::span<ColumnValue> values, bool partial_after);
+  // One value per column a columns-present bitmap names, its column and type
+  // set by Prepare; the first `count` are the event's. Prepared again only
+  // when the bitmap or the table's columns (their generation) change: the
+  // events of one statement share them.
+  struct PresentColumns {
+    // How each present column's value is read, in image order: the common
+    // forms inline, the rest by the general reader.
+    enum class Read : uint8_t { kInt, kPrefixed, kOther };
+    struct Step {
+      Read read;
+      uint8_t size;  // kInt: the integer's bytes; kPrefixed: the length's bytes
+    };
+    std::vector<ColumnValue> values;
+    std::vector<Step> steps;
+    size_t count = 0;
+    uint64_t generation = 0;
+    uint64_t column_count = 0;
+    std::vector<uint8_t> bitmap;
+    // At most 64 columns, every one kInt or kPrefixed: ReadSimpleImage.
+    bool simple = false;
+    void Prepare(std::span<const uint8_t> present, uint64_t columns, const TableColumns& t);
+  };
+  bool ReadImage(PresentColumns& present, bool partial_after);
+  // ReadImage for a `simple` image, not a partial update's after image.
+  bool ReadSimpleImage(PresentColumns& present);
   // Sets status_ to the corruption at byte `start` of the rows (in column
   // `v`, when given); returns false.
   [[gnu::cold, gnu::noinline]] bool Fail(size_t start, const ColumnValue* v, const char* what);
@@ -132,11 +156,7 @@ class RowValueReader {
   const TableColumns* table_ = nullptr;
   bool update_ = false, partial_ = false;
   uint64_t images_ = 0;
-  // One value per column present in the before (and the after) images, their
-  // column and type set by Reset(); the first `before_count_` (and
-  // `after_count_`) are this event's.
-  std::vector<ColumnValue> before_, after_;
-  size_t before_count_ = 0, after_count_ = 0;
+  PresentColumns before_, after_;
   Status status_;
 };
 

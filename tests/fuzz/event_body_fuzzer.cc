@@ -16,7 +16,11 @@
 // transaction payload are decoded where they lie, in the decoder's buffer,
 // as every caller does.) Every event's JSON line (server/event_json.h) is
 // what nlohmann::json prints for the object it holds: one valid object, keys
-// in order, strings escaped and bad UTF-8 replaced as nlohmann does.
+// in order, strings escaped and bad UTF-8 replaced as nlohmann does. The
+// values of every rows event whose images the decoder walked are read as
+// well (binlog/row_values.h): the same images, in the same number, without
+// an error where every value is one the reader takes (it refuses, with the
+// image and column, what the walk only measures: a BIT wider than 64 bits).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,6 +33,7 @@
 #include "binlog/event_type.h"
 #include "binlog/file_reader.h"
 #include "binlog/format_description.h"
+#include "binlog/row_values.h"
 #include "server/event_json.h"
 
 #include <nlohmann/json.hpp>
@@ -83,6 +88,20 @@ void CheckLine(tidewatch::server::EventJsonWriter& json, const Event& event) {
   if (parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) != line) std::abort();
 }
 
+// Every value of a walked rows event reads, image for image.
+void CheckValues(RowValueReader& values, const Event& event) {
+  const auto* rows = std::get_if<RowsBody>(&event.body);
+  if (rows == nullptr || !rows->images_walked) return;
+  if (!values.Reset(*rows).ok()) std::abort();
+  std::span<const ColumnValue> image;
+  uint64_t images = 0;
+  while (values.Next(&image)) {
+    if (image.empty()) std::abort();
+    ++images;
+  }
+  if (values.status().ok() ? images != rows->images : !values.status().IsCorruption()) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -129,6 +148,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!reader.OpenBuffer(file, "fuzz").ok()) std::abort();
   EventDecoder decoder;
   tidewatch::server::EventJsonWriter json;
+  RowValueReader values;
   RawEvent raw;
   Event event, inner;
   size_t delivered = 0;
@@ -140,6 +160,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     alone.bytes = copy;
     if (!decoder.Decode(alone, reader.format(), &event).ok()) std::abort();
     CheckLine(json, event);
+    CheckValues(values, event);
     if (!std::holds_alternative<TransactionPayloadBody>(event.body)) continue;
     size_t offset = 0;
     RawEvent inner_raw;
@@ -148,6 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!decoder.Decode(inner_raw, reader.format(), &inner).ok()) std::abort();
       inner.inner = true;
       CheckLine(json, inner);
+      CheckValues(values, inner);
     }
     if (!p.IsEndOfFile()) std::abort();  // the payload's events were checked to chain
   }
