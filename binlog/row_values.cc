@@ -406,6 +406,27 @@ bool RowValueReader::Fail(size_t start, const ColumnValue* v, const char* what) 
   return false;
 }
 
+inline bool RowValueReader::ReadCommonValue(PresentColumns::Step step, const uint8_t** p, const uint8_t* end,
+                                            ColumnValue* v) {
+  const uint8_t* q = *p;
+  if (static_cast<size_t>(end - q) < step.size) return false;
+  if (step.read == PresentColumns::Read::kInt) {
+    v->i = LoadSigned(q, step.size);
+    v->width = step.size;
+    v->kind = ColumnValue::Kind::kInt;
+    *p = q + step.size;
+    return true;
+  }
+  uint64_t len = q[0];
+  for (unsigned i = 1; i < step.size; ++i) len |= static_cast<uint64_t>(q[i]) << (8 * i);
+  q += step.size;
+  if (static_cast<uint64_t>(end - q) < len) return false;
+  v->bytes = std::span<const uint8_t>(q, len);
+  v->kind = ColumnValue::Kind::kBytes;
+  *p = q + len;
+  return true;
+}
+
 bool RowValueReader::ReadSimpleImage(PresentColumns& present) {
   const size_t start = r_.offset();
   const uint8_t* p = r_.cursor();
@@ -425,22 +446,7 @@ bool RowValueReader::ReadSimpleImage(PresentColumns& present) {
       v.i = 0;
       continue;
     }
-    const PresentColumns::Step step = steps[k];
-    if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
-    if (step.read == PresentColumns::Read::kInt) {
-      v.i = LoadSigned(p, step.size);
-      v.width = step.size;
-      v.kind = ColumnValue::Kind::kInt;
-      p += step.size;
-    } else {
-      uint64_t len = p[0];
-      for (unsigned i = 1; i < step.size; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
-      p += step.size;
-      if (static_cast<uint64_t>(end - p) < len) return Fail(start, &v, "does not fit");
-      v.bytes = std::span<const uint8_t>(p, len);
-      v.kind = ColumnValue::Kind::kBytes;
-      p += len;
-    }
+    if (!ReadCommonValue(steps[k], &p, end, &v)) return Fail(start, &v, "does not fit");
   }
   r_.Skip(static_cast<size_t>(p - r_.cursor()));
   return true;
@@ -479,24 +485,8 @@ bool RowValueReader::ReadImage(PresentColumns& present, bool partial_after) {
       v.i = 0;
       continue;
     }
-    const PresentColumns::Step step = steps[k];
-    if (step.read == Read::kInt) {
-      if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
-      v.i = LoadSigned(p, step.size);
-      v.width = step.size;
-      v.kind = ColumnValue::Kind::kInt;
-      p += step.size;
-      continue;
-    }
-    if (step.read == Read::kPrefixed) {
-      if (static_cast<size_t>(end - p) < step.size) return Fail(start, &v, "does not fit");
-      uint64_t len = p[0];
-      for (unsigned i = 1; i < step.size; ++i) len |= static_cast<uint64_t>(p[i]) << (8 * i);
-      p += step.size;
-      if (static_cast<uint64_t>(end - p) < len) return Fail(start, &v, "does not fit");
-      v.bytes = std::span<const uint8_t>(p, len);
-      v.kind = ColumnValue::Kind::kBytes;
-      p += len;
+    if (steps[k].read != Read::kOther) {
+      if (!ReadCommonValue(steps[k], &p, end, &v)) return Fail(start, &v, "does not fit");
       continue;
     }
     v.width = 0;

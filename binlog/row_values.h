@@ -146,6 +146,9 @@ class RowValueReader {
     void Prepare(std::span<const uint8_t> present, uint64_t columns, const TableColumns& t);
   };
   bool ReadImage(PresentColumns& present, bool partial_after);
+  // Reads a kInt or kPrefixed value at `*p` (before `end`) into `v`, moving
+  // `*p` past it; false when it does not fit.
+  static bool ReadCommonValue(PresentColumns::Step step, const uint8_t** p, const uint8_t* end, ColumnValue* v);
   // ReadImage for a `simple` image, not a partial update's after image.
   bool ReadSimpleImage(PresentColumns& present);
   // Sets status_ to the corruption at byte `start` of the rows (in column

@@ -2,6 +2,7 @@
 // of the reference binlogs, as mariadb-binlog -vv prints them for the same
 // files, and a DECIMAL's packed form from strings/decimal.c.
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -57,38 +58,59 @@ bool operator==(const Image& a, const Image& b) {
   return a.table == b.table && a.values == b.values && a.kinds == b.kinds;
 }
 
-// Every image of every row event of a file, in order; with `walk`, the
-// decoder walks the images first and the reader must read as many.
-std::vector<Image> ImagesOf(const std::string& path, bool walk) {
-  std::vector<Image> out;
-  BinlogFileReader reader;
-  EXPECT_TRUE(reader.Open(path).ok()) << path;
+// Every image of every rows event `reader` walks to, with its event, given
+// to `image`; each event, with the value reader once its images are read, to
+// `ended`. With `walk` the decoder walks the images first.
+using ImageFn = std::function<void(const RowsBody&, std::span<const ColumnValue>)>;
+using EndFn = std::function<void(const RowsBody&, const RowValueReader&)>;
+void ReadImages(BinlogFileReader& reader, bool walk, const ImageFn& image, const EndFn& ended) {
   EventDecoder decoder;
   decoder.set_walk_row_images(walk);
   Event event;
   RawEvent raw;
   RowValueReader values;
   while (reader.Next(&raw).ok()) {
-    EXPECT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
+    ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
     const auto* rows = std::get_if<RowsBody>(&event.body);
     if (rows == nullptr) continue;
-    EXPECT_TRUE(values.Reset(*rows).ok()) << path << " at " << event.pos;
-    std::span<const ColumnValue> image;
-    while (values.Next(&image)) {
-      Image& im = out.emplace_back();
-      im.table = std::string(rows->db) + "." + std::string(rows->table);
-      for (const ColumnValue& v : image) {
-        im.values.push_back(Text(v));
-        im.kinds.push_back(v.kind);
-      }
-    }
-    EXPECT_TRUE(values.status().ok()) << values.status().ToString();
-    if (walk) {
-      EXPECT_EQ(values.images(), rows->images);
-    } else {
-      EXPECT_FALSE(rows->images_walked);
-    }
+    ASSERT_TRUE(values.Reset(*rows).ok()) << reader.path() << " at " << event.pos;
+    std::span<const ColumnValue> values_of_image;
+    while (values.Next(&values_of_image)) image(*rows, values_of_image);
+    ended(*rows, values);
   }
+}
+
+// The same for the binlog built in `data`.
+void ReadImages(const std::vector<uint8_t>& data, bool walk, const ImageFn& image, const EndFn& ended) {
+  BinlogFileReader reader;
+  ASSERT_TRUE(reader.OpenBuffer(data, "built").ok());
+  ReadImages(reader, walk, image, ended);
+}
+
+// Every image of every row event of a file, in order; with `walk`, the
+// decoder walks the images first and the reader must read as many.
+std::vector<Image> ImagesOf(const std::string& path, bool walk) {
+  std::vector<Image> out;
+  BinlogFileReader reader;
+  EXPECT_TRUE(reader.Open(path).ok()) << path;
+  ReadImages(
+      reader, walk,
+      [&](const RowsBody& rows, std::span<const ColumnValue> image) {
+        Image& im = out.emplace_back();
+        im.table = std::string(rows.db) + "." + std::string(rows.table);
+        for (const ColumnValue& v : image) {
+          im.values.push_back(Text(v));
+          im.kinds.push_back(v.kind);
+        }
+      },
+      [&](const RowsBody& rows, const RowValueReader& values) {
+        EXPECT_TRUE(values.status().ok()) << values.status().ToString();
+        if (walk) {
+          EXPECT_EQ(values.images(), rows.images);
+        } else {
+          EXPECT_FALSE(rows.images_walked);
+        }
+      });
   return out;
 }
 
@@ -184,31 +206,22 @@ TEST(RowValues, DecimalFromItsPackedForm) {
   rows.raw({0x81, 0x0D, 0xFB, 0x38, 0xD2, 0x04, 0xD2});
   rows.raw({0x7E, 0xF2, 0x04, 0xC7, 0x2D, 0xFB, 0x2D});
   f.Add(kWriteRowsEvent, rows.vec());
-  BinlogFileReader reader;
-  ASSERT_TRUE(reader.OpenBuffer(f.data(), "decimal").ok());
-  EventDecoder decoder;
-  Event event;
-  RawEvent raw;
-  RowValueReader values;
   int images = 0;
-  while (reader.Next(&raw).ok()) {
-    ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
-    const auto* r = std::get_if<RowsBody>(&event.body);
-    if (r == nullptr) continue;
-    ASSERT_TRUE(values.Reset(*r).ok());
-    std::span<const ColumnValue> image;
-    while (values.Next(&image)) {
-      ++images;
-      ASSERT_EQ(image.size(), 2u);
-      EXPECT_EQ(DecimalToString(image[0]), "1234567890.1234");
-      EXPECT_TRUE(image[0].decimal.fits_int64);
-      EXPECT_EQ(image[0].decimal.unscaled, 12345678901234);
-      EXPECT_EQ(image[0].decimal.scale, 4);
-      EXPECT_EQ(DecimalToString(image[1]), "-1234567890.1234");
-      EXPECT_EQ(image[1].decimal.unscaled, -12345678901234);
-    }
-    EXPECT_TRUE(values.status().ok()) << values.status().ToString();
-  }
+  ReadImages(
+      f.data(), true,
+      [&](const RowsBody&, std::span<const ColumnValue> image) {
+        ++images;
+        ASSERT_EQ(image.size(), 2u);
+        EXPECT_EQ(DecimalToString(image[0]), "1234567890.1234");
+        EXPECT_TRUE(image[0].decimal.fits_int64);
+        EXPECT_EQ(image[0].decimal.unscaled, 12345678901234);
+        EXPECT_EQ(image[0].decimal.scale, 4);
+        EXPECT_EQ(DecimalToString(image[1]), "-1234567890.1234");
+        EXPECT_EQ(image[1].decimal.unscaled, -12345678901234);
+      },
+      [](const RowsBody&, const RowValueReader& values) {
+        EXPECT_TRUE(values.status().ok()) << values.status().ToString();
+      });
   EXPECT_EQ(images, 1);
 }
 
@@ -240,29 +253,18 @@ TEST(RowValues, ATableIdAnnouncedAgainIsReadWithItsNewColumns) {
   write({0x00, 7, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0});  // (7, 9)
   map({kTypeLongLong, kTypeLong}, {});
   write({0x00, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0});  // (1, …) cut short
-  BinlogFileReader reader;
-  ASSERT_TRUE(reader.OpenBuffer(f.data(), "reannounced").ok());
-  EventDecoder decoder;
-  decoder.set_walk_row_images(false);  // the reader alone meets the short image
-  Event event;
-  RawEvent raw;
-  RowValueReader values;
   std::vector<std::vector<std::string>> seen;
   std::vector<std::string> errors;
-  while (reader.Next(&raw).ok()) {
-    ASSERT_TRUE(decoder.Decode(raw, reader.format(), &event).ok());
-    const auto* r = std::get_if<RowsBody>(&event.body);
-    if (r == nullptr) continue;
-    ASSERT_TRUE(values.Reset(*r).ok());
-    std::span<const ColumnValue> image;
-    while (values.Next(&image)) {
-      auto& row = seen.emplace_back();
-      for (const ColumnValue& v : image) {
-        row.push_back(Text(v) + (v.kind == K::kInt ? " in " + std::to_string(v.width) + " bytes" : ""));
-      }
-    }
-    errors.push_back(values.status().ToString());
-  }
+  // Not walked by the decoder: the reader alone meets the short image.
+  ReadImages(
+      f.data(), false,
+      [&](const RowsBody&, std::span<const ColumnValue> image) {
+        auto& row = seen.emplace_back();
+        for (const ColumnValue& v : image) {
+          row.push_back(Text(v) + (v.kind == K::kInt ? " in " + std::to_string(v.width) + " bytes" : ""));
+        }
+      },
+      [&](const RowsBody&, const RowValueReader& values) { errors.push_back(values.status().ToString()); });
   using Rows = std::vector<std::vector<std::string>>;
   EXPECT_EQ(seen, (Rows{{"5 in 4 bytes", "'ab'"}, {"-1 in 4 bytes", "NULL"}, {"7 in 8 bytes", "9 in 4 bytes"}}));
   ASSERT_EQ(errors.size(), 3u);
