@@ -273,6 +273,14 @@ Status EventDecoder::DecodeBody(uint8_t type, const RawEvent& raw, const FormatD
     out->body = desc;
     return Status::OK();
   }
+  if (type == kStartEventV3 && fd.binlog_version < 4) {
+    // The description of a v3 file (format_description.h).
+    FormatDescription desc;
+    Status s = ParseStartEventV3(raw.bytes, &desc);
+    if (!s.ok()) return s;
+    out->body = desc;
+    return Status::OK();
+  }
   // A type no server defines is refused where the switch below would
   // otherwise take it (its default, or a post-header it cannot hold), so that
   // the common types pay no lookup.

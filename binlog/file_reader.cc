@@ -79,6 +79,7 @@ Status BinlogFileReader::Seek(uint64_t pos) {
     if (!s.ok() && !s.IsEndOfFile()) return s;
   }
   pos_ = pos;
+  UpdateFastPath();
   return Status::OK();
 }
 
@@ -97,11 +98,17 @@ Status BinlogFileReader::NextSlow(RawEvent* event) {
     if (!s.ok()) return s.WithContext(path_ + ": at byte offset " + std::to_string(pos_));
     fd_ = fd;
     seen_fd_ = true;
+  } else if (event->header.type == kStartEventV3 && pos_ == kBinlogMagicSize) {
+    FormatDescription fd;
+    s = ParseStartEventV3(event->bytes, &fd);
+    if (!s.ok()) return s.WithContext(path_ + ": at byte offset " + std::to_string(pos_));
+    fd_ = fd;
+    seen_fd_ = true;
   } else if (event->header.type == kStartEncryptionEvent) {
     encrypted_ = true;
   }
-  UpdateFastPath();
   pos_ += event->header.event_size;
+  UpdateFastPath();
   return Status::OK();
 }
 

@@ -2,7 +2,8 @@
 //
 // The file is memory-mapped; Next() locates one event, verifies its CRC32 when
 // the governing FORMAT_DESCRIPTION says so, and tracks FORMAT_DESCRIPTION
-// events (a relay log holds the replica's own and then each master's). Walking
+// events (a relay log holds the replica's own and then each master's); a v3
+// file (MySQL 4.x) is read with the layout its START_EVENT_V3 implies. Walking
 // allocates nothing per event. Every error names the file and byte offset.
 #pragma once
 
@@ -79,8 +80,10 @@ class BinlogFileReader {
  private:
   static constexpr size_t kPrefetchDistance = 2048;
   Status NextSlow(RawEvent* event);
+  // The first event, which may be a START_EVENT_V3 that sets the layout,
+  // always goes through NextSlow.
   void UpdateFastPath() {
-    fast_path_ = opened_ && !encrypted_;
+    fast_path_ = opened_ && !encrypted_ && pos_ > kBinlogMagicSize;
     check_crc_ = verify_checksums_ && fd_.HasChecksum();
     min_event_size_ = (fd_.header_length > kEventHeaderSize ? fd_.header_length : kEventHeaderSize) +
                       (fd_.HasChecksum() ? kChecksumSize : 0);

@@ -65,4 +65,15 @@ struct FormatDescription {
 // `body` includes the trailing checksum bytes, if any.
 Status ParseFormatDescription(std::span<const uint8_t> body, FormatDescription* out);
 
+// START_EVENT_V3 (type 1) opens a binlog of the formats before v4: v3 (MySQL
+// 4.0.2 to 4.1), v2 (4.0.0–4.0.1) and v1 (3.23, 13-byte headers) — `event` is
+// the whole event. It declares no lengths, so a v2 or v3 file is read with
+// the layout MySQL's own reader assumes for v3 (sql/log_event.cc,
+// Format_description_log_event for binlog_ver 3): 19-byte headers, no
+// checksums, and post-headers of 56 bytes (START_EVENT_V3), 11 (QUERY: no
+// status variables), 8 (ROTATE), 18 (LOAD, NEW_LOAD) and 4 (CREATE_FILE,
+// APPEND_BLOCK, EXEC_LOAD, DELETE_FILE). Its body: binlog_version 2 ·
+// server_version 50 · create_timestamp 4. v1 is refused with NotSupported.
+Status ParseStartEventV3(std::span<const uint8_t> event, FormatDescription* out);
+
 }  // namespace tidewatch::binlog

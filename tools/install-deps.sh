@@ -2,7 +2,8 @@
 # Installs every Debian package Tidewatch needs to build, test and run its sandbox
 # and its local Kafka broker (tools/kafka/tidewatch-kafka: Java, Maven, kcat), and the
 # dashboard's browser tests (headless Chromium under Selenium), and what orchestrator's own
-# client needs in the compatibility tests (curl, jq) and orchestrator itself (libsqlite3-0).
+# client needs in the compatibility tests (curl, jq) and orchestrator itself (libsqlite3-0),
+# and MariaDB's test suite data, whose binlogs of old servers the decoder's tests read.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 pkgs=(
@@ -12,7 +13,7 @@ pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libzstd-dev libisal-dev libre2-dev libssl-dev
   libsqlite3-dev libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev zlib1g-dev openssl libsodium-dev
   libjemalloc-dev
-  mariadb-server mariadb-client
+  mariadb-server mariadb-client mariadb-test-data
   openjdk-17-jre-headless maven kcat python3-confluent-kafka python3-protobuf
   chromium chromium-driver python3-selenium
   curl jq libsqlite3-0

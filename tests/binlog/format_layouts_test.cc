@@ -149,6 +149,56 @@ TEST(FormatLayouts, MySql50AndAQueryPostHeaderWithoutStatusVariables) {
   EXPECT_EQ(Get<QueryBody>(e, 3).db, "d");
 }
 
+// A START_EVENT_V3 opening a file, with a header of `header_size` bytes
+// (19 in v3, 13 in v1): binlog_version · server version · created.
+std::vector<uint8_t> StartEventV3File(size_t header_size, uint16_t binlog_version, const std::string& version) {
+  Bytes body;
+  body.u16(binlog_version).str(version);
+  for (size_t i = version.size(); i < 50; ++i) body.u8(0);
+  body.u32(1000000000);
+  const uint32_t size = static_cast<uint32_t>(header_size + body.vec().size());
+  Bytes event;
+  event.u32(1000000000).u8(kStartEventV3).u32(1).u32(size);
+  if (header_size == kEventHeaderSize) event.u32(4 + size).u16(0);
+  std::vector<uint8_t> file(kBinlogMagic, kBinlogMagic + kBinlogMagicSize);
+  for (auto v : {event.vec(), body.vec()}) file.insert(file.end(), v.begin(), v.end());
+  return file;
+}
+
+// A v3 file (MySQL 4.x) declares no lengths: its QUERY events are read with
+// the 11-byte post-header its START_EVENT_V3 implies. A v1 file (3.23, 13-byte
+// headers) is refused, naming its version.
+TEST(FormatLayouts, BinlogV3IsReadWithTheLayoutOfMySql4AndV1IsRefused) {
+  std::vector<uint8_t> v3 = StartEventV3File(kEventHeaderSize, 3, "4.1.22-log");
+  auto query = MakeEvent(kQueryEvent, Bytes().u32(7).u32(0).u8(1).u16(0).str("d").u8(0).str("BEGIN").vec(),
+                         v3.size(), false, 1);
+  v3.insert(v3.end(), query.begin(), query.end());
+  BinlogFileReader reader;
+  ASSERT_TRUE(reader.OpenBuffer(v3, "v3").ok());
+  EventDecoder decoder;
+  RawEvent raw;
+  Event e;
+  ASSERT_TRUE(reader.Next(&raw).ok());
+  ASSERT_TRUE(decoder.Decode(raw, reader.format(), &e).ok());
+  ASSERT_TRUE(std::holds_alternative<FormatDescription>(e.body));
+  EXPECT_EQ(std::get<FormatDescription>(e.body).ServerVersion(), "4.1.22-log");
+  EXPECT_EQ(reader.format().PostHeaderLength(kQueryEvent), 11);
+  ASSERT_TRUE(reader.Next(&raw).ok());
+  ASSERT_TRUE(decoder.Decode(raw, reader.format(), &e).ok());
+  ASSERT_TRUE(std::holds_alternative<QueryBody>(e.body)) << std::get<UndecodedBody>(e.body).reason;
+  EXPECT_EQ(std::get<QueryBody>(e.body).query, "BEGIN");
+  EXPECT_EQ(std::get<QueryBody>(e.body).thread_id, 7u);
+  EXPECT_TRUE(reader.Next(&raw).IsEndOfFile());
+
+  const std::vector<uint8_t> v1 = StartEventV3File(13, 1, "3.23.58-log");
+  BinlogFileReader old;
+  ASSERT_TRUE(old.OpenBuffer(v1, "v1").ok());
+  Status s = old.Next(&raw);
+  EXPECT_TRUE(s.IsNotSupported()) << s.ToString();
+  EXPECT_NE(s.message().find("binlog version 1 (MySQL 3.23"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("v1: at byte offset 4"), std::string::npos) << s.ToString();
+}
+
 // A 5.1 pre-release tree: 22 types, 16 TABLE_MAP … 22 EXECUTE_LOAD_QUERY,
 // 6-byte table-map and row post-headers (4-byte table ids).
 std::vector<uint8_t> RenumberedPostHeaderLengths() {
