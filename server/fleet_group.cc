@@ -263,11 +263,13 @@ void FleetGroup::ReleasePartitions(const std::set<int32_t>& partitions) {
   }
 }
 
-std::set<std::string> FleetGroup::MembersOf(const std::string& record_key, std::string* name) const {
+std::set<std::string> FleetGroup::MembersOf(const std::string& record_key, std::string* name,
+                                            std::string* alias) const {
   auto a = adopted_.find(record_key);
   if (a == adopted_.end()) return {};
   std::set<std::string> out;
   std::map<std::string, size_t> clusters;
+  std::map<std::string, std::string> aliases;  // the alias each cluster's master answers
   monitor_->Read([&](const analyzer::Topology& t, const analyzer::AnalysisTracker&) {
     for (const auto& k : a->second) {
       const analyzer::InstanceRecord* r = t.Find(k);
@@ -277,12 +279,14 @@ std::set<std::string> FleetGroup::MembersOf(const std::string& record_key, std::
       auto members = t.MembersOf(c);
       n = members.size();
       out.insert(members.begin(), members.end());
+      if (const analyzer::InstanceRecord* m = t.Find(c); m != nullptr && m->probed) aliases[c] = m->probe.cluster_alias;
     }
   });
   size_t best = 0;
   for (const auto& [c, n] : clusters) {
     if (n > best) best = n, *name = c;
   }
+  if (alias != nullptr && best > 0) alias->assign(aliases[*name]);
   if (out.empty()) out = a->second;
   return out;
 }
@@ -291,8 +295,8 @@ void FleetGroup::RefreshOwned() {
   std::vector<std::pair<std::string, v1::ClusterRecord>> writes;
   std::vector<std::string> retired;
   for (auto& [key, servers] : adopted_) {
-    std::string name;
-    std::set<std::string> members = MembersOf(key, &name);
+    std::string name, alias;
+    std::set<std::string> members = MembersOf(key, &name, &alias);
     servers.insert(members.begin(), members.end());
     std::lock_guard<std::mutex> lock(mu_);
     auto it = records_.find(key);
@@ -311,6 +315,7 @@ void FleetGroup::RefreshOwned() {
     r.set_owner(options_.producer_id);
     r.set_owner_api(options_.api_address);
     r.set_merged_into(into);
+    r.set_alias(name.empty() ? now.alias() : alias);
     // Compared with what this daemon wrote last (it may not be back from
     // the broker yet), else with the record as it is.
     auto last = written_.find(key);
@@ -424,7 +429,10 @@ std::string FleetGroup::OwnerApi(const std::string& instance_or_cluster) const {
   }
   if (e == nullptr) {
     for (const auto& [k, r] : records_) {
-      if (r.record.name() == instance_or_cluster && r.record.merged_into().empty()) e = &r;
+      if ((r.record.name() == instance_or_cluster || r.record.alias() == instance_or_cluster) &&
+          r.record.merged_into().empty()) {
+        e = &r;
+      }
     }
   }
   if (e == nullptr || assigned_.count(e->partition) != 0 || lost_.count(e->partition) != 0 ||
@@ -441,6 +449,7 @@ std::vector<FleetRecordView> FleetGroup::Records() const {
     FleetRecordView v;
     v.key = k;
     v.name = e.record.name();
+    v.alias = e.record.alias();
     v.owner = e.record.owner();
     v.owner_api = e.record.owner_api();
     v.merged_into = e.record.merged_into();

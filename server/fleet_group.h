@@ -68,7 +68,7 @@ struct FleetGroupOptions {
 
 // One record of the directory, as the HTTP API shows it.
 struct FleetRecordView {
-  std::string key, name, owner, owner_api, merged_into;
+  std::string key, name, alias, owner, owner_api, merged_into;
   std::vector<std::string> seeds;
   int32_t partition = -1;
   bool mine = false;  // in a partition this daemon is given
@@ -103,8 +103,8 @@ class FleetGroup {
   // owns is followed at once (Monitor::Discover).
   analyzer::ProbeResult Discover(const std::string& key);
   // The HTTP API of the daemon that monitors `instance_or_cluster` (an
-  // instance key, a cluster name or a record key); empty when it is this
-  // daemon, or no record names it.
+  // instance key, a cluster name or alias, or a record key); empty when it is
+  // this daemon, or no record names it.
   std::string OwnerApi(const std::string& instance_or_cluster) const;
   std::vector<FleetRecordView> Records() const;
   // The HTTP APIs of the other daemons that monitor clusters now.
@@ -140,7 +140,7 @@ class FleetGroup {
   // Servers of an adopted record in the model now: its cluster's members
   // (for each of its seeds, the cluster it is in), or its seeds when none is
   // known yet. `*name`: the cluster that has most of them.
-  std::set<std::string> MembersOf(const std::string& record_key, std::string* name) const;
+  std::set<std::string> MembersOf(const std::string& record_key, std::string* name, std::string* alias = nullptr) const;
   // Publishes the record (any thread); false when the publisher refused it.
   bool Write(const std::string& key, const v1::ClusterRecord& r);
   // Under mu_: the record claiming `key` (an instance), or nullptr.

@@ -347,8 +347,12 @@ bool HttpApi::ForwardToOwner(const HttpRequest& request, const std::vector<std::
   // A forwarded request is answered where it arrives: never forwarded twice.
   if (seg.size() < 2 || request.headers.count(Lower(kForwardedHeader)) != 0) return false;
   std::vector<std::string> named;  // what the path may name, most precise first
-  if (seg.size() >= 3) named.push_back(seg[1] + ":" + seg[2]);
-  named.push_back(seg[1]);
+  if (seg.size() >= 3 && seg[1] == "alias") {
+    named.push_back(seg[2]);  // …/alias/:clusterAlias
+  } else {
+    if (seg.size() >= 3) named.push_back(seg[1] + ":" + seg[2]);
+    named.push_back(seg[1]);
+  }
   std::string owner;
   for (const auto& n : named) {
     bool here = false;
@@ -390,6 +394,7 @@ void HttpApi::MonitorGroup(HttpResponse* response) {
   for (const auto& r : group_->Records()) {
     records.push_back({{"Key", r.key},
                        {"ClusterName", r.name},
+                       {"ClusterAlias", r.alias},
                        {"Seeds", r.seeds},
                        {"Owner", r.owner},
                        {"OwnerAPI", r.owner_api},

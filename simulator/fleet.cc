@@ -341,6 +341,10 @@ struct Fleet::Impl {
         }
       }
       rows({"Server_id", "Host", "Port", "Master_id"}, hosts);
+    } else if (q.find("meta.cluster") != std::string::npos) {
+      // The kind of DetectClusterAliasQuery orchestrator's documentation
+      // suggests (a meta.cluster table kept on the master): each cluster's alias.
+      rows({"cluster_alias"}, {{"sim-cluster-" + std::to_string(s.cluster)}});
     } else if (StartsWith(q, "show global variables like") || StartsWith(q, "show global status like") ||
                q.find("information_schema.processlist") != std::string::npos) {
       rows({"Variable_name", "Value"}, {});

@@ -4,6 +4,7 @@
 // replicas; every server answers what Tidewatch's probes and streams ask:
 // the handshake (any login), the @@variables, SHOW MASTER STATUS, SHOW BINARY
 // LOGS, SHOW SLAVE STATUS, SHOW SLAVE HOSTS, SHOW GLOBAL STATUS LIKE 'Uptime',
+// a cluster alias query reading `meta.cluster` (answered "sim-cluster-N"),
 // the SETs a replica sends, COM_REGISTER_SLAVE, COM_PING, and a binlog dump
 // (from a position or from a MariaDB GTID) that serves the binlog written so
 // far and then new transactions as they are written.

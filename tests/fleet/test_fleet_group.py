@@ -94,7 +94,9 @@ class FleetGroupTest(unittest.TestCase):
                                "InstancePollSeconds": 2, "ListenAddress": f"127.0.0.1:{port}",
                                "StateDir": os.path.join(cls.dir, f"state{i}"), "ProducerId": f"daemon-{i}",
                                "KafkaBrokers": f"127.0.0.1:{KAFKA_PORT}", "KafkaTopicPrefix": PREFIX,
-                               "MonitorGroup": "tidewatch-test-group"}, f)
+                               "MonitorGroup": "tidewatch-test-group",
+                               "DetectClusterAliasQuery": "select cluster_name from meta.cluster where anchor = 1"},
+                              f)
                 with open(os.path.join(cls.dir, f"d{i}.log"), "w") as log:
                     cls.daemons.append(subprocess.Popen([TIDEWATCH, "run", "-c", conf, "--jsonl",
                                                          os.path.join(cls.dir, f"d{i}.jsonl")], stdout=log,
@@ -205,6 +207,22 @@ class FleetGroupTest(unittest.TestCase):
             host, p = other.rsplit(":", 1)
             inst = get(port, f"/api/instance/{host}/{p}")
             self.assertEqual(inst["Key"]["Port"], int(p))
+
+    def test_1b_a_cluster_named_by_its_alias_is_answered_by_any_daemon(self):
+        def records():
+            return (get(API_PORTS[0], "/api/monitor-group") or {}).get("Records", [])
+        # Each owner writes its cluster's alias (DetectClusterAliasQuery) into its record.
+        self.assertTrue(wait_until(lambda: all(r["ClusterAlias"].startswith("sim-cluster-") for r in records()), 20),
+                        records())
+        aliases = {r["Key"]: r["ClusterAlias"] for r in records()}
+        self.assertEqual(len(set(aliases.values())), CLUSTERS, aliases)
+        for i, port in enumerate(API_PORTS):
+            other = next(m for m in self.masters if self.owner_of(m) not in (i, -1))
+            for path in (f"/api/cluster/alias/{aliases[other]}", f"/api/cluster/{aliases[other]}"):
+                body, headers = get(port, path, headers=True)
+                self.assertEqual(len(body or []), 3, (path, body))
+                self.assertIn(other, [f"{x['Key']['Hostname']}:{x['Key']['Port']}" for x in body or []], path)
+                self.assertIn("X-Tidewatch-Owner", headers, path)
 
     def test_2_a_killed_daemon_is_replaced_and_nothing_is_reported_twice(self):
         victim = self.owner_of(self.masters[0])
