@@ -601,7 +601,6 @@ Status EventDecoder::DecodeTableMap(std::span<const uint8_t> post_header, std::s
   // spares the work and the allocations. A changed definition re-parses.
   TableColumns& t = FindOrAddTable(out->table_id);
   if (!std::equal(body.begin(), body.end(), t.announced.begin(), t.announced.end())) {
-    t.announced.clear();  // set again once the map has been read
     if (t.db != out->db) t.db.assign(out->db);
     if (t.table != out->table) t.table.assign(out->table);
     if (!out->has_metadata) {

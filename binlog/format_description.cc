@@ -50,6 +50,19 @@ constexpr uint8_t kRenumbered[7] = {kTableMapEvent,         kPreGaWriteRowsEvent
                                     kPreGaDeleteRowsEvent,  kXidEvent,            kBeginLoadQueryEvent,
                                     kExecuteLoadQueryEvent};
 
+// binlog_version 2 · server_version 50 · create_timestamp 4: how a
+// FORMAT_DESCRIPTION and a START_EVENT_V3 both open. False when `r` runs out.
+bool ReadOpening(ByteReader& r, FormatDescription* fd) {
+  fd->binlog_version = r.U16();
+  auto version = r.Bytes(kServerVersionLength);
+  fd->create_timestamp = r.U32();
+  if (!r.ok()) return false;
+  std::memcpy(fd->server_version.data(), version.data(), kServerVersionLength);
+  fd->server_version[kServerVersionLength] = '\0';
+  ParseVersion(fd);
+  return true;
+}
+
 }  // namespace
 
 uint8_t FormatDescription::RenumberedType(uint8_t file_type) {
@@ -69,11 +82,9 @@ FormatDescription FormatDescription::DefaultV4() {
 Status ParseFormatDescription(std::span<const uint8_t> body, FormatDescription* out) {
   FormatDescription fd;
   ByteReader r(body);
-  fd.binlog_version = r.U16();
-  auto version = r.Bytes(kServerVersionLength);
-  fd.create_timestamp = r.U32();
+  const bool opened = ReadOpening(r, &fd);
   fd.header_length = r.U8();
-  if (!r.ok()) return Status::Corruption("FORMAT_DESCRIPTION event shorter than its fixed part");
+  if (!opened || !r.ok()) return Status::Corruption("FORMAT_DESCRIPTION event shorter than its fixed part");
   if (fd.binlog_version != 4) {
     return Status::NotSupported("binlog version " + std::to_string(fd.binlog_version) +
                                 " (only v4, MySQL >= 5.0 / MariaDB, is supported)");
@@ -82,9 +93,6 @@ Status ParseFormatDescription(std::span<const uint8_t> body, FormatDescription* 
     return Status::Corruption("FORMAT_DESCRIPTION announces a header length of " +
                               std::to_string(fd.header_length) + " < 19");
   }
-  std::memcpy(fd.server_version.data(), version.data(), kServerVersionLength);
-  fd.server_version[kServerVersionLength] = '\0';
-  ParseVersion(&fd);
 
   size_t rest = r.remaining();
   if (VersionHasChecksumAlg(fd)) {
@@ -135,16 +143,11 @@ Status ParseStartEventV3(std::span<const uint8_t> event, FormatDescription* out)
   }
   ByteReader r(event.subspan(kEventHeaderSize));
   FormatDescription fd;
-  fd.binlog_version = r.U16();
-  auto version = r.Bytes(kServerVersionLength);
-  fd.create_timestamp = r.U32();
+  (void)ReadOpening(r, &fd);  // the length was checked above
   if (fd.binlog_version != 2 && fd.binlog_version != 3) {
     return Status::NotSupported("binlog version " + std::to_string(fd.binlog_version) +
                                 " in START_EVENT_V3 (v2 and v3, MySQL 4.x, and v4 are supported)");
   }
-  std::memcpy(fd.server_version.data(), version.data(), kServerVersionLength);
-  fd.server_version[kServerVersionLength] = '\0';
-  ParseVersion(&fd);
   fd.header_length = kEventHeaderSize;
   fd.checksum_alg = ChecksumAlg::kOff;
   fd.event_type_count = kFormatDescriptionEvent - 1;

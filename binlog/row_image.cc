@@ -1,8 +1,7 @@
 #include "binlog/row_image.h"
 
-#include <atomic>
-
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 namespace tidewatch::binlog {

@@ -28,6 +28,16 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// `clusters` clusters of a master and `replicas` replicas, on ports from
+// `base_port`; the other options their defaults.
+simulator::FleetOptions SmallFleet(uint16_t base_port, int clusters, int replicas) {
+  simulator::FleetOptions o;
+  o.base_port = base_port;
+  o.clusters = clusters;
+  o.replicas = replicas;
+  return o;
+}
+
 // The fleet on a thread of its own, for the blocking probes.
 class RunningFleet {
  public:
@@ -71,10 +81,7 @@ analyzer::ProbeResult Probe(const std::string& key) {
 // two statements fewer on every later probe, the same answers; a fresh
 // connection reads them again.
 TEST(Fleet, AKeptConnectionReadsWhatCannotChangeOnce) {
-  simulator::FleetOptions o;
-  o.base_port = 24955;
-  o.clusters = 1;
-  o.replicas = 1;
+  simulator::FleetOptions o = SmallFleet(24955, 1, 1);
   RunningFleet f(o);
   analyzer::ProbeOptions po;
   po.user = "sim";
@@ -127,11 +134,8 @@ binlog::ReplicaStreamOptions RangeFrom(uint16_t port, const std::string& file, u
 // heartbeat ends the read, nothing is read, no hang — loading a stored index
 // of an idle server depends on it.
 TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
-  simulator::FleetOptions o;
+  simulator::FleetOptions o = SmallFleet(24957, 1, 0);
   o.ignore_non_blocking = true;
-  o.base_port = 24957;
-  o.clusters = 1;
-  o.replicas = 0;
   o.transactions_per_second = 0.2;  // idle most of the time
   RunningFleet f(o);
   const auto p = Probe("127.0.0.1:24957");
@@ -154,10 +158,7 @@ TEST(Fleet, ARangeReadEndsAtTheFirstHeartbeat) {
 // Pseudo-GTID event, after the transaction's GTID event) reads back as
 // itself when the index is verified at start-up.
 TEST(Fleet, ADumpStartsAtTheEventAskedForInsideATransaction) {
-  simulator::FleetOptions o;
-  o.base_port = 24958;
-  o.clusters = 1;
-  o.replicas = 0;
+  simulator::FleetOptions o = SmallFleet(24958, 1, 0);
   o.transactions_per_second = 50;
   RunningFleet f(o);
   std::this_thread::sleep_for(300ms);
@@ -213,10 +214,7 @@ pgtid::IndexFollowerOptions FollowerOn(uint16_t port, uint32_t server_id, const 
 }
 
 TEST(Fleet, ProbesSeeMastersReplicasAndFailures) {
-  simulator::FleetOptions o;
-  o.base_port = 24960;
-  o.clusters = 2;
-  o.replicas = 2;
+  simulator::FleetOptions o = SmallFleet(24960, 2, 2);
   RunningFleet f(o);
   ASSERT_EQ(f.fleet().size(), 6u);
   const std::string m = f.fleet().NameOf(3), r1 = f.fleet().NameOf(4), r2 = f.fleet().NameOf(5);
@@ -262,10 +260,7 @@ TEST(Fleet, ProbesSeeMastersReplicasAndFailures) {
 }
 
 TEST(Fleet, AStreamIndexesTheSimulatedBinlog) {
-  simulator::FleetOptions o;
-  o.base_port = 24970;
-  o.clusters = 1;
-  o.replicas = 1;
+  simulator::FleetOptions o = SmallFleet(24970, 1, 1);
   o.transactions_per_second = 200;
   o.pseudo_gtid_every = 10;
   o.tick = 20ms;
@@ -310,10 +305,7 @@ TEST(Fleet, AStreamIndexesTheSimulatedBinlog) {
 // Binlogs rotate and expire: a stream started at the oldest file a server
 // still has follows it across rotations, and the index has every entry.
 TEST(Fleet, RotationsAreFollowedAndOldFilesExpire) {
-  simulator::FleetOptions o;
-  o.base_port = 24980;
-  o.clusters = 1;
-  o.replicas = 0;
+  simulator::FleetOptions o = SmallFleet(24980, 1, 0);
   o.transactions_per_second = 400;
   o.pseudo_gtid_every = 10;
   o.transactions_per_file = 40;  // a file every 0.1 s
